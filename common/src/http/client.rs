@@ -1,0 +1,51 @@
+//! A pooled HTTP/1 client for server-to-server calls (proxy -> storage, object -> container),
+//! with a connect timeout and a whole-request timeout.
+
+use super::body::Body;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpClientError {
+    #[error("request to {0} timed out")]
+    Timeout(String),
+    #[error("request to {uri} failed: {source}")]
+    Request { uri: String, source: hyper_util::client::legacy::Error },
+}
+
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Client<HttpConnector, Body>,
+}
+
+impl HttpClient {
+    pub fn new(connect_timeout: Duration) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(connect_timeout));
+        connector.set_nodelay(true);
+        let inner = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(64)
+            .build(connector);
+        HttpClient { inner }
+    }
+
+    /// Sends `req`; `timeout` bounds the time until response headers arrive.
+    pub async fn send(&self, req: Request<Body>, timeout: Duration) -> Result<Response<Incoming>, HttpClientError> {
+        let uri = req.uri().to_string();
+        match tokio::time::timeout(timeout, self.inner.request(req)).await {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(source)) => Err(HttpClientError::Request { uri, source }),
+            Err(_) => Err(HttpClientError::Timeout(uri)),
+        }
+    }
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(1))
+    }
+}

@@ -1,0 +1,16 @@
+//! What every Swiftlet server shares.
+//!
+//! Each module has one job: [`timestamp`] orders versions, [`hash`] places names,
+//! [`constraints`] holds the API limits, [`path`] parses and validates request paths,
+//! [`config`] loads TOML, [`http`] serves and calls HTTP.
+
+pub mod config;
+pub mod constraints;
+pub mod hash;
+pub mod http;
+pub mod logging;
+pub mod path;
+pub mod timestamp;
+
+pub use hash::HashPathSecret;
+pub use timestamp::Timestamp;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building and testing Swiftlet needs on a fresh Debian machine, and nothing
+# that is already there. Shared by scripts/test.sh, scripts/saio.sh and .ci/run.
+#   scripts/bootstrap.sh            Debian build packages only
+#   scripts/bootstrap.sh --python   also the test venv (.venv) with the real clients
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libclang-dev librocksdb-dev libsnappy-dev libsqlite3-dev pkg-config attr)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--python" ]; then
+  # The real clients the integration tests drive, pinned so CI is repeatable.
+  PY_PACKAGES=(python-swiftclient==4.6.0 boto3==1.35.99)
+  if [ ! -x .venv/bin/python ]; then
+    echo "bootstrap: creating .venv" >&2
+    python3 -m venv .venv
+  fi
+  stamp=".venv/.swiftlet-$(printf '%s\n' "${PY_PACKAGES[@]}" | sha1sum | cut -c1-12)"
+  if [ ! -f "$stamp" ]; then
+    .venv/bin/pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+    touch "$stamp"
+  fi
+fi
