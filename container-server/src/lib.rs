@@ -1,0 +1,1 @@
+//! container-server (being built)

@@ -1,0 +1,1 @@
+//! object-server (being built)

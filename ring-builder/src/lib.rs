@@ -1,0 +1,1 @@
+//! ring-builder (being built)
