@@ -4,10 +4,12 @@
 //! [`constraints`] holds the API limits, [`path`] parses and validates request paths,
 //! [`config`] loads TOML, [`http`] serves and calls HTTP.
 
+pub mod broker;
 pub mod config;
 pub mod constraints;
 pub mod hash;
 pub mod http;
+pub mod listing;
 pub mod logging;
 pub mod path;
 pub mod timestamp;
