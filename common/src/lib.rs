@@ -11,6 +11,7 @@ pub mod hash;
 pub mod http;
 pub mod listing;
 pub mod logging;
+pub mod metadata;
 pub mod path;
 pub mod timestamp;
 

@@ -1,0 +1,226 @@
+//! `DiskFileWriter`: writes one object file durably.
+//!
+//! A temp file in `<dev>/tmp` receives the body (hashed with MD5 for the ETag and BLAKE3 for
+//! the auditor as it streams), then the metadata ([`put`](DiskFileWriter::put): xattrs or spill,
+//! then fsync), then [`commit`](DiskFileWriter::commit) renames it to
+//! `<hash dir>/<timestamp>.<ext>`, fsyncs the directory (and the parents of any directory it
+//! had to create), removes superseded files and invalidates the suffix hash. Until commit,
+//! nothing is visible; dropping an uncommitted writer deletes its temp file, and a crash
+//! leaves only a temp file that [`DiskFileManager::clean_tmp`] removes at startup.
+
+use super::manager::DiskFileManager;
+use super::ondisk::{FileKind, OnDiskFile};
+use super::xattrs::{self, Stored};
+use crate::error::{Error, Result};
+use common::metadata::Metadata;
+use common::Timestamp;
+use md5::{Digest, Md5};
+use std::fs::File;
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+
+pub struct DiskFileWriter {
+    manager: DiskFileManager,
+    partition: u32,
+    hash: String,
+    tmp_path: PathBuf,
+    file: File,
+    written: u64,
+    md5: Md5,
+    blake3: blake3::Hasher,
+    committed: bool,
+}
+
+impl std::fmt::Debug for DiskFileWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiskFileWriter").field("tmp", &self.tmp_path).field("written", &self.written).finish()
+    }
+}
+
+fn open_tmp(dir: &Path) -> std::io::Result<(PathBuf, File)> {
+    let path = dir.join(format!("{:032x}.tmp", rand::random::<u128>()));
+    let file = File::options().write(true).create_new(true).mode(0o644).open(&path)?;
+    Ok((path, file))
+}
+
+fn fsync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)?.sync_all().map_err(Error::from_write)
+}
+
+/// Creates `dir` and any missing parents, returning the directories it created (deepest last).
+fn make_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
+    match std::fs::create_dir(dir) {
+        Ok(()) => {
+            created.push(dir.to_path_buf());
+            Ok(())
+        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            let parent = dir.parent().ok_or_else(|| Error::Internal(format!("no parent of {}", dir.display())))?;
+            make_dirs(parent, created)?;
+            make_dirs(dir, created)
+        }
+        Err(e) => Err(Error::from_write(e)),
+    }
+}
+
+impl DiskFileWriter {
+    /// Opens a temp file; with a known `size`, reserves the space first so a full disk
+    /// fails before any body is read.
+    pub(crate) fn create(manager: DiskFileManager, partition: u32, hash: String, size: Option<u64>) -> Result<Self> {
+        let tmp = manager.tmp_dir();
+        let (tmp_path, file) = match open_tmp(&tmp) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                std::fs::create_dir_all(&tmp).map_err(Error::from_write)?;
+                open_tmp(&tmp)
+            }
+            r => r,
+        }
+        .map_err(Error::from_write)?;
+        let writer = DiskFileWriter {
+            manager,
+            partition,
+            hash,
+            tmp_path,
+            file,
+            written: 0,
+            md5: Md5::new(),
+            blake3: blake3::Hasher::new(),
+            committed: false,
+        };
+        if let Some(size) = size.filter(|s| *s > 0) {
+            // SAFETY: fd is open; KEEP_SIZE reserves blocks without changing the file length.
+            let rc = unsafe { libc::fallocate(writer.file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, size as i64) };
+            if rc != 0 {
+                let err = std::io::Error::last_os_error();
+                if err.raw_os_error() != Some(libc::EOPNOTSUPP) {
+                    return Err(Error::from_write(err));
+                }
+            }
+        }
+        Ok(writer)
+    }
+
+    /// Appends body bytes.
+    pub fn write(&mut self, buf: &[u8]) -> Result<()> {
+        self.md5.update(buf);
+        self.blake3.update(buf);
+        self.file.write_all(buf).map_err(Error::from_write)?;
+        self.written += buf.len() as u64;
+        Ok(())
+    }
+
+    pub fn bytes_written(&self) -> u64 {
+        self.written
+    }
+
+    /// MD5 hex of the body written so far (the ETag).
+    pub fn etag(&self) -> String {
+        hex::encode(self.md5.clone().finalize())
+    }
+
+    /// BLAKE3 hex of the body written so far.
+    pub fn blake3_hex(&self) -> String {
+        self.blake3.finalize().to_hex().to_string()
+    }
+
+    pub fn partition(&self) -> u32 {
+        self.partition
+    }
+
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// Stores the metadata (xattrs, or spilled after the body) and fsyncs the file.
+    pub fn put(&mut self, metadata: &Metadata) -> Result<Stored> {
+        let stored = xattrs::write_metadata(&self.file, metadata, self.written).map_err(|e| match e {
+            Error::XattrNotSupported(_) => Error::XattrNotSupported(self.manager.device().to_string()),
+            e => e,
+        })?;
+        self.file.sync_all().map_err(Error::from_write)?;
+        Ok(stored)
+    }
+
+    /// Makes the file visible as `<timestamp><ext>` in the object's hash directory, durably.
+    pub fn commit(mut self, timestamp: Timestamp, kind: FileKind) -> Result<()> {
+        let dir = self.manager.hash_dir(self.partition, &self.hash);
+        let mut created = Vec::new();
+        make_dirs(&dir, &mut created)?;
+        let target = dir.join(OnDiskFile::new(timestamp, kind).file_name());
+        std::fs::rename(&self.tmp_path, &target).map_err(Error::from_write)?;
+        self.committed = true;
+        // The rename first, then the entries of new directories in their parents; on ext4
+        // the later fsyncs find their changes already in the committed journal transaction.
+        fsync_dir(&dir)?;
+        for d in created.iter().rev() {
+            if let Some(parent) = d.parent() {
+                fsync_dir(parent)?;
+            }
+        }
+        if created.is_empty() {
+            self.manager.cleanup_hash_dir(&dir)?;
+        }
+        self.manager.invalidate(self.partition, &self.hash)?;
+        Ok(())
+    }
+}
+
+impl Drop for DiskFileWriter {
+    fn drop(&mut self) {
+        if !self.committed {
+            if let Err(e) = std::fs::remove_file(&self.tmp_path) {
+                tracing::warn!(path = %self.tmp_path.display(), error = %e, "could not remove temp file");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devicedb::DeviceDb;
+    use common::HashPathSecret;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn manager(dir: &Path) -> DiskFileManager {
+        let db = Arc::new(DeviceDb::open(&dir.join("db")).unwrap());
+        DiskFileManager::new("sda", dir.to_path_buf(), HashPathSecret::default(), Duration::from_secs(60), db)
+    }
+
+    #[test]
+    fn commit_makes_visible_and_drop_cleans_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = manager(tmp.path());
+        let hash = m.object_hash("a", "c", "o");
+        let mut w = DiskFileWriter::create(m.clone(), 3, hash.clone(), Some(5)).unwrap();
+        w.write(b"hello").unwrap();
+        assert_eq!(w.etag(), "5d41402abc4b2a76b9719d911017c592");
+        let meta = Metadata::from([("X-Timestamp".to_string(), "1700000000.00000".to_string())]);
+        w.put(&meta).unwrap();
+        assert_eq!(std::fs::read_dir(m.tmp_dir()).unwrap().count(), 1);
+        w.commit("1700000000.00000".parse().unwrap(), FileKind::Data).unwrap();
+        assert_eq!(std::fs::read_dir(m.tmp_dir()).unwrap().count(), 0);
+        let data = m.hash_dir(3, &hash).join("1700000000.00000.data");
+        assert_eq!(std::fs::read(&data).unwrap(), b"hello");
+        assert_eq!(m.db().invalid_suffixes(3).unwrap().len(), 1);
+
+        // An abandoned write leaves nothing behind.
+        let mut w = DiskFileWriter::create(m.clone(), 3, hash.clone(), None).unwrap();
+        w.write(b"partial").unwrap();
+        drop(w);
+        assert_eq!(std::fs::read_dir(m.tmp_dir()).unwrap().count(), 0);
+
+        // A newer file supersedes the old one on commit.
+        // (A recent tombstone: old ones are reclaimed right away.)
+        let now = Timestamp::now();
+        let mut w = DiskFileWriter::create(m.clone(), 3, hash.clone(), None).unwrap();
+        w.put(&meta).unwrap();
+        w.commit(now, FileKind::Tombstone).unwrap();
+        let names: Vec<_> = std::fs::read_dir(m.hash_dir(3, &hash)).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(format!("{}.ts", now.internal()))]);
+    }
+}

@@ -1,0 +1,197 @@
+//! PUT: check, stream the body to a temp file, commit, then update the container.
+//!
+//! The checks (409 for an older timestamp, 412 for `If-None-Match`) run before the body is
+//! read, so a client using `Expect: 100-continue` gets the final status instead of a 100.
+//! The body is written in `disk_chunk_size` pieces on the device pool while the next piece
+//! arrives from the network (two buffers, so memory stays constant for any size). A small
+//! body costs two pool jobs: open the temp file, then write + fsync + rename + dir fsync.
+
+use super::headers::{self, Match};
+use super::stream::BodyReader;
+use super::{AppState, ObjectPath};
+use crate::container_update::Update;
+use crate::diskfile::metadata::{BLAKE3, CONTENT_LENGTH, CONTENT_TYPE, ETAG, NAME, X_DELETE_AT};
+use crate::diskfile::{DiskFileWriter, FileKind, ObjectState};
+use crate::error::{Error, Result};
+use crate::pool::JobHandle;
+use bytes::BytesMut;
+use common::constraints::MAX_FILE_SIZE;
+use common::http::{empty, Body};
+use common::metadata::Metadata;
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type WriteJob = JobHandle<Result<(DiskFileWriter, BytesMut)>>;
+
+pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPath) -> Result<Response<Body>> {
+    let (parts, body) = req.into_parts();
+    let h = &parts.headers;
+    let timestamp = headers::required_timestamp(h)?;
+    let length = headers::message_length(h)?;
+    let content_type = h
+        .get(http::header::CONTENT_TYPE)
+        .map(headers::text_of)
+        .ok_or_else(|| Error::BadRequest("No content type".into()))?;
+    let delete_at = headers::delete_at(h, timestamp)?;
+    headers::check_object_metadata(h)?;
+    let client_etag = headers::get(h, "etag").map(|e| headers::normalize_etag(e).to_ascii_lowercase());
+    let if_none_match = Match::parse(h, "if-none-match");
+
+    let device = state.devices.get(&path.device).await?;
+    let df = device.manager.diskfile(path.partition, &path.account, &path.container, &path.obj);
+    let dev = device.clone();
+    let (writer, orig) = device
+        .pool
+        .run_io(move || {
+            dev.check()?;
+            let (orig_ts, orig) = match df.open(timestamp, false)? {
+                ObjectState::Exists(obj) => (Some(obj.data_timestamp), Some(obj.metadata)),
+                ObjectState::Deleted { timestamp } | ObjectState::Expired { timestamp, .. } => (Some(timestamp), None),
+                ObjectState::Missing => (None, None),
+            };
+            if let (Some(m), Some(existing)) = (&if_none_match, &orig) {
+                let etag = existing.get(ETAG).map(String::as_str).unwrap_or("");
+                if m.star() || m.matches(etag) {
+                    return Err(Error::PreconditionFailed("Precondition Failed".into()));
+                }
+            }
+            if let Some(t) = orig_ts.filter(|t| *t >= timestamp) {
+                return Err(Error::Conflict { timestamp: Some(t) });
+            }
+            Ok((df.writer(length)?, orig))
+        })
+        .await?;
+
+    let mut metadata = headers::request_metadata(h, &state.allowed_headers, true);
+    metadata.insert(NAME.into(), path.name());
+    metadata.extend([headers::timestamp_entry(timestamp)]);
+    metadata.insert(CONTENT_TYPE.into(), content_type.clone());
+    if let Some(at) = delete_at {
+        metadata.insert(X_DELETE_AT.into(), at.to_string());
+    }
+    let finish = Finish { metadata, length, client_etag, timestamp };
+    let reader = BodyReader::new(body, state.config.client_timeout());
+    let (etag, size) = stream_to_disk(&state, &device.pool, writer, reader, finish).await?;
+
+    // The object is durable; now the bookkeeping that may lag behind it.
+    let orig_delete_at = orig.as_ref().and_then(|m| m.get(X_DELETE_AT)).and_then(|v| v.parse::<u64>().ok());
+    let names = (path.account.as_str(), path.container.as_str(), path.obj.as_str());
+    if let Some(at) = delete_at {
+        let extra = BTreeMap::from([
+            ("x-content-type".to_string(), format!("text/plain;swift_expirer_bytes={size}")),
+            ("x-content-type-timestamp".to_string(), timestamp.internal()),
+        ]);
+        state.updater.delete_at_update(&device, h, "PUT", at, names, extra).await;
+    }
+    if let Some(old) = orig_delete_at.filter(|old| Some(*old) != delete_at) {
+        state.updater.delete_at_update(&device, h, "DELETE", old, names, BTreeMap::new()).await;
+    }
+    let mut update_headers = BTreeMap::from([
+        ("x-size".to_string(), size.to_string()),
+        ("x-content-type".to_string(), content_type),
+        ("x-timestamp".to_string(), timestamp.internal()),
+        ("x-etag".to_string(), etag.clone()),
+    ]);
+    apply_overrides(h, &mut update_headers);
+    let update = Update {
+        op: "PUT",
+        account: path.account.clone(),
+        container: path.container.clone(),
+        obj: path.obj.clone(),
+        headers: update_headers,
+        container_path: None,
+    };
+    state.updater.container_update(&device, h, update).await;
+
+    let mut resp = Response::new(empty());
+    *resp.status_mut() = StatusCode::CREATED;
+    headers::set(resp.headers_mut(), "etag", &format!("\"{etag}\""));
+    headers::set(resp.headers_mut(), "content-length", "0");
+    Ok(resp)
+}
+
+/// Container update overrides sent with the PUT (`X-Backend-Container-Update-Override-*`,
+/// then the preferred `X-Object-Sysmeta-Container-Update-Override-*`).
+pub fn apply_overrides(h: &http::HeaderMap, update: &mut BTreeMap<String, String>) {
+    for prefix in ["x-backend-container-update-override-", "x-object-sysmeta-container-update-override-"] {
+        for (k, v) in h {
+            if let Some(rest) = k.as_str().strip_prefix(prefix).filter(|r| !r.is_empty()) {
+                update.insert(format!("x-{rest}"), headers::text_of(v));
+            }
+        }
+    }
+}
+
+/// What the last write job needs to seal the object.
+struct Finish {
+    metadata: Metadata,
+    length: Option<u64>,
+    client_etag: Option<String>,
+    timestamp: common::Timestamp,
+}
+
+impl Finish {
+    /// Checks the body, stores metadata, fsyncs and commits. Runs on the pool.
+    fn seal(mut self, mut w: DiskFileWriter) -> Result<(String, u64)> {
+        let size = w.bytes_written();
+        if self.length.is_some_and(|l| l != size) {
+            return Err(Error::ClientDisconnect);
+        }
+        let etag = w.etag();
+        if self.client_etag.as_ref().is_some_and(|e| *e != etag) {
+            return Err(Error::Unprocessable("Unprocessable Entity".into()));
+        }
+        self.metadata.insert(CONTENT_LENGTH.into(), size.to_string());
+        self.metadata.insert(ETAG.into(), etag.clone());
+        self.metadata.insert(BLAKE3.into(), w.blake3_hex());
+        w.put(&self.metadata)?;
+        w.commit(self.timestamp, FileKind::Data)?;
+        Ok((etag, size))
+    }
+}
+
+/// Streams the body into `writer`, one pool job per chunk while the next chunk arrives.
+async fn stream_to_disk(
+    state: &AppState,
+    pool: &crate::pool::DevicePool,
+    writer: DiskFileWriter,
+    mut reader: BodyReader,
+    finish: Finish,
+) -> Result<(String, u64)> {
+    let chunk = state.config.disk_chunk_size.max(4096);
+    let mut idle = Some((writer, BytesMut::new()));
+    let mut busy: Option<WriteJob> = None;
+    let mut buf = BytesMut::with_capacity(chunk.min(finish.length.unwrap_or(u64::MAX) as usize).max(1));
+    loop {
+        let more = reader.fill(&mut buf, chunk).await?;
+        if reader.total() > MAX_FILE_SIZE {
+            return Err(Error::TooLarge);
+        }
+        let (mut w, spare) = match (busy.take(), idle.take()) {
+            (Some(job), _) => job.await??,
+            (None, Some(pair)) => pair,
+            (None, None) => return Err(Error::Internal("writer lost".into())),
+        };
+        if !more {
+            return pool
+                .run_io(move || {
+                    w.write(&buf)?;
+                    finish.seal(w)
+                })
+                .await;
+        }
+        let full = std::mem::replace(&mut buf, spare);
+        buf.clear();
+        busy = Some(
+            pool.spawn(move || {
+                let mut full = full;
+                w.write(&full)?;
+                full.clear();
+                Ok((w, full))
+            })
+            .await?,
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! Bodies in both directions with bounded buffers: [`BodyReader`] pulls a request body
+//! with a per-chunk timeout; [`object_body`] streams an object's bytes out, reading blocks on
+//! the device pool a little ahead of the network (at most two blocks buffered).
+
+use super::range::Segment;
+use crate::diskfile::DiskFileReader;
+use crate::error::{Error, Result};
+use crate::pool::DevicePool;
+use bytes::{Bytes, BytesMut};
+use common::http::{stream_body, Body};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Reads a request body in exact amounts; a stalled client is a 408, a broken one a 499.
+pub struct BodyReader {
+    body: Incoming,
+    timeout: Duration,
+    pending: Bytes,
+    eof: bool,
+    total: u64,
+}
+
+impl BodyReader {
+    pub fn new(body: Incoming, timeout: Duration) -> Self {
+        BodyReader { body, timeout, pending: Bytes::new(), eof: false, total: 0 }
+    }
+
+    /// Bytes taken from the body so far.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The next piece of the body (at most `max` bytes), or `None` at its end.
+    pub async fn next(&mut self, max: usize) -> Result<Option<Bytes>> {
+        while self.pending.is_empty() {
+            if self.eof {
+                return Ok(None);
+            }
+            let frame = match tokio::time::timeout(self.timeout, self.body.frame()).await {
+                Err(_) => return Err(Error::RequestTimeout),
+                Ok(None) => {
+                    self.eof = true;
+                    continue;
+                }
+                Ok(Some(Err(e))) => {
+                    tracing::info!(error = %e, "client body read failed");
+                    return Err(Error::ClientDisconnect);
+                }
+                Ok(Some(Ok(frame))) => frame,
+            };
+            if let Ok(data) = frame.into_data() {
+                self.pending = data;
+            }
+        }
+        let take = max.min(self.pending.len());
+        self.total += take as u64;
+        Ok(Some(self.pending.split_to(take)))
+    }
+
+    /// Appends to `buf` until it holds `want` bytes; returns false if the body ended first.
+    pub async fn fill(&mut self, buf: &mut BytesMut, want: usize) -> Result<bool> {
+        while buf.len() < want {
+            match self.next(want - buf.len()).await? {
+                Some(b) => buf.extend_from_slice(&b),
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// A response body made of `segments`, reading object bytes through `reader` on `pool`.
+pub fn object_body(pool: DevicePool, mut reader: DiskFileReader, segments: Vec<Segment>, block: usize) -> Body {
+    let (tx, rx) = mpsc::channel::<Result<Bytes>>(2);
+    tokio::spawn(async move {
+        for segment in segments {
+            match segment {
+                Segment::Literal(b) => {
+                    if tx.send(Ok(b)).await.is_err() {
+                        return;
+                    }
+                }
+                Segment::Object { start, end } => {
+                    let mut offset = start;
+                    while offset < end {
+                        let n = block.min((end - offset) as usize);
+                        let job = pool.run(move || {
+                            let r = reader.read_at(offset, n);
+                            (reader, r)
+                        });
+                        let (back, read) = match job.await {
+                            Ok(v) => v,
+                            Err(e) => {
+                                let _ = tx.send(Err(e)).await;
+                                return;
+                            }
+                        };
+                        reader = back;
+                        match read {
+                            Ok(bytes) => {
+                                offset += bytes.len() as u64;
+                                if tx.send(Ok(bytes)).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "object read failed mid-stream");
+                                let _ = tx.send(Err(e)).await;
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    stream_body(stream)
+}

@@ -1,0 +1,168 @@
+//! A bounded blocking thread pool per device, so one slow disk cannot stall the others.
+//!
+//! Every file system call of the object server (open, write, fsync, rename, xattrs, RocksDB)
+//! runs here, never on the tokio runtime. Each device has its own threads: a disk that hangs
+//! ties up only its own threads and its own queue. The queue is bounded by a semaphore;
+//! callers beyond it wait asynchronously (backpressure), not on a thread.
+
+use crate::error::{Error, Result};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+#[derive(Clone)]
+pub struct DevicePool {
+    name: Arc<str>,
+    tx: mpsc::Sender<Job>,
+    slots: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for DevicePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevicePool").field("name", &self.name).finish()
+    }
+}
+
+/// A submitted job: await it for the result. The job runs whether or not this is polled.
+pub struct JobHandle<T> {
+    rx: oneshot::Receiver<T>,
+    name: Arc<str>,
+}
+
+impl<T> Future for JobHandle<T> {
+    type Output = Result<T>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let name = self.name.clone();
+        Pin::new(&mut self.rx).poll(cx).map(|r| r.map_err(|_| Error::Internal(format!("job on {name} panicked"))))
+    }
+}
+
+impl DevicePool {
+    /// Starts `threads` workers named after the device; `queue` more jobs may wait for them.
+    pub fn new(name: &str, threads: usize, queue: usize) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let threads = threads.max(1);
+        for i in 0..threads {
+            let rx = rx.clone();
+            std::thread::Builder::new().name(format!("obj-{name}-{i}")).spawn(move || worker(rx))?;
+        }
+        Ok(DevicePool { name: name.into(), tx, slots: Arc::new(Semaphore::new(threads + queue)) })
+    }
+
+    /// Queues `f` (waiting asynchronously for a slot) and returns a handle to its result.
+    pub async fn spawn<F, T>(&self, f: F) -> Result<JobHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = self.slots.clone().acquire_owned().await.map_err(|_| Error::PoolClosed(self.name.to_string()))?;
+        self.submit(permit, f)
+    }
+
+    fn submit<F, T>(&self, permit: OwnedSemaphorePermit, f: F) -> Result<JobHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let (done, rx) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _permit = permit;
+            // The caller may have gone away; then nobody wants the result.
+            let _ = done.send(f());
+        });
+        self.tx.send(job).map_err(|_| Error::PoolClosed(self.name.to_string()))?;
+        Ok(JobHandle { rx, name: self.name.clone() })
+    }
+
+    /// Runs `f` on the device's threads and waits for its result.
+    pub async fn run<F, T>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawn(f).await?.await
+    }
+
+    /// Like [`run`](Self::run) for jobs that return this crate's `Result`.
+    pub async fn run_io<F, T>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce() -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(f).await?
+    }
+}
+
+fn worker(rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        // Holding the lock only while receiving; a poisoned lock means a sibling panicked
+        // inside recv, which cannot happen, so recover the guard.
+        let job = {
+            let guard = rx.lock().unwrap_or_else(|p| p.into_inner());
+            guard.recv()
+        };
+        let Ok(job) = job else { return };
+        // A panicking job drops its result sender (the caller sees an error); the thread lives on.
+        if std::panic::catch_unwind(AssertUnwindSafe(job)).is_err() {
+            tracing::error!("device pool job panicked");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn runs_jobs_and_survives_panics() {
+        let pool = DevicePool::new("t", 2, 4).unwrap();
+        assert_eq!(pool.run(|| 6 * 7).await.unwrap(), 42);
+        let err = pool.run(|| -> u32 { panic!("boom") }).await;
+        assert!(matches!(err, Err(Error::Internal(_))));
+        assert_eq!(pool.run(|| 1).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn one_slow_device_does_not_stall_another() {
+        let slow = DevicePool::new("slow", 2, 2).unwrap();
+        let fast = DevicePool::new("fast", 2, 2).unwrap();
+        let started = Arc::new(AtomicUsize::new(0));
+        let mut stuck = Vec::new();
+        for _ in 0..4 {
+            let started = started.clone();
+            stuck.push(
+                slow.spawn(move || {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(400));
+                })
+                .await
+                .unwrap(),
+            );
+        }
+        while started.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // The slow pool is full (2 running + 2 queued); the fast one answers at once.
+        let t = Instant::now();
+        for _ in 0..20 {
+            fast.run(|| ()).await.unwrap();
+        }
+        assert!(t.elapsed() < Duration::from_millis(200), "{:?}", t.elapsed());
+        assert_eq!(started.load(Ordering::SeqCst), 2);
+        // And a fifth slow job waits for a slot instead of blocking the runtime.
+        let waiting = tokio::time::timeout(Duration::from_millis(50), slow.spawn(|| ())).await;
+        assert!(waiting.is_err());
+        for h in stuck {
+            h.await.unwrap();
+        }
+    }
+}

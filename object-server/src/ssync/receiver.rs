@@ -1,0 +1,169 @@
+//! The receiving side of SSYNC: answer the missing check, then apply the frames that are
+//! newer than the local state (newest timestamp wins, whatever order frames arrive in).
+
+use super::{decode_header, FrameHeader, FrameOp, Offer, ReceiveSummary, Want, MAX_FRAME_HEADER};
+use crate::devices::Device;
+use crate::diskfile::manager::is_hash;
+use crate::diskfile::metadata::{MetadataExt, BLAKE3, ETAG};
+use crate::diskfile::{DiskFile, DiskFileManager, FileKind, FileSet};
+use crate::error::{Error, Result};
+use crate::handlers::stream::BodyReader;
+use bytes::BytesMut;
+use std::sync::Arc;
+
+/// For each offer, what this device lacks (blocking).
+pub fn missing_check(manager: &DiskFileManager, partition: u32, offers: &[Offer]) -> Result<Vec<Want>> {
+    let mut wants = Vec::new();
+    for offer in offers.iter().filter(|o| is_hash(&o.hash)) {
+        let local = manager.diskfile_for_hash(partition, &offer.hash).files()?;
+        let data = local.newest_timestamp().is_none_or(|t| offer.timestamp > t);
+        let have_data_after = if data { !offer.deleted } else { local.data.is_some() };
+        let local_meta = local.meta.or(local.data).map(|f| f.timestamp);
+        let meta = have_data_after && offer.meta.is_some_and(|m| data || local_meta.is_none_or(|l| m > l));
+        if data || meta {
+            wants.push(Want { hash: offer.hash.clone(), data, meta });
+        }
+    }
+    Ok(wants)
+}
+
+/// The hash of the `/a/c/o` name stored in metadata.
+fn hash_of_name(manager: &DiskFileManager, name: &str) -> Option<String> {
+    let mut it = name.strip_prefix('/')?.splitn(3, '/');
+    let (a, c, o) = (it.next()?, it.next()?, it.next()?);
+    Some(manager.object_hash(a, c, o))
+}
+
+/// Why a frame cannot be applied, if it is malformed.
+fn validate(manager: &DiskFileManager, h: &FrameHeader) -> Option<String> {
+    if !is_hash(&h.hash) {
+        return Some(format!("bad hash {:?}", h.hash));
+    }
+    if h.op != FrameOp::Put && h.length != 0 {
+        return Some(format!("{:?} frame with a body", h.op));
+    }
+    if h.metadata.timestamp().ok() != Some(h.timestamp) {
+        return Some(format!("{}: metadata timestamp differs from frame", h.hash));
+    }
+    match h.metadata.name() {
+        Some(name) if hash_of_name(manager, name).as_deref() != Some(h.hash.as_str()) => {
+            Some(format!("{}: name {name:?} does not hash to it", h.hash))
+        }
+        None if h.op != FrameOp::Delete => Some(format!("{}: no name in metadata", h.hash)),
+        _ => None,
+    }
+}
+
+/// True if the frame is newer than what `local` holds.
+fn is_newer(h: &FrameHeader, local: &FileSet) -> bool {
+    match h.op {
+        FrameOp::Put | FrameOp::Delete => local.newest_timestamp().is_none_or(|t| h.timestamp > t),
+        FrameOp::Post => match local.data {
+            Some(d) => h.timestamp > d.timestamp && local.meta.is_none_or(|m| h.timestamp > m.timestamp),
+            None => false,
+        },
+    }
+}
+
+/// Reads frames from `reader` and applies them on `device`.
+pub(crate) async fn receive_updates(
+    device: &Arc<Device>,
+    partition: u32,
+    reader: &mut BodyReader,
+    chunk: usize,
+) -> Result<ReceiveSummary> {
+    let mut summary = ReceiveSummary::default();
+    let mut buf = BytesMut::new();
+    loop {
+        buf.clear();
+        if !reader.fill(&mut buf, 4).await? {
+            if buf.is_empty() {
+                return Ok(summary);
+            }
+            return Err(Error::ClientDisconnect);
+        }
+        let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+        if len > MAX_FRAME_HEADER {
+            return Err(Error::BadRequest(format!("SSYNC frame header of {len} bytes")));
+        }
+        buf.clear();
+        if !reader.fill(&mut buf, len).await? {
+            return Err(Error::ClientDisconnect);
+        }
+        let header = decode_header(&buf)?;
+        let df = device.manager.diskfile_for_hash(partition, &header.hash);
+        let problem = validate(&device.manager, &header);
+        let wanted = match problem {
+            Some(_) => false,
+            None => {
+                let (d, h) = (df.clone(), header.clone());
+                device.pool.run_io(move || Ok(is_newer(&h, &d.files()?))).await?
+            }
+        };
+        if !wanted {
+            drain(reader, header.length, chunk).await?;
+            match problem {
+                Some(p) => summary.failed.push(p),
+                None => summary.skipped += 1,
+            }
+            continue;
+        }
+        match apply(device, &df, header, reader, chunk).await {
+            Ok(()) => summary.applied += 1,
+            Err(Error::Unprocessable(reason)) => summary.failed.push(reason),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn drain(reader: &mut BodyReader, mut left: u64, chunk: usize) -> Result<()> {
+    while left > 0 {
+        let piece = reader.next(chunk.min(left as usize)).await?.ok_or(Error::ClientDisconnect)?;
+        left -= piece.len() as u64;
+    }
+    Ok(())
+}
+
+async fn apply(
+    device: &Arc<Device>,
+    df: &DiskFile,
+    h: FrameHeader,
+    reader: &mut BodyReader,
+    chunk: usize,
+) -> Result<()> {
+    let df = df.clone();
+    match h.op {
+        FrameOp::Delete => {
+            device.pool.run_io(move || df.write_marker(FileKind::Tombstone, h.metadata).map(|_| ())).await
+        }
+        FrameOp::Post => device.pool.run_io(move || df.write_marker(FileKind::Meta, h.metadata).map(|_| ())).await,
+        FrameOp::Put => {
+            let length = h.length;
+            let mut writer = device.pool.run_io(move || df.writer(Some(length))).await?;
+            let mut left = length;
+            while left > 0 {
+                let piece = reader.next(chunk.min(left as usize)).await?.ok_or(Error::ClientDisconnect)?;
+                left -= piece.len() as u64;
+                let mut w = writer;
+                writer = device.pool.run_io(move || w.write(&piece).map(|_| w)).await?;
+            }
+            device
+                .pool
+                .run_io(move || {
+                    let mut w = writer;
+                    if h.metadata.get(ETAG) != Some(&w.etag()) {
+                        return Err(Error::Unprocessable(format!("{}: body does not match its ETag", h.hash)));
+                    }
+                    if h.metadata.get(BLAKE3).is_some_and(|b| *b != w.blake3_hex()) {
+                        return Err(Error::Unprocessable(format!("{}: body does not match its BLAKE3", h.hash)));
+                    }
+                    if h.metadata.content_length().ok() != Some(length) {
+                        return Err(Error::Unprocessable(format!("{}: Content-Length differs from frame", h.hash)));
+                    }
+                    w.put(&h.metadata)?;
+                    w.commit(h.timestamp, FileKind::Data)
+                })
+                .await
+        }
+    }
+}
