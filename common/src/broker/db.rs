@@ -390,6 +390,16 @@ impl Db {
         self.conn.execute("UPDATE info SET account_targets = ?1", [targets]).map(drop).map_err(|e| self.err(e))
     }
 
+    /// Runs `f` inside one read transaction, so everything it reads (info, metadata and a
+    /// listing page) comes from the same commit.
+    pub fn read_consistent<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN DEFERRED").map_err(|e| self.err(e))?;
+        let r = f(self);
+        let end = if r.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.conn.execute_batch(end).map_err(|e| self.err(e))?;
+        r
+    }
+
     /// The schema version this file is at.
     pub fn schema_version(&self) -> Result<i64> {
         schema::user_version(&self.conn, &self.path)

@@ -12,10 +12,12 @@
 //! - [`store`]: the async API servers use: per-device blocking pools, cached
 //!   connections, quarantine on corruption, and group-committed row merges.
 //! - [`rpc`]: the REPLICATE operations, shared by both servers.
+//! - [`headers`]: request timestamps and metadata, and DB info as response headers.
 
 pub mod db;
 pub mod disk;
 mod error;
+pub mod headers;
 pub mod meta;
 pub mod query;
 pub mod replication;

@@ -13,6 +13,7 @@
 //! file as the body ("take this whole DB"): installed when there is no local copy (201),
 //! merged into the local copy when there is (202). Statuses are chosen by the servers.
 
+use super::disk::is_hash;
 use super::error::{BrokerError, Result};
 use super::replication::{SyncPoint, SyncRequest};
 use super::rows::Rows;
@@ -130,4 +131,59 @@ where
         InstallOutcome::Installed => Ok(RpcReply::Created),
         InstallOutcome::Merged => Ok(RpcReply::Accepted),
     }
+}
+
+/// Parses a REPLICATE path `/<dev>/<part>/<hash>[/db]`; `true` means a whole-DB upload.
+pub fn parse_path(raw_path: &str) -> Result<(DbLocation, bool)> {
+    let dp = crate::path::DevicePath::parse(raw_path).map_err(|e| BrokerError::BadInput(e.to_string()))?;
+    let rest = dp.rest.unwrap_or_default();
+    let (hash, whole) = match rest.strip_suffix("/db") {
+        Some(h) => (h.to_string(), true),
+        None => (rest, false),
+    };
+    if !is_hash(&hash) {
+        return Err(BrokerError::BadInput(format!("Invalid hash {:?}", hash.chars().take(40).collect::<String>())));
+    }
+    Ok((DbLocation { device: dp.device, partition: dp.partition, hash }, whole))
+}
+
+/// Answers a whole REPLICATE request: routes it, runs it, and builds the success
+/// response (200 with JSON, 201, 202). Errors are left to the server's status mapping.
+pub async fn serve<B>(store: &Arc<Store>, req: http::Request<B>) -> Result<http::Response<crate::http::Body>>
+where
+    B: http_body::Body + Unpin,
+    B::Error: std::fmt::Display + std::error::Error + Send + Sync + 'static,
+{
+    let (loc, whole) = parse_path(req.uri().path())?;
+    let reply = if whole {
+        let remote = req
+            .headers()
+            .get("x-remote-id")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| BrokerError::BadInput("Missing X-Remote-Id header".into()))?
+            .to_string();
+        receive_db(store, &loc, req.into_body(), remote).await?
+    } else {
+        let body = http_body_util::Limited::new(req.into_body(), MAX_RPC_BODY)
+            .collect()
+            .await
+            .map_err(|e| BrokerError::BadInput(format!("body: {e}")))?
+            .to_bytes();
+        dispatch(store, &loc, &body).await?
+    };
+    let (status, body, json) = match reply {
+        RpcReply::Json(v) => {
+            (http::StatusCode::OK, serde_json::to_vec(&v).map_err(|e| BrokerError::Failed(e.to_string()))?, true)
+        }
+        RpcReply::Accepted => (http::StatusCode::ACCEPTED, Vec::new(), false),
+        RpcReply::Created => (http::StatusCode::CREATED, Vec::new(), false),
+    };
+    let len = body.len();
+    let mut resp = http::Response::new(crate::http::full(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+    if json {
+        resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    }
+    Ok(resp)
 }

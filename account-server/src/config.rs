@@ -1,0 +1,70 @@
+//! The account server's TOML config; every key has a default.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountConfig {
+    pub bind_ip: String,
+    pub bind_port: u16,
+    /// The directory holding one directory per device.
+    pub devices: PathBuf,
+    /// Refuse (507) devices that are not mount points.
+    pub mount_check: bool,
+    /// Blocking threads one device's SQLite work may use at once.
+    pub workers_per_device: usize,
+    /// Open DB handles (with their connections) kept cached.
+    pub max_open_dbs: usize,
+    /// Container rows committed in one transaction at most.
+    pub max_batch_rows: usize,
+    /// Seconds deleted rows are kept before they may be reclaimed.
+    pub reclaim_age: u64,
+    /// Valid storage policy indexes.
+    pub storage_policies: Vec<u32>,
+    /// Accounts created on their first container report (Swift's ".").
+    pub auto_create_account_prefix: String,
+    pub max_connections: usize,
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        AccountConfig {
+            bind_ip: "127.0.0.1".into(),
+            bind_port: 6202,
+            devices: PathBuf::from("/srv/node"),
+            mount_check: true,
+            workers_per_device: 4,
+            max_open_dbs: 256,
+            max_batch_rows: 2000,
+            reclaim_age: 7 * 24 * 3600,
+            storage_policies: vec![0],
+            auto_create_account_prefix: ".".into(),
+            max_connections: 1024,
+        }
+    }
+}
+
+impl AccountConfig {
+    pub fn store_config(&self) -> common::broker::StoreConfig {
+        common::broker::StoreConfig {
+            devices: self.devices.clone(),
+            mount_check: self.mount_check,
+            workers_per_device: self.workers_per_device,
+            max_open_dbs: self.max_open_dbs,
+            max_batch_rows: self.max_batch_rows,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_a_default() {
+        let c: AccountConfig = toml::from_str("").unwrap();
+        assert_eq!(c, AccountConfig::default());
+        assert!(toml::from_str::<AccountConfig>("bind_port = 'x'").is_err());
+    }
+}
