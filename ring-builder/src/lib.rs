@@ -26,6 +26,7 @@ mod tiers;
 pub use builder::RingBuilder;
 pub use device::{Device, DeviceFilter, DeviceInfo, NewDevice};
 pub use error::RingError;
+pub use format::ring_file::RING_FORMAT_VERSION;
 pub use rebalance::{Progress, RebalanceReport};
 pub use ring::Ring;
 pub use shared::SharedRing;

@@ -154,9 +154,33 @@ impl Placer {
     pub fn choose(&self, counts: &TierCounts) -> Option<u32> {
         let mut node = ROOT;
         while self.level[node as usize] < DEVICE_LEVEL {
-            node = self.best_child(node, counts).or_else(|| self.fallback_child(node, counts))?;
+            match self.best_child(node, counts).or_else(|| self.fallback_child(node, counts)) {
+                Some(child) => node = child,
+                None => return self.choose_any(counts),
+            }
         }
         Some(node)
+    }
+
+    /// Last resort when the descent dead-ends (every device of the tier it reached already
+    /// holds a replica): the free device sharing the fewest tiers with the other replicas,
+    /// most distant tiers first. Scans every device, but only in odd topologies.
+    fn choose_any(&self, counts: &TierCounts) -> Option<u32> {
+        let mut best: Option<((u32, u32, u32), u128, u32)> = None;
+        for e in &self.heap {
+            let leaf = e.node;
+            if self.level[leaf as usize] != DEVICE_LEVEL || counts.get(leaf) > 0 {
+                continue;
+            }
+            let host = self.parent[leaf as usize];
+            let zone = self.parent[host as usize];
+            let region = self.parent[zone as usize];
+            let shared = (counts.get(region), counts.get(zone), counts.get(host));
+            if best.is_none_or(|(s, k, _)| (shared, std::cmp::Reverse(e.key)) < (s, std::cmp::Reverse(k))) {
+                best = Some((shared, e.key, leaf));
+            }
+        }
+        best.map(|b| b.2)
     }
 
     fn children(&self, node: u32) -> &[Entry] {

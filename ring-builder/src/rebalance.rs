@@ -8,7 +8,8 @@
 //!    down the tier tree to the roomiest tier that may still hold it.
 //! 5. Balance: walk the partitions from a random start; for each movable one with a replica
 //!    on an overfull device, move that replica if the placer finds a device that still
-//!    wants partitions. Stops as soon as nothing is overfull.
+//!    wants partitions. Replicas placed by this same rebalance may be re-placed (nothing
+//!    has been deployed yet). Stops as soon as nothing is overfull.
 //!
 //! A partition moves at most one replica per rebalance (except from removed devices or
 //! duplicates) and none within `min_part_hours` of its last move.
@@ -74,6 +75,9 @@ struct Work<'a> {
     tree: &'a TierTree,
     rows: Vec<Vec<u16>>,
     moved: Vec<bool>,
+    /// Bit `r * parts + p`: slot (r, p) was assigned by this rebalance, so it can be
+    /// reassigned again before anything is deployed.
+    fresh: Vec<u64>,
     queue: Vec<u32>,
     queued: Vec<bool>,
     last_move_hour: &'a [u32],
@@ -84,6 +88,26 @@ struct Work<'a> {
 impl Work<'_> {
     fn can_move(&self, p: usize) -> bool {
         !self.moved[p] && self.now_hour.saturating_sub(u64::from(self.last_move_hour[p])) >= self.min_part_hours
+    }
+
+    fn fresh_bit(&self, r: usize, p: usize) -> (usize, u64) {
+        let i = r * self.moved.len() + p;
+        (i / 64, 1 << (i % 64))
+    }
+
+    fn is_fresh(&self, r: usize, p: usize) -> bool {
+        let (word, bit) = self.fresh_bit(r, p);
+        self.fresh.get(word).is_some_and(|w| w & bit != 0)
+    }
+
+    /// Assigns a slot during this rebalance.
+    fn assign(&mut self, r: usize, p: usize, dev: u16) {
+        self.rows[r][p] = dev;
+        let (word, bit) = self.fresh_bit(r, p);
+        if word >= self.fresh.len() {
+            self.fresh.resize(word + 1, 0);
+        }
+        self.fresh[word] |= bit;
     }
 
     fn leaf(&self, dev: u16) -> Option<u32> {
@@ -133,6 +157,7 @@ pub(crate) fn run(
         tree: &tree,
         rows: std::mem::take(&mut b.replica2part2dev),
         moved: vec![false; parts],
+        fresh: Vec::new(),
         queue: Vec::new(),
         queued: vec![false; parts],
         last_move_hour: &b.last_move_hour,
@@ -225,7 +250,7 @@ pub(crate) fn run(
                 devices: tree.node(ROOT).weighted_devs as usize,
             })?;
             let dev = tree.node(leaf).dev;
-            w.rows[r][p] = dev as u16;
+            w.assign(r, p, dev as u16);
             placer.adjust(leaf, 1);
             if let Some(path) = tree.path(dev as u16) {
                 counts.add_path(path);
@@ -262,11 +287,17 @@ pub(crate) fn run(
             if off % PROGRESS_EVERY == 0 {
                 progress(Progress { phase: "balancing", done: off as u64, total: parts as u64 });
             }
-            if !w.can_move(p) {
+            // A movable partition may move any replica; one that already moved, only the
+            // replica placed by this rebalance.
+            let movable = w.can_move(p);
+            if !movable && !w.moved[p] {
                 continue;
             }
             let mut from: Option<(usize, u32, i64)> = None;
             for (r, row) in w.rows.iter().enumerate() {
+                if !movable && !w.is_fresh(r, p) {
+                    continue;
+                }
                 let Some(leaf) = row.get(p).and_then(|&d| w.leaf(d)) else { continue };
                 let s = surplus(&placer, leaf);
                 if s > 0 && from.is_none_or(|(_, _, best)| s > best) {
@@ -283,7 +314,7 @@ pub(crate) fn run(
             if to == from || (placer.room(to) <= 0 && s != i64::MAX) {
                 continue;
             }
-            w.rows[r][p] = tree.node(to).dev as u16;
+            w.assign(r, p, tree.node(to).dev as u16);
             w.moved[p] = true;
             let was_overfull = surplus(&placer, from) > 0;
             placer.adjust(from, -1);

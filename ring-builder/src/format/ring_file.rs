@@ -12,7 +12,10 @@ use super::container::{self, Kind};
 use crate::ring::Ring;
 use crate::RingError;
 
-pub(crate) const KIND: Kind = Kind { magic: b"SWLTRING", name: "ring", version: 1 };
+/// The ring file format this build writes (and the only one it reads).
+pub const RING_FORMAT_VERSION: u32 = 1;
+
+pub(crate) const KIND: Kind = Kind { magic: b"SWLTRING", name: "ring", version: RING_FORMAT_VERSION };
 
 pub(crate) fn encode(ring: &Ring) -> Vec<u8> {
     let mut w = Writer::default();

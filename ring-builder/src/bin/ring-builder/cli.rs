@@ -68,6 +68,8 @@ pub enum Command {
     },
     /// Check the builder's partition assignments.
     Validate,
+    /// Check and describe the ring file (`ring-builder object.ring version`).
+    Version,
     /// Write the ring file from the builder (e.g. after set_info).
     WriteRing,
     /// Let the next rebalance move any partition. Use with care: data may become unreachable
@@ -90,24 +92,34 @@ pub enum Command {
 /// Device filters given as flags instead of a search value.
 #[derive(Args, Debug, Default, Clone)]
 pub struct FilterFlags {
+    /// Match the device id.
     #[arg(short = 'u', long)]
     pub id: Option<u32>,
+    /// Match the region.
     #[arg(short, long)]
     pub region: Option<u32>,
+    /// Match the zone.
     #[arg(short, long)]
     pub zone: Option<u32>,
+    /// Match the IP address or hostname.
     #[arg(short, long)]
     pub ip: Option<String>,
+    /// Match the port.
     #[arg(short, long)]
     pub port: Option<u16>,
+    /// Match the replication IP address.
     #[arg(short = 'j', long)]
     pub replication_ip: Option<String>,
+    /// Match the replication port.
     #[arg(short = 'q', long)]
     pub replication_port: Option<u16>,
+    /// Match the device name (e.g. sdb1).
     #[arg(short, long)]
     pub device: Option<String>,
+    /// Match the weight.
     #[arg(short, long)]
     pub weight: Option<f64>,
+    /// Match devices whose meta contains this.
     #[arg(short, long)]
     pub meta: Option<String>,
 }
@@ -141,22 +153,31 @@ pub struct AddArgs {
     /// Device id (default: the lowest free one).
     #[arg(short = 'u', long)]
     pub id: Option<u32>,
+    /// Region (default 1).
     #[arg(short, long)]
     pub region: Option<u32>,
+    /// Zone.
     #[arg(short, long)]
     pub zone: Option<u32>,
+    /// IP address or hostname.
     #[arg(short, long)]
     pub ip: Option<String>,
+    /// Port.
     #[arg(short, long)]
     pub port: Option<u16>,
+    /// Replication IP (default: --ip).
     #[arg(short = 'j', long)]
     pub replication_ip: Option<String>,
+    /// Replication port (default: --port).
     #[arg(short = 'q', long)]
     pub replication_port: Option<u16>,
+    /// Device name (e.g. sdb1).
     #[arg(short, long)]
     pub device: Option<String>,
+    /// Weight (relative capacity).
     #[arg(short, long)]
     pub weight: Option<f64>,
+    /// Free-form extra information.
     #[arg(short, long, default_value = "")]
     pub meta: String,
 }
@@ -167,16 +188,22 @@ pub struct SetInfoArgs {
     pub values: Vec<String>,
     #[command(flatten)]
     pub filter: FilterFlags,
+    /// New IP address or hostname.
     #[arg(short = 'I', long)]
     pub change_ip: Option<String>,
+    /// New port.
     #[arg(short = 'P', long)]
     pub change_port: Option<u16>,
+    /// New replication IP.
     #[arg(short = 'J', long)]
     pub change_replication_ip: Option<String>,
+    /// New replication port.
     #[arg(short = 'Q', long)]
     pub change_replication_port: Option<u16>,
+    /// New device name.
     #[arg(short = 'D', long)]
     pub change_device: Option<String>,
+    /// New meta.
     #[arg(short = 'M', long)]
     pub change_meta: Option<String>,
     /// Do not ask before changing several devices.

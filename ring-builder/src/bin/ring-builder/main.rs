@@ -116,6 +116,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Rebalance { force, seed } => ring_cmds::rebalance(&files, force, seed),
         Command::Dispersion { filter, verbose } => ring_cmds::dispersion(&files, filter.as_deref(), verbose),
         Command::Validate => ring_cmds::validate(&files),
+        Command::Version => ring_cmds::version(&files),
         Command::WriteRing => ring_cmds::write_ring(&files),
         Command::PretendMinPartHoursPassed => ring_cmds::pretend_min_part_hours_passed(&files),
         Command::SetOverload { overload } => ring_cmds::set_overload(&files, &overload),

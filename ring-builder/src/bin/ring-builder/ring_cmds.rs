@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ring::stats::MAX_BALANCE;
-use ring::Progress;
+use ring::{Progress, Ring, RING_FORMAT_VERSION};
 
 use crate::{show, CmdResult, Fail, Files, Status};
 
@@ -122,6 +122,20 @@ pub fn validate(files: &Files) -> CmdResult {
     let b = files.load()?;
     b.validate()?;
     println!("{}: the partition assignments are valid", files.builder.display());
+    Ok(Status::Ok)
+}
+
+pub fn version(files: &Files) -> CmdResult {
+    let ring = Ring::load(&files.ring).map_err(|e| Fail(format!("cannot load ring file: {e}")))?;
+    println!(
+        "{}: ring format version {}, build version {}, part power {}, {} replica rows, {} devices",
+        files.ring.display(),
+        RING_FORMAT_VERSION,
+        ring.version(),
+        ring.part_power(),
+        ring.replica_count(),
+        ring.devices().count()
+    );
     Ok(Status::Ok)
 }
 

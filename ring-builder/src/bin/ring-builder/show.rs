@@ -18,14 +18,14 @@ pub fn duration(secs: u64) -> String {
     }
 }
 
-/// Whether the ring file holds what the builder would write now.
-fn ring_status(files: &Files, b: &RingBuilder) -> String {
+/// Whether the ring file holds what the builder would write now; `false` if it is invalid.
+fn ring_status(files: &Files, b: &RingBuilder) -> (String, bool) {
     let path = files.ring.display();
     if !files.ring.exists() {
-        return format!("Ring file {path} not found, probably it hasn't been written yet");
+        return (format!("Ring file {path} not found, probably it hasn't been written yet"), true);
     }
-    match Ring::load(&files.ring) {
-        Err(e) => format!("Ring file {path} is invalid: {e}"),
+    let text = match Ring::load(&files.ring) {
+        Err(e) => return (format!("Ring file {path} is invalid: {e}"), false),
         Ok(ring) => {
             let fresh = b.get_ring();
             let same = ring.part_power() == fresh.part_power()
@@ -37,7 +37,8 @@ fn ring_status(files: &Files, b: &RingBuilder) -> String {
                 format!("Ring file {path} is obsolete")
             }
         }
-    }
+    };
+    (text, true)
 }
 
 pub fn summary(files: &Files) -> CmdResult {
@@ -63,14 +64,15 @@ pub fn summary(files: &Files) -> CmdResult {
         duration(b.min_part_seconds_left(now))
     );
     println!("The overload factor is {:.2}% ({:.6})", b.overload() * 100.0, b.overload());
-    println!("{}", ring_status(files, &b));
+    let (ring_line, ring_ok) = ring_status(files, &b);
+    println!("{ring_line}");
     let mut devs: Vec<&Device> = b.devices().collect();
     devs.sort_by(|x, y| (x.region, x.zone, &x.ip, &x.device).cmp(&(y.region, y.zone, &y.ip, &y.device)));
     device_table(&b, devs.into_iter());
     if b.devices().next().is_some() && b.devices().all(|d| d.weight == 0.0) {
         println!("There are no devices with weight in this ring.");
     }
-    Ok(Status::Ok)
+    Ok(if ring_ok { Status::Ok } else { Status::Warning })
 }
 
 /// The device table, swift-ring-builder style.
