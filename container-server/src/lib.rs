@@ -14,4 +14,4 @@ pub mod server;
 pub use account_update::{AccountTarget, AccountUpdater, SendOutcome, UpdateReport};
 pub use config::ContainerConfig;
 pub use error::ContainerError;
-pub use server::{serve, App};
+pub use server::{serve, serve_app, App};

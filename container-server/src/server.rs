@@ -81,8 +81,16 @@ pub async fn serve(
     secret: HashPathSecret,
     shutdown: CancellationToken,
 ) -> Result<(), ContainerError> {
-    let opts = ServerOptions { max_connections: config.max_connections, ..ServerOptions::default() };
-    let app = App::new(config, secret);
+    serve_app(listener, App::new(config, secret), shutdown).await
+}
+
+/// `serve` for a caller that keeps the `App` (e.g. to run `app.updater.run_pending_updates()`).
+pub async fn serve_app(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: CancellationToken,
+) -> Result<(), ContainerError> {
+    let opts = ServerOptions { max_connections: app.cfg.max_connections, ..ServerOptions::default() };
     if app.cfg.account_update_interval > 0.0 {
         let (app, stop) = (app.clone(), shutdown.clone());
         let every = Duration::from_secs_f64(app.cfg.account_update_interval);
