@@ -58,10 +58,13 @@ pub fn open_expired(h: &HeaderMap) -> bool {
 /// The body length: `Some(n)` from Content-Length, `None` when chunked (Swift's `message_length`).
 pub fn message_length(h: &HeaderMap) -> Result<Option<u64>> {
     if let Some(te) = h.get(http::header::TRANSFER_ENCODING) {
+        // As swob: several codings are not implemented; one must be "chunked".
         let te = te.to_str().unwrap_or("").to_ascii_lowercase();
-        let last = te.rsplit(',').next().unwrap_or("").trim().to_string();
-        if last != "chunked" {
+        if te.contains(',') {
             return Err(Error::NotImplemented(te));
+        }
+        if te.trim() != "chunked" {
+            return Err(Error::BadRequest("Invalid Transfer-Encoding header value".into()));
         }
         return Ok(None);
     }
@@ -254,7 +257,9 @@ mod tests {
         assert!(matches!(message_length(&headers(&[])), Err(Error::LengthRequired)));
         assert_eq!(message_length(&headers(&[("content-length", "5")])).unwrap(), Some(5));
         assert_eq!(message_length(&headers(&[("transfer-encoding", "chunked")])).unwrap(), None);
-        assert!(matches!(message_length(&headers(&[("transfer-encoding", "gzip")])), Err(Error::NotImplemented(_))));
+        assert!(matches!(message_length(&headers(&[("transfer-encoding", "gzip")])), Err(Error::BadRequest(_))));
+        let two = headers(&[("transfer-encoding", "gzip, chunked")]);
+        assert!(matches!(message_length(&two), Err(Error::NotImplemented(_))));
         assert!(matches!(message_length(&headers(&[("content-length", "x")])), Err(Error::BadRequest(_))));
         let big = (MAX_FILE_SIZE + 1).to_string();
         assert!(matches!(message_length(&headers(&[("content-length", &big)])), Err(Error::TooLarge)));
