@@ -115,8 +115,8 @@ impl Db {
         Self::open(path, kind)
     }
 
-    /// `create` that stops at schema version `upto` and leaves the file closed (tests of
-    /// migrations build old versions with it).
+    /// `create` that leaves the file closed, stopping at schema version `upto` when given
+    /// (tests of migrations build old versions with it).
     pub fn create_at_version(path: &Path, kind: DbKind, init: &DbInit, upto: Option<i64>) -> Result<()> {
         let dir = path.parent().ok_or_else(|| BrokerError::BadInput(format!("bad db path {}", path.display())))?;
         std::fs::create_dir_all(dir).map_err(|e| BrokerError::io(dir, e))?;

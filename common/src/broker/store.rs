@@ -193,10 +193,15 @@ impl Store {
     pub async fn create(self: &Arc<Self>, loc: &DbLocation, init: DbInit) -> Result<bool> {
         let path = self.db_path(loc)?;
         let kind = self.kind;
-        self.run(&loc.device, move || match Db::create(&path, kind, &init) {
-            Ok(_) => Ok(true),
-            Err(BrokerError::AlreadyExists(_)) => Ok(false),
-            Err(e) => Err(e),
+        self.run(&loc.device, move || {
+            if path.is_file() {
+                return Ok(false);
+            }
+            match Db::create_at_version(&path, kind, &init, None) {
+                Ok(()) => Ok(true),
+                Err(BrokerError::AlreadyExists(_)) => Ok(false),
+                Err(e) => Err(e),
+            }
         })
         .await
     }
