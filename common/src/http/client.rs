@@ -12,6 +12,8 @@ use std::time::Duration;
 pub enum HttpClientError {
     #[error("request to {0} timed out")]
     Timeout(String),
+    #[error("invalid request URI {0:?}")]
+    InvalidUri(String),
     #[error("request to {uri} failed: {source}")]
     Request { uri: String, source: hyper_util::client::legacy::Error },
 }

@@ -1,0 +1,62 @@
+//! Authentication (who is asking) and authorization (may they do this).
+
+pub mod acl;
+pub mod tempauth;
+pub mod tempauth_handler;
+
+pub use tempauth::{Identity, TempAuth};
+
+use crate::error::{ProxyError, Result};
+use acl::ContainerAcl;
+use http::Method;
+
+/// What a request wants to do, for the permission check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// GET/HEAD of an object.
+    ReadObject,
+    /// GET/HEAD of a container listing.
+    ListContainer,
+    /// PUT/POST/DELETE of an object.
+    WriteObject,
+    /// Anything on an account, or creating, changing or deleting a container.
+    Owner,
+}
+
+impl Access {
+    pub fn for_object(method: &Method) -> Access {
+        if method == Method::GET || method == Method::HEAD {
+            Access::ReadObject
+        } else {
+            Access::WriteObject
+        }
+    }
+
+    pub fn for_container(method: &Method) -> Access {
+        if method == Method::GET || method == Method::HEAD {
+            Access::ListContainer
+        } else {
+            Access::Owner
+        }
+    }
+}
+
+/// Decides whether `who` may do `access` in `account` given the container's ACLs.
+/// No identity and no ACL grant: 401; an identity without a grant: 403.
+pub fn authorize(who: Option<&Identity>, account: &str, access: Access, acl: &ContainerAcl) -> Result<()> {
+    if who.is_some_and(|id| id.owns(account)) {
+        return Ok(());
+    }
+    let groups = who.map(|id| id.groups()).unwrap_or_default();
+    let granted = match access {
+        Access::ReadObject => acl.read.allows_object_read(&groups),
+        Access::ListContainer => acl.read.allows_listing(&groups),
+        Access::WriteObject => acl.write.allows_groups(&groups),
+        Access::Owner => false,
+    };
+    match (granted, who) {
+        (true, _) => Ok(()),
+        (false, None) => Err(ProxyError::Unauthorized),
+        (false, Some(_)) => Err(ProxyError::Forbidden),
+    }
+}

@@ -1,0 +1,195 @@
+//! tempauth: users and keys from config, self-validating tokens.
+//!
+//! A token is `AUTH_tk` + base64url(payload) + `.` + base64url(HMAC-SHA256(payload)), the
+//! payload holding the account, user, groups and expiry. Any proxy that shares the cluster
+//! secret validates it with no shared cache (OpenStack Swift needs memcached for this).
+
+use crate::config::{TempAuthConfig, UserConfig};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+type HmacSha256 = Hmac<Sha256>;
+
+const TOKEN_PREFIX: &str = "AUTH_tk";
+/// Refuse absurd header values before doing any crypto on them.
+const MAX_TOKEN_LEN: usize = 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The tempauth account name (`test`), not the storage account (`AUTH_test`).
+    pub account: String,
+    pub user: String,
+    pub admin: bool,
+    pub reseller_admin: bool,
+    /// The storage account this identity's account maps to (`AUTH_test`).
+    pub storage_account: String,
+}
+
+impl Identity {
+    /// Admins own their storage account; reseller admins own every account.
+    pub fn owns(&self, storage_account: &str) -> bool {
+        self.reseller_admin || (self.admin && self.storage_account == storage_account)
+    }
+
+    /// The names ACLs can grant to: `test`, `test:tester`, `AUTH_test`.
+    pub fn groups(&self) -> Vec<String> {
+        vec![self.account.clone(), format!("{}:{}", self.account, self.user), self.storage_account.clone()]
+    }
+}
+
+pub struct TempAuth {
+    users: Vec<UserConfig>,
+    key: Vec<u8>,
+    token_life: u64,
+    reseller_prefix: String,
+}
+
+/// What a successful `GET /auth/v1.0` returns.
+#[derive(Debug)]
+pub struct Grant {
+    pub token: String,
+    pub storage_account: String,
+    pub expires_in: u64,
+}
+
+impl TempAuth {
+    /// `cluster_secret` is mixed into the signing key so tokens are valid cluster-wide only.
+    pub fn new(cfg: &TempAuthConfig, cluster_secret: &[u8]) -> Self {
+        let mut key = b"swiftlet-tempauth-v1\0".to_vec();
+        key.extend_from_slice(cluster_secret);
+        key.push(0);
+        key.extend_from_slice(cfg.token_secret.as_bytes());
+        TempAuth {
+            users: cfg.users.clone(),
+            key,
+            token_life: cfg.token_life,
+            reseller_prefix: cfg.reseller_prefix.clone(),
+        }
+    }
+
+    pub fn reseller_prefix(&self) -> &str {
+        &self.reseller_prefix
+    }
+
+    /// Checks `account:user` and key; `None` when they do not match a user.
+    pub fn login(&self, account_user: &str, key: &str) -> Option<Grant> {
+        let (account, user) = account_user.split_once(':')?;
+        let u = self.users.iter().find(|u| u.account == account && u.user == user)?;
+        if !constant_time_eq(u.key.as_bytes(), key.as_bytes()) {
+            return None;
+        }
+        let expires = now_secs() + self.token_life;
+        let payload = format!(
+            "{expires}\n{}\n{}\n{}{}",
+            u.account,
+            u.user,
+            if u.groups.iter().any(|g| g == ".admin") { "a" } else { "-" },
+            if u.groups.iter().any(|g| g == ".reseller_admin") { "r" } else { "-" },
+        );
+        let token = format!(
+            "{TOKEN_PREFIX}{}.{}",
+            URL_SAFE_NO_PAD.encode(payload.as_bytes()),
+            URL_SAFE_NO_PAD.encode(self.sign(payload.as_bytes()))
+        );
+        Some(Grant {
+            token,
+            storage_account: format!("{}{}", self.reseller_prefix, u.account),
+            expires_in: self.token_life,
+        })
+    }
+
+    /// Validates a token: signature first (constant time), then expiry.
+    pub fn validate(&self, token: &str) -> Option<Identity> {
+        if token.len() > MAX_TOKEN_LEN {
+            return None;
+        }
+        let (payload_b64, sig_b64) = token.strip_prefix(TOKEN_PREFIX)?.split_once('.')?;
+        let payload = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
+        let sig = URL_SAFE_NO_PAD.decode(sig_b64).ok()?;
+        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
+        mac.update(&payload);
+        mac.verify_slice(&sig).ok()?;
+        let payload = String::from_utf8(payload).ok()?;
+        let mut fields = payload.split('\n');
+        let expires: u64 = fields.next()?.parse().ok()?;
+        let (account, user, flags) = (fields.next()?, fields.next()?, fields.next()?);
+        if expires <= now_secs() {
+            return None;
+        }
+        Some(Identity {
+            account: account.to_string(),
+            user: user.to_string(),
+            admin: flags.starts_with('a'),
+            reseller_admin: flags.ends_with('r'),
+            storage_account: format!("{}{}", self.reseller_prefix, account),
+        })
+    }
+
+    fn sign(&self, payload: &[u8]) -> Vec<u8> {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(payload);
+        mac.finalize().into_bytes().to_vec()
+    }
+}
+
+/// Compares secrets without leaking where they differ through timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth() -> TempAuth {
+        TempAuth::new(&TempAuthConfig::default(), b"secret")
+    }
+
+    #[test]
+    fn login_and_validate() {
+        let a = auth();
+        let g = a.login("test:tester", "testing").unwrap();
+        assert_eq!(g.storage_account, "AUTH_test");
+        let id = a.validate(&g.token).unwrap();
+        assert!(id.owns("AUTH_test") && !id.owns("AUTH_test2"));
+        let id3 = a.validate(&a.login("test:tester3", "testing3").unwrap().token).unwrap();
+        assert!(!id3.owns("AUTH_test"));
+        assert!(id3.groups().contains(&"test:tester3".to_string()));
+        assert!(a.validate(&a.login("admin:admin", "admin").unwrap().token).unwrap().owns("AUTH_anything"));
+    }
+
+    #[test]
+    fn refuses_bad_keys_and_tampering() {
+        let a = auth();
+        assert!(a.login("test:tester", "wrong").is_none());
+        assert!(a.login("test:nobody", "testing").is_none());
+        assert!(a.login("no-colon", "testing").is_none());
+        let token = a.login("test:tester3", "testing3").unwrap().token;
+        // Flip the payload to claim admin: the signature no longer matches.
+        let (p, s) = token.strip_prefix(TOKEN_PREFIX).unwrap().split_once('.').unwrap();
+        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap().replace("\n--", "\na-");
+        let forged = format!("{TOKEN_PREFIX}{}.{s}", URL_SAFE_NO_PAD.encode(payload));
+        assert!(a.validate(&forged).is_none());
+        // Another cluster's proxy does not accept it.
+        assert!(TempAuth::new(&TempAuthConfig::default(), b"other").validate(&token).is_none());
+        assert!(a.validate("AUTH_tkgarbage").is_none());
+    }
+
+    #[test]
+    fn tokens_expire() {
+        let cfg = TempAuthConfig { token_life: 0, ..TempAuthConfig::default() };
+        let a = TempAuth::new(&cfg, b"s");
+        assert!(a.validate(&a.login("test:tester", "testing").unwrap().token).is_none());
+    }
+}

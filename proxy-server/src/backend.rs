@@ -1,0 +1,168 @@
+//! Talking to storage nodes: their URLs, the headers that cross (and do not cross) the
+//! proxy, pooled requests, and dedicated connections for streamed uploads.
+
+use crate::nodes::Node;
+use common::http::{Body, BodyError, HttpClient, HttpClientError};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use std::time::Duration;
+
+/// Encode everything but unreserved characters and '/', which object names may contain.
+const PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+
+/// Quotes a decoded path (`/a/c/o`) for a request line.
+pub fn quote(path: &str) -> String {
+    utf8_percent_encode(path, PATH).to_string()
+}
+
+/// `/a[/c[/o]]`, quoted.
+pub fn resource_path(account: &str, container: Option<&str>, object: Option<&str>) -> String {
+    let mut p = format!("/{account}");
+    if let Some(c) = container {
+        p.push('/');
+        p.push_str(c);
+        if let Some(o) = object {
+            p.push('/');
+            p.push_str(o);
+        }
+    }
+    quote(&p)
+}
+
+pub fn node_uri(node: &Node, part: u32, quoted_path: &str, query: Option<&str>) -> String {
+    let mut uri = format!("http://{}:{}/{}/{}{}", node.dev.ip, node.dev.port, node.dev.device, part, quoted_path);
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        uri.push('?');
+        uri.push_str(q);
+    }
+    uri
+}
+
+/// Headers that describe one hop, never forwarded.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
+/// Backend headers a client may see: no hop-by-hop, no `X-Backend-*` internals.
+pub fn client_headers(backend: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(backend.len());
+    for (name, value) in backend {
+        if !is_hop_by_hop(name) && !name.as_str().starts_with("x-backend-") {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// Streams a backend response to the client, filtering its headers.
+pub fn passthrough(resp: Response<Incoming>) -> Response<Body> {
+    let (parts, body) = resp.into_parts();
+    let mut out = Response::new(body.map_err(|e| Box::new(e) as BodyError).boxed_unsync());
+    *out.status_mut() = parts.status;
+    *out.headers_mut() = client_headers(&parts.headers);
+    out
+}
+
+/// A response built from a status and headers, with no body (writes, HEAD).
+pub fn bodiless(status: StatusCode, headers: HeaderMap) -> Response<Body> {
+    let mut out = Response::new(common::http::empty());
+    *out.status_mut() = status;
+    *out.headers_mut() = headers;
+    out
+}
+
+/// Where a backend request goes: a node, a partition and a quoted resource path.
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    pub node: &'a Node,
+    pub part: u32,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+}
+
+/// Sends one request to one node over the pooled client.
+pub async fn send(
+    client: &HttpClient,
+    target: Target<'_>,
+    method: Method,
+    headers: &HeaderMap,
+    body: Body,
+    timeout: Duration,
+) -> Result<Response<Incoming>, HttpClientError> {
+    let mut req = Request::new(body);
+    *req.method_mut() = method;
+    let uri = node_uri(target.node, target.part, target.path, target.query);
+    *req.uri_mut() = uri.parse().map_err(|_| HttpClientError::InvalidUri(uri))?;
+    *req.headers_mut() = headers.clone();
+    client.send(req, timeout).await
+}
+
+/// Reads a small backend body (listings, error text) with a size cap.
+pub async fn read_small_body(resp: Response<Incoming>, limit: usize) -> Option<bytes::Bytes> {
+    let body = http_body_util::Limited::new(resp.into_body(), limit);
+    body.collect().await.ok().map(|c| c.to_bytes())
+}
+
+pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub fn set_header(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), v);
+    }
+}
+
+/// A dedicated connection to one node for a streamed upload: connecting first lets a
+/// failed primary be replaced by a handoff before any body byte is sent.
+pub async fn connect(node: &Node, timeout: Duration) -> std::io::Result<hyper::client::conn::http1::SendRequest<Body>> {
+    let addr = format!("{}:{}", node.dev.ip, node.dev.port);
+    let stream = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(&addr))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, format!("connect to {addr} timed out")))??;
+    stream.set_nodelay(true)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .map_err(std::io::Error::other)?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "backend upload connection ended");
+        }
+    });
+    Ok(sender)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_keeps_slashes() {
+        assert_eq!(resource_path("AUTH_t", Some("c"), Some("a b/ü?")), "/AUTH_t/c/a%20b/%C3%BC%3F");
+        assert_eq!(resource_path("AUTH_t", None, None), "/AUTH_t");
+    }
+
+    #[test]
+    fn filters_internal_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("x-backend-timestamp", HeaderValue::from_static("1"));
+        h.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        h.insert("etag", HeaderValue::from_static("abc"));
+        let out = client_headers(&h);
+        assert_eq!(out.len(), 1);
+        assert!(out.contains_key("etag"));
+    }
+}

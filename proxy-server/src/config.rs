@@ -1,0 +1,114 @@
+//! The proxy's TOML config; every key has a default.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProxyConfig {
+    pub bind: String,
+    /// Where `account.ring`, `container.ring` and `object.ring` live.
+    pub swift_dir: PathBuf,
+    /// Seconds to wait for a storage node's TCP connect.
+    pub conn_timeout: f64,
+    /// Seconds to wait for a storage node's response headers or next body chunk.
+    pub node_timeout: f64,
+    /// Seconds a client may take between body chunks.
+    pub client_timeout: f64,
+    /// Create an account the first time one of its containers is created.
+    pub account_autocreate: bool,
+    /// Errors within `error_suppression_interval` before a node is tried last.
+    pub error_suppression_limit: u32,
+    pub error_suppression_interval: f64,
+    /// Seconds container metadata (existence, ACLs) is cached.
+    pub container_info_ttl: f64,
+    /// Bodies up to this size are buffered so a failed primary can be retried on a handoff.
+    pub retryable_body_limit: usize,
+    pub tempauth: TempAuthConfig,
+    /// The cluster's hash-path secret; must match the storage nodes'.
+    pub hash_path: common::HashPathSecret,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TempAuthConfig {
+    /// Seconds a token is valid.
+    pub token_life: u64,
+    /// Extra secret mixed into token signatures (the cluster hash secret is always mixed in).
+    pub token_secret: String,
+    /// Account prefix, as Swift's reseller prefix.
+    pub reseller_prefix: String,
+    pub users: Vec<UserConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserConfig {
+    pub account: String,
+    pub user: String,
+    pub key: String,
+    /// `.admin` (owns the account) and/or `.reseller_admin` (owns every account).
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+impl UserConfig {
+    fn new(account: &str, user: &str, key: &str, groups: &[&str]) -> Self {
+        UserConfig {
+            account: account.into(),
+            user: user.into(),
+            key: key.into(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        }
+    }
+}
+
+impl Default for TempAuthConfig {
+    /// The users of Swift's SAIO, so its functional tests run unchanged.
+    fn default() -> Self {
+        TempAuthConfig {
+            token_life: 86_400,
+            token_secret: String::new(),
+            reseller_prefix: "AUTH_".into(),
+            users: vec![
+                UserConfig::new("admin", "admin", "admin", &[".admin", ".reseller_admin"]),
+                UserConfig::new("test", "tester", "testing", &[".admin"]),
+                UserConfig::new("test", "tester2", "testing2", &[".admin"]),
+                UserConfig::new("test", "tester3", "testing3", &[]),
+                UserConfig::new("test2", "tester2", "testing2", &[".admin"]),
+                UserConfig::new("test5", "tester5", "testing5", &[".admin"]),
+            ],
+        }
+    }
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        ProxyConfig {
+            bind: "127.0.0.1:8080".into(),
+            swift_dir: PathBuf::from("/etc/swiftlet"),
+            conn_timeout: 0.5,
+            node_timeout: 10.0,
+            client_timeout: 60.0,
+            account_autocreate: true,
+            error_suppression_limit: 10,
+            error_suppression_interval: 60.0,
+            container_info_ttl: 10.0,
+            retryable_body_limit: 1 << 20,
+            tempauth: TempAuthConfig::default(),
+            hash_path: common::HashPathSecret::default(),
+        }
+    }
+}
+
+impl ProxyConfig {
+    pub fn conn_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.conn_timeout)
+    }
+    pub fn node_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.node_timeout)
+    }
+    pub fn client_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.client_timeout)
+    }
+}

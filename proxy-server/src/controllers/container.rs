@@ -1,0 +1,152 @@
+//! `/v1/<account>/<container>`: create, list, change and delete containers.
+
+use super::account::ensure_account;
+use super::base::{
+    apply_removals, backend_headers, copy_headers, fan_out, read_first, statuses, user_metadata, ReadOutcome,
+};
+use super::container_info::container_info;
+use crate::auth::{acl::Acl, authorize, Access};
+use crate::backend::{bodiless, passthrough, resource_path, set_header};
+use crate::error::{ProxyError, Result};
+use crate::nodes::{read_order, write_targets};
+use crate::quorum::best_status;
+use crate::server::{Ctx, Proxy};
+use common::constraints::check_metadata;
+use common::http::Body;
+use common::Timestamp;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+/// Client headers a container keeps.
+const KEPT_HEADERS: &[&str] = &[
+    "x-container-read",
+    "x-container-write",
+    "x-versions-location",
+    "x-history-location",
+    "x-container-sync-to",
+    "x-container-sync-key",
+];
+
+pub async fn handle(
+    p: &Proxy,
+    ctx: &Ctx,
+    account: &str,
+    container: &str,
+    req: Request<Incoming>,
+) -> Result<Response<Body>> {
+    let access = Access::for_container(req.method());
+    let owner = ctx.identity.as_ref().is_some_and(|id| id.owns(account));
+    if !owner {
+        // Only ACLs can grant a non-owner anything, and they live on the container.
+        let acl = match access {
+            Access::ListContainer => container_info(p, ctx, account, container).await?.map(|i| i.acl.clone()),
+            _ => None,
+        };
+        authorize(ctx.identity.as_ref(), account, access, &acl.unwrap_or_default())?;
+    }
+    match *req.method() {
+        Method::GET | Method::HEAD => read(p, ctx, account, container, &req).await,
+        Method::PUT => put(p, ctx, account, container, &req).await,
+        Method::POST => write(p, ctx, account, container, Method::POST, &req).await,
+        Method::DELETE => write(p, ctx, account, container, Method::DELETE, &req).await,
+        _ => Err(ProxyError::MethodNotAllowed),
+    }
+}
+
+async fn read(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Request<Incoming>) -> Result<Response<Body>> {
+    let ring = p.rings.container.current();
+    let part = ring.get_part(&p.secret, account, Some(container), None);
+    let nodes = read_order(&ring, part, ring.replica_count(), &p.limiter);
+    let mut headers = backend_headers(ctx);
+    copy_headers(req.headers(), &mut headers, &[], &["accept", "x-newest"]);
+    let path = resource_path(account, Some(container), None);
+    let method = req.method().clone();
+    match read_first(p, &nodes, part, method, &path, req.uri().query(), &headers, ring.replica_count()).await {
+        ReadOutcome::Found(resp) => {
+            let mut out = passthrough(resp);
+            if !ctx.identity.as_ref().is_some_and(|id| id.owns(account)) {
+                // ACLs and sync keys are the owner's business.
+                for h in KEPT_HEADERS {
+                    out.headers_mut().remove(*h);
+                }
+            }
+            Ok(out)
+        }
+        ReadOutcome::NotFound => Err(ProxyError::NotFound),
+        ReadOutcome::Unavailable => Err(ProxyError::ServiceUnavailable("Container servers unavailable".into())),
+    }
+}
+
+/// Validates the headers a container PUT/POST stores.
+fn check_container_headers(headers: &HeaderMap) -> Result<()> {
+    check_metadata(user_metadata(headers, "container"))?;
+    for name in ["x-container-read", "x-container-write"] {
+        if let Some(v) = headers.get(name) {
+            let text = v.to_str().map_err(|_| ProxyError::BadRequest(format!("Invalid {name}")))?;
+            Acl::parse(text).map_err(|e| ProxyError::BadRequest(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+fn stored_headers(ctx: &Ctx, client: &HeaderMap) -> HeaderMap {
+    let mut headers = backend_headers(ctx);
+    set_header(&mut headers, "x-timestamp", &Timestamp::now().internal());
+    copy_headers(client, &mut headers, &["x-container-meta-"], KEPT_HEADERS);
+    apply_removals(client, &mut headers, "container-meta");
+    for name in KEPT_HEADERS {
+        if client.contains_key(format!("x-remove-{}", &name[2..]).as_str()) {
+            set_header(&mut headers, name, "");
+        }
+    }
+    headers
+}
+
+async fn put(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Request<Incoming>) -> Result<Response<Body>> {
+    check_container_headers(req.headers())?;
+    ensure_account(p, ctx, account).await?;
+    write(p, ctx, account, container, Method::PUT, req).await
+}
+
+/// Per-replica headers: each container replica reports its stats to one account replica,
+/// spread as Swift spreads them.
+fn with_account_updates(p: &Proxy, account: &str, base: HeaderMap, replicas: usize) -> Vec<HeaderMap> {
+    let account_ring = p.rings.account.current();
+    let (account_part, account_nodes) = account_ring.get_nodes(&p.secret, account, None, None);
+    (0..replicas)
+        .map(|i| {
+            let mut h = base.clone();
+            if let Some(dev) = account_nodes.get(i % account_nodes.len().max(1)) {
+                set_header(&mut h, "x-account-host", &format!("{}:{}", dev.ip, dev.port));
+                set_header(&mut h, "x-account-device", &dev.device);
+                set_header(&mut h, "x-account-partition", &account_part.to_string());
+            }
+            h
+        })
+        .collect()
+}
+
+async fn write(
+    p: &Proxy,
+    ctx: &Ctx,
+    account: &str,
+    container: &str,
+    method: Method,
+    req: &Request<Incoming>,
+) -> Result<Response<Body>> {
+    if method == Method::POST {
+        check_container_headers(req.headers())?;
+    }
+    let headers = stored_headers(ctx, req.headers());
+    let ring = p.rings.container.current();
+    let part = ring.get_part(&p.secret, account, Some(container), None);
+    let (primaries, handoffs) = write_targets(&ring, part);
+    let n = primaries.len();
+    let slots = if method == Method::POST { vec![headers; n] } else { with_account_updates(p, account, headers, n) };
+    let path = resource_path(account, Some(container), None);
+    let replies = fan_out(p, part, primaries, handoffs, method.clone(), &path, None, slots, bytes::Bytes::new()).await;
+    p.containers.invalidate(account, container);
+    let status = best_status(&statuses(&replies), n);
+    let status = if status == StatusCode::OK && method != Method::PUT { StatusCode::NO_CONTENT } else { status };
+    Ok(bodiless(status, HeaderMap::new()))
+}

@@ -1,0 +1,73 @@
+//! `proxy-server`: the Swift API front door as a standalone process.
+
+use clap::Parser;
+use proxy_server::{serve, Proxy, ProxyConfig, Rings};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Serve the Swift API v1, routing requests through the rings to the storage nodes.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// TOML config file (every key has a default).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on (overrides the config's `bind`).
+    #[arg(long)]
+    bind: Option<String>,
+    /// Directory holding account.ring, container.ring and object.ring (overrides `swift_dir`).
+    #[arg(long)]
+    swift_dir: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    common::logging::init();
+    let args = Args::parse();
+    let mut config: ProxyConfig = match common::config::load(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("proxy-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(b) = args.bind {
+        config.bind = b;
+    }
+    if let Some(d) = args.swift_dir {
+        config.swift_dir = d;
+    }
+    let rings = match Rings::open(&config.swift_dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("proxy-server: cannot open rings in {}: {e}", config.swift_dir.display());
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(&config.bind).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("proxy-server: cannot bind {}: {e}", config.bind);
+            return ExitCode::from(2);
+        }
+    };
+    let secret = config.hash_path.clone();
+    let proxy = Arc::new(Proxy::new(config, rings, secret));
+    let shutdown = CancellationToken::new();
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            let _ = tokio::signal::ctrl_c().await;
+            shutdown.cancel();
+        }
+    });
+    match serve(listener, proxy, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("proxy-server: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

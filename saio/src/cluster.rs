@@ -1,0 +1,259 @@
+//! A running cluster: N storage nodes (object, container and account server each) and a
+//! proxy, all tasks of this process. Nodes can be stopped and started to test healing.
+
+use crate::layout::Layout;
+use crate::rings::{self, NodePorts};
+use anyhow::{Context, Result};
+use common::HashPathSecret;
+use proxy_server::{Proxy, ProxyConfig, Rings};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    pub data_dir: PathBuf,
+    pub nodes: usize,
+    pub replicas: f64,
+    pub part_power: u8,
+    pub host: String,
+    /// 0 picks a free port.
+    pub proxy_port: u16,
+    /// Node i listens on base+10i (object), +1 (container), +2 (account); 0 picks free ports.
+    pub node_base_port: u16,
+    pub proxy: ProxyConfig,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            data_dir: PathBuf::from("./saio-data"),
+            nodes: 4,
+            replicas: 3.0,
+            part_power: 10,
+            host: "127.0.0.1".into(),
+            proxy_port: 8080,
+            node_base_port: 6210,
+            proxy: ProxyConfig::default(),
+        }
+    }
+}
+
+impl ClusterOptions {
+    /// A cluster for tests: free ports, the given data dir, a small ring.
+    pub fn ephemeral(data_dir: impl Into<PathBuf>) -> Self {
+        ClusterOptions { data_dir: data_dir.into(), proxy_port: 0, node_base_port: 0, part_power: 6, ..Self::default() }
+    }
+}
+
+struct Running {
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    async fn stop(self) {
+        self.cancel.cancel();
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+struct NodeSlot {
+    ports: NodePorts,
+    running: Option<Running>,
+}
+
+pub struct Cluster {
+    pub layout: Layout,
+    pub secret: HashPathSecret,
+    pub proxy_addr: SocketAddr,
+    host: String,
+    nodes: Vec<NodeSlot>,
+    proxy: Option<Running>,
+}
+
+impl Cluster {
+    /// Starts every server; builds the rings first if the data dir has none.
+    pub async fn start(opts: ClusterOptions) -> Result<Cluster> {
+        let layout = Layout::new(&opts.data_dir);
+        layout.create(opts.nodes).with_context(|| format!("creating {}", opts.data_dir.display()))?;
+        let secret = layout.secret().context("reading the cluster secret")?;
+        let etc = layout.etc();
+        let (ports, listeners) = if rings::exist(&etc) {
+            let ports = rings::node_ports(&etc).context("reading node ports from the rings")?;
+            let listeners = bind_all(&opts.host, &ports).await?;
+            (ports, listeners)
+        } else {
+            let wanted: Vec<NodePorts> = (0..opts.nodes)
+                .map(|i| {
+                    let base = if opts.node_base_port == 0 { 0 } else { opts.node_base_port + 10 * i as u16 };
+                    NodePorts {
+                        object: base,
+                        container: base + u16::from(base != 0),
+                        account: base + 2 * u16::from(base != 0),
+                    }
+                })
+                .collect();
+            let listeners = bind_all(&opts.host, &wanted).await?;
+            let ports: Vec<NodePorts> = listeners.iter().map(NodeListeners::ports).collect::<std::io::Result<_>>()?;
+            rings::build(&etc, &opts.host, &ports, opts.replicas, opts.part_power).context("building the rings")?;
+            (ports, listeners)
+        };
+        let mut nodes = Vec::new();
+        for (i, (ports, listeners)) in ports.into_iter().zip(listeners).enumerate() {
+            let running = start_node(&layout, i, &secret, listeners);
+            nodes.push(NodeSlot { ports, running: Some(running) });
+        }
+        let proxy_listener = TcpListener::bind((opts.host.as_str(), opts.proxy_port))
+            .await
+            .with_context(|| format!("binding the proxy on {}:{}", opts.host, opts.proxy_port))?;
+        let proxy_addr = proxy_listener.local_addr()?;
+        let mut proxy_cfg = opts.proxy.clone();
+        proxy_cfg.swift_dir = etc.clone();
+        proxy_cfg.bind = proxy_addr.to_string();
+        let rings = Rings::open(&etc).context("opening the rings")?;
+        let proxy = Arc::new(Proxy::new(proxy_cfg, rings, secret.clone()));
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn({
+            let cancel = cancel.clone();
+            async move {
+                if let Err(e) = proxy_server::serve(proxy_listener, proxy, cancel).await {
+                    tracing::error!(error = %e, "proxy server stopped");
+                }
+            }
+        });
+        Ok(Cluster {
+            layout,
+            secret,
+            proxy_addr,
+            host: opts.host,
+            nodes,
+            proxy: Some(Running { cancel, tasks: vec![task] }),
+        })
+    }
+
+    pub fn proxy_url(&self) -> String {
+        format!("http://{}", self.proxy_addr)
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn node_ports(&self, i: usize) -> NodePorts {
+        self.nodes[i].ports
+    }
+
+    /// Node i's device directory (`<data>/node<i+1>/sdb<i+1>`).
+    pub fn device_dir(&self, i: usize) -> PathBuf {
+        self.layout.node_devices(i).join(Layout::device_name(i))
+    }
+
+    /// Stops node i's servers (their ports refuse connections until `start_node`).
+    pub async fn stop_node(&mut self, i: usize) {
+        if let Some(r) = self.nodes[i].running.take() {
+            r.stop().await;
+        }
+    }
+
+    pub async fn start_node(&mut self, i: usize) -> Result<()> {
+        if self.nodes[i].running.is_some() {
+            return Ok(());
+        }
+        let listeners = bind_all(&self.host, &[self.nodes[i].ports]).await?.remove(0);
+        self.nodes[i].running = Some(start_node(&self.layout, i, &self.secret, listeners));
+        Ok(())
+    }
+
+    /// Stops everything and waits for the servers to drain.
+    pub async fn shutdown(mut self) {
+        if let Some(p) = self.proxy.take() {
+            p.stop().await;
+        }
+        for i in 0..self.nodes.len() {
+            self.stop_node(i).await;
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // A dropped cluster stops serving even if `shutdown` was not awaited.
+        for r in self.nodes.iter().filter_map(|n| n.running.as_ref()).chain(self.proxy.as_ref()) {
+            r.cancel.cancel();
+        }
+    }
+}
+
+struct NodeListeners {
+    object: TcpListener,
+    container: TcpListener,
+    account: TcpListener,
+}
+
+impl NodeListeners {
+    fn ports(&self) -> std::io::Result<NodePorts> {
+        Ok(NodePorts {
+            object: self.object.local_addr()?.port(),
+            container: self.container.local_addr()?.port(),
+            account: self.account.local_addr()?.port(),
+        })
+    }
+}
+
+async fn bind_all(host: &str, ports: &[NodePorts]) -> Result<Vec<NodeListeners>> {
+    let mut out = Vec::new();
+    for p in ports {
+        let bind = |port: u16| async move {
+            TcpListener::bind((host, port)).await.with_context(|| format!("binding {host}:{port}"))
+        };
+        out.push(NodeListeners {
+            object: bind(p.object).await?,
+            container: bind(p.container).await?,
+            account: bind(p.account).await?,
+        });
+    }
+    Ok(out)
+}
+
+fn start_node(layout: &Layout, i: usize, secret: &HashPathSecret, l: NodeListeners) -> Running {
+    let cancel = CancellationToken::new();
+    let devices = layout.node_devices(i);
+    let object_cfg =
+        object_server::ObjectServerConfig { devices: devices.clone(), mount_check: false, ..Default::default() };
+    let container_cfg =
+        container_server::ContainerConfig { devices: devices.clone(), mount_check: false, ..Default::default() };
+    let account_cfg = account_server::AccountConfig { devices, mount_check: false, ..Default::default() };
+    let tasks = vec![
+        tokio::spawn({
+            let (cancel, secret) = (cancel.clone(), secret.clone());
+            async move {
+                if let Err(e) = object_server::serve(l.object, object_cfg, secret, cancel).await {
+                    tracing::error!(node = i + 1, error = %e, "object server stopped");
+                }
+            }
+        }),
+        tokio::spawn({
+            let (cancel, secret) = (cancel.clone(), secret.clone());
+            async move {
+                if let Err(e) = container_server::serve(l.container, container_cfg, secret, cancel).await {
+                    tracing::error!(node = i + 1, error = %e, "container server stopped");
+                }
+            }
+        }),
+        tokio::spawn({
+            let (cancel, secret) = (cancel.clone(), secret.clone());
+            async move {
+                if let Err(e) = account_server::serve(l.account, account_cfg, secret, cancel).await {
+                    tracing::error!(node = i + 1, error = %e, "account server stopped");
+                }
+            }
+        }),
+    ];
+    Running { cancel, tasks }
+}

@@ -1,0 +1,77 @@
+//! `saio`: run a whole Swiftlet cluster on 127.0.0.1 until Ctrl-C or SIGTERM.
+
+use clap::Parser;
+use saio::{Cluster, ClusterOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Swiftlet all in one: 4 storage nodes, 3 replicas, and the proxy on 127.0.0.1.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Where rings, the cluster secret and every device's data live.
+    #[arg(long, default_value = "./saio-data")]
+    data_dir: PathBuf,
+    /// Proxy port (Swift API and, later, S3).
+    #[arg(long, default_value_t = 8080)]
+    proxy_port: u16,
+    /// Node i's object/container/account servers listen on base+10i, +1, +2.
+    #[arg(long, default_value_t = 6210)]
+    node_base_port: u16,
+    /// Storage nodes (one device each). Used only when the rings are first built.
+    #[arg(long, default_value_t = 4)]
+    nodes: usize,
+    /// Replicas per object. Used only when the rings are first built.
+    #[arg(long, default_value_t = 3.0)]
+    replicas: f64,
+    /// Ring partition power. Used only when the rings are first built.
+    #[arg(long, default_value_t = 10)]
+    part_power: u8,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    common::logging::init();
+    let args = Args::parse();
+    let opts = ClusterOptions {
+        data_dir: args.data_dir,
+        nodes: args.nodes,
+        replicas: args.replicas,
+        part_power: args.part_power,
+        proxy_port: args.proxy_port,
+        node_base_port: args.node_base_port,
+        ..ClusterOptions::default()
+    };
+    let cluster = match Cluster::start(opts).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("saio: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    println!(
+        "saio ready: proxy {} ({} storage nodes, data in {})",
+        cluster.proxy_url(),
+        cluster.node_count(),
+        cluster.layout.data_dir.display()
+    );
+    wait_for_signal().await;
+    eprintln!("saio: shutting down");
+    cluster.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("saio: cannot watch SIGTERM: {e}");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,68 @@
+//! Helpers for whole-cluster tests: a cluster on free ports in a temp dir, tempauth
+//! logins, and the path to the real Python clients installed by `scripts/bootstrap.sh --python`.
+
+use reqwest::{Client, Method, RequestBuilder};
+use saio::{Cluster, ClusterOptions};
+use std::path::PathBuf;
+use tempfile::TempDir;
+
+/// A running cluster and the temp dir holding its data (removed on drop).
+pub struct TestCluster {
+    pub cluster: Cluster,
+    pub http: Client,
+    _dir: TempDir,
+}
+
+/// A logged-in user: token and storage URL.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub token: String,
+    pub url: String,
+}
+
+impl TestCluster {
+    pub async fn start() -> TestCluster {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cluster = Cluster::start(ClusterOptions::ephemeral(dir.path())).await.expect("cluster starts");
+        let http = Client::builder().pool_max_idle_per_host(0).build().expect("http client");
+        TestCluster { cluster, http, _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.cluster.proxy_url(), path)
+    }
+
+    pub fn auth_url(&self) -> String {
+        self.url("/auth/v1.0")
+    }
+
+    pub async fn login(&self, user: &str, key: &str) -> Session {
+        let resp = self
+            .http
+            .get(self.auth_url())
+            .header("X-Auth-User", user)
+            .header("X-Auth-Key", key)
+            .send()
+            .await
+            .expect("auth request");
+        assert_eq!(resp.status(), 200, "login {user}");
+        let h = resp.headers();
+        Session {
+            token: h["x-auth-token"].to_str().expect("token").to_string(),
+            url: h["x-storage-url"].to_str().expect("url").to_string(),
+        }
+    }
+
+    /// A request to `<storage url><path>` with the session's token.
+    pub fn req(&self, s: &Session, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{}", s.url, path)).header("X-Auth-Token", &s.token)
+    }
+}
+
+/// The venv the test setup creates (`scripts/bootstrap.sh --python`).
+pub fn venv_bin(name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let path = root.join(".venv/bin").join(name);
+    assert!(path.exists(), "{} missing: run scripts/bootstrap.sh --python (scripts/test.sh does)", path.display());
+    path
+}
