@@ -81,6 +81,15 @@ impl DevicePool {
         Ok(JobHandle { rx, name: self.name.clone() })
     }
 
+    /// Drops `value` on the device's threads (e.g. a writer whose drop deletes a temp file),
+    /// so the caller's async task never blocks on file system calls.
+    pub fn dispose<T: Send + 'static>(&self, value: T) {
+        let pool = self.clone();
+        tokio::spawn(async move {
+            let _ = pool.run(move || drop(value)).await;
+        });
+    }
+
     /// Runs `f` on the device's threads and waits for its result.
     pub async fn run<F, T>(&self, f: F) -> Result<T>
     where

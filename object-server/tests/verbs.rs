@@ -386,3 +386,30 @@ async fn bad_input_is_refused_and_writes_nothing() {
     assert!(!s.dir.path().join("etc").exists());
     assert!(!s.dir.path().parent().unwrap().join("etc/passwd").exists());
 }
+
+#[tokio::test]
+async fn client_disconnect_and_timeout_write_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = Server::start_with(|c| c.client_timeout = 0.3).await;
+    let c = Clock::new();
+    let head = |ts: &str| {
+        format!("PUT {OBJ} HTTP/1.1\r\nHost: x\r\nX-Timestamp: {ts}\r\nContent-Type: a/b\r\nContent-Length: 100\r\n\r\n0123456789")
+    };
+    // The client goes away after 10 of 100 bytes: 499.
+    let mut sock = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    sock.write_all(head(&c.at(1)).as_bytes()).await.unwrap();
+    sock.shutdown().await.unwrap();
+    let mut resp = String::new();
+    sock.read_to_string(&mut resp).await.unwrap();
+    assert_eq!(raw_status(&resp), 499, "{resp}");
+    // The client stalls: 408 after client_timeout.
+    let mut sock = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    sock.write_all(head(&c.at(2)).as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf)).await.unwrap().unwrap();
+    assert_eq!(raw_status(&String::from_utf8_lossy(&buf[..n])), 408);
+    assert!(object_files(&s.device_path("sda")).is_empty());
+    // The abandoned temp files are removed on the device pool, right after the response.
+    let tmp = s.device_path("sda/tmp");
+    assert!(support::eventually(Duration::from_secs(5), || support::files_under(&tmp).is_empty()).await);
+}

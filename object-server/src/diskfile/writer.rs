@@ -21,6 +21,9 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
+/// Bytes written between writeback kicks.
+const WRITEBACK_EVERY: u64 = 8 << 20;
+
 pub struct DiskFileWriter {
     manager: DiskFileManager,
     partition: u32,
@@ -28,6 +31,8 @@ pub struct DiskFileWriter {
     tmp_path: PathBuf,
     file: File,
     written: u64,
+    /// Bytes handed to writeback so far (see `start_writeback`).
+    flushed: u64,
     md5: Md5,
     blake3: blake3::Hasher,
     committed: bool,
@@ -86,6 +91,7 @@ impl DiskFileWriter {
             tmp_path,
             file,
             written: 0,
+            flushed: 0,
             md5: Md5::new(),
             blake3: blake3::Hasher::new(),
             committed: false,
@@ -109,7 +115,23 @@ impl DiskFileWriter {
         self.blake3.update(buf);
         self.file.write_all(buf).map_err(Error::from_write)?;
         self.written += buf.len() as u64;
+        if self.written - self.flushed >= WRITEBACK_EVERY {
+            self.start_writeback();
+        }
         Ok(())
+    }
+
+    /// Starts (without waiting for) writeback of what was written since the last call, so
+    /// a large body reaches the disk while it streams instead of all at the final fsync,
+    /// and dirty pages stay bounded.
+    fn start_writeback(&mut self) {
+        let len = self.written - self.flushed;
+        // SAFETY: fd is open; the call only schedules I/O. It is advisory: the final fsync
+        // reports any error.
+        unsafe {
+            libc::sync_file_range(self.file.as_raw_fd(), self.flushed as i64, len as i64, libc::SYNC_FILE_RANGE_WRITE)
+        };
+        self.flushed = self.written;
     }
 
     pub fn bytes_written(&self) -> u64 {

@@ -38,6 +38,8 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
     headers::check_object_metadata(h)?;
     let client_etag = headers::get(h, "etag").map(|e| headers::normalize_etag(e).to_ascii_lowercase());
     let if_none_match = Match::parse(h, "if-none-match");
+    // A chunked upload may still announce its size, so space can be reserved up front.
+    let reserve = length.or_else(|| headers::get(h, "x-backend-obj-content-length").and_then(|v| v.parse().ok()));
 
     let device = state.devices.get(&path.device).await?;
     let df = device.manager.diskfile(path.partition, &path.account, &path.container, &path.obj);
@@ -60,7 +62,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
             if let Some(t) = orig_ts.filter(|t| *t >= timestamp) {
                 return Err(Error::Conflict { timestamp: Some(t) });
             }
-            Ok((df.writer(length)?, orig))
+            Ok((df.writer(reserve)?, orig))
         })
         .await?;
 
@@ -165,10 +167,20 @@ async fn stream_to_disk(
     let mut busy: Option<WriteJob> = None;
     let mut buf = BytesMut::with_capacity(chunk.min(finish.length.unwrap_or(u64::MAX) as usize).max(1));
     loop {
-        let more = reader.fill(&mut buf, chunk).await?;
-        if reader.total() > MAX_FILE_SIZE {
-            return Err(Error::TooLarge);
-        }
+        let read = match reader.fill(&mut buf, chunk).await {
+            Ok(_) if reader.total() > MAX_FILE_SIZE => Err(Error::TooLarge),
+            r => r,
+        };
+        let more = match read {
+            Ok(more) => more,
+            Err(e) => {
+                // An in-flight job drops its writer on the pool; an idle one is sent there.
+                if let Some((w, _)) = idle.take() {
+                    pool.dispose(w);
+                }
+                return Err(e);
+            }
+        };
         let (mut w, spare) = match (busy.take(), idle.take()) {
             (Some(job), _) => job.await??,
             (None, Some(pair)) => pair,

@@ -142,7 +142,13 @@ async fn apply(
             let mut writer = device.pool.run_io(move || df.writer(Some(length))).await?;
             let mut left = length;
             while left > 0 {
-                let piece = reader.next(chunk.min(left as usize)).await?.ok_or(Error::ClientDisconnect)?;
+                let piece = match reader.next(chunk.min(left as usize)).await {
+                    Ok(Some(piece)) => piece,
+                    failed => {
+                        device.pool.dispose(writer);
+                        return Err(failed.err().unwrap_or(Error::ClientDisconnect));
+                    }
+                };
                 left -= piece.len() as u64;
                 let mut w = writer;
                 writer = device.pool.run_io(move || w.write(&piece).map(|_| w)).await?;
