@@ -33,6 +33,9 @@ struct Args {
     hosts_per_zone: u32,
     #[arg(long, default_value_t = 3.0)]
     replicas: f64,
+    /// Device weights, comma separated, cycled over the devices (all equal by default).
+    #[arg(long, value_delimiter = ',', default_value = "100")]
+    weights: Vec<f64>,
     /// Swiftlet's ring-builder binary (default: next to this binary).
     #[arg(long)]
     ring_builder: Option<PathBuf>,
@@ -51,7 +54,8 @@ struct Args {
 
 /// One device of the benchmark layout: `r1z<zone>-10.<zone>.0.<host>:6200/d<n>`.
 struct Layout {
-    devs: Vec<(u32, u32, String, String)>,
+    /// (zone, host, ip, device name, weight)
+    devs: Vec<(u32, u32, String, String, f64)>,
 }
 
 impl Layout {
@@ -61,7 +65,8 @@ impl Layout {
             .map(|i| {
                 let host = i % hosts;
                 let zone = host % a.zones + 1;
-                (zone, host, format!("10.{zone}.0.{}", host / a.zones + 1), format!("d{}", i / hosts))
+                let weight = a.weights[i as usize % a.weights.len().max(1)];
+                (zone, host, format!("10.{zone}.0.{}", host / a.zones + 1), format!("d{}", i / hosts), weight)
             })
             .collect();
         Layout { devs }
@@ -69,9 +74,9 @@ impl Layout {
 
     fn add_args(&self) -> Vec<String> {
         let mut v = Vec::new();
-        for (zone, _, ip, dev) in &self.devs {
+        for (zone, _, ip, dev, weight) in &self.devs {
             v.push(format!("r1z{zone}-{ip}:6200/{dev}"));
-            v.push("100".into());
+            v.push(weight.to_string());
         }
         v
     }
@@ -157,7 +162,7 @@ fn print_tool(name: &str, r: &ToolResult) {
 
 fn library_numbers(a: &Args, pp: u8, layout: &Layout, dir: &Path) -> Result<()> {
     let mut b = RingBuilder::new(pp, a.replicas, 1)?;
-    for (i, (zone, _, ip, dev)) in layout.devs.iter().enumerate() {
+    for (i, (zone, _, ip, dev, weight)) in layout.devs.iter().enumerate() {
         b.add_dev(Device {
             id: i as u32,
             region: 1,
@@ -167,7 +172,7 @@ fn library_numbers(a: &Args, pp: u8, layout: &Layout, dir: &Path) -> Result<()> 
             replication_ip: ip.clone(),
             replication_port: 6200,
             device: dev.clone(),
-            weight: 100.0,
+            weight: *weight,
             meta: String::new(),
         })?;
     }
@@ -198,7 +203,7 @@ fn library_numbers(a: &Args, pp: u8, layout: &Layout, dir: &Path) -> Result<()> 
     }
     let handoffs = t.elapsed() / 10_000;
 
-    // Add one device to the same zone and host layout and rebalance as min_part_hours allows.
+    // One more device (weight 100, a new host in zone 1); ideally only its weight share moves.
     let new_id = layout.devs.len() as u32;
     b.add_dev(Device {
         id: new_id,
@@ -232,7 +237,7 @@ fn library_numbers(a: &Args, pp: u8, layout: &Layout, dir: &Path) -> Result<()> 
         handoffs.as_nanos(),
         grow.moved,
         100.0 * grow.moved as f64 / slots,
-        100.0 / f64::from(new_id + 1),
+        100.0 * 100.0 / (layout.devs.iter().map(|d| d.4).sum::<f64>() + 100.0),
         grow_time.as_secs_f64(),
         grow.balance
     );
@@ -245,14 +250,20 @@ fn main() -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let dir = a.work_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
+    // Absolute paths: the tools run inside the work directory.
     let ours = match &a.ring_builder {
         Some(p) => p.clone(),
         None => std::env::current_exe()?.with_file_name("ring-builder"),
     };
+    let ours = std::fs::canonicalize(&ours).with_context(|| format!("no ring-builder at {}", ours.display()))?;
+    let swift = match &a.swift {
+        Some(p) => Some(std::fs::canonicalize(p).with_context(|| format!("no swift-ring-builder at {}", p.display()))?),
+        None => None,
+    };
     let layout = Layout::new(&a);
     println!(
-        "ring benchmark: {} devices, {} zones x {} hosts, {} replicas, seed {}",
-        a.devices, a.zones, a.hosts_per_zone, a.replicas, a.seed
+        "ring benchmark: {} devices, {} zones x {} hosts, {} replicas, weights {:?}, seed {}",
+        a.devices, a.zones, a.hosts_per_zone, a.replicas, a.weights, a.seed
     );
     for &pp in &a.part_powers {
         println!("part power {pp} ({} partitions)", 1u64 << pp);
@@ -262,7 +273,7 @@ fn main() -> Result<()> {
         }
         let mine = run_tool(&ours, &a, pp, &layout, &dir, "swiftlet")?;
         print_tool("swiftlet", &mine);
-        if let Some(swift) = &a.swift {
+        if let Some(swift) = &swift {
             let theirs = run_tool(swift, &a, pp, &layout, &dir, "swift")?;
             print_tool("swift", &theirs);
             let total = |r: &ToolResult| r.create.secs + r.add.secs + r.rebalance.secs;

@@ -64,19 +64,27 @@ impl Files {
 
     /// Saves the builder file (and, with `backup`, a timestamped copy under `backups/`).
     pub fn save(&self, b: &RingBuilder, backup: bool) -> Result<(), Fail> {
-        if backup {
-            b.save(&self.backup_path(&self.builder)?)?;
-        }
         b.save(&self.builder)?;
+        if backup {
+            self.backup(&self.builder)?;
+        }
         Ok(())
     }
 
     /// Writes the ring file (and a timestamped backup).
     pub fn write_ring(&self, b: &RingBuilder) -> Result<(), Fail> {
-        let ring = b.get_ring();
-        ring.save(&self.backup_path(&self.ring)?)?;
-        ring.save(&self.ring)?;
-        Ok(())
+        b.get_ring().save(&self.ring)?;
+        self.backup(&self.ring)
+    }
+
+    /// Keeps the file just written under `backups/`: a hard link (the next save renames a
+    /// new file over the name, so the link keeps this version), or a copy.
+    fn backup(&self, file: &Path) -> Result<(), Fail> {
+        let to = self.backup_path(file)?;
+        let _ = std::fs::remove_file(&to);
+        std::fs::hard_link(file, &to)
+            .or_else(|_| std::fs::copy(file, &to).map(|_| ()))
+            .map_err(|e| Fail(format!("cannot back up {} to {}: {e}", file.display(), to.display())))
     }
 
     fn backup_path(&self, file: &Path) -> Result<PathBuf, Fail> {

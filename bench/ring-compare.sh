@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Swiftlet's ring-builder against OpenStack Swift's swift-ring-builder: the same steps
+# (create, add 1000 devices over 5 zones, rebalance) at part power 16 and 20, in one run,
+# printing time, peak memory, balance, dispersion and the ratios; then Swiftlet's
+# library-level numbers (ring load time, lookup latency, moves when a device is added).
+#
+#   bench/ring-compare.sh                      # both part powers (Swift at 20 takes ~100 s)
+#   bench/ring-compare.sh --part-powers 16     # any ring_bench option passes through
+#   SWIFT_RING_BUILDER=/path/to/swift-ring-builder bench/ring-compare.sh   # reuse an install
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=bench/.venv-swift
+SWIFT_BIN=${SWIFT_RING_BUILDER:-$VENV/bin/swift-ring-builder}
+if [ -z "${SWIFT_RING_BUILDER:-}" ] && [ ! -x "$SWIFT_BIN" ]; then
+  echo "ring-compare: creating $VENV with swift==2.38.3" >&2
+  python3 -m venv "$VENV"
+  echo '*' > "$VENV/.gitignore"   # never commit the venv
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'swift==2.38.3'
+fi
+
+cargo build --release -q -p ring --bin ring-builder
+cargo build --release -q -p bench --bin ring_bench
+exec target/release/ring_bench --ring-builder target/release/ring-builder --swift "$SWIFT_BIN" "$@"
