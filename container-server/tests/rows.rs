@@ -46,6 +46,10 @@ async fn stats_after_put_delete_storm_from_concurrent_writers() {
     assert_eq!(listed.as_array().unwrap().len() as u64, count);
     let sum: u64 = listed.as_array().unwrap().iter().map(|o| o["bytes"].as_u64().unwrap()).sum();
     assert_eq!(sum, bytes);
+    // Concurrent rows were group-committed, not one transaction each.
+    let stats = node.app.as_ref().unwrap().store.batch_stats();
+    assert_eq!(stats.rows, 16 * 40 + 16 * 14);
+    assert!(stats.batches < stats.rows, "{stats:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

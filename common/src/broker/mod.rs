@@ -35,7 +35,7 @@ pub use meta::Metadata;
 pub use query::{ContainerEntry, Entry, ListParams, ObjectEntry};
 pub use replication::{ReclaimReport, SyncPoint, SyncReply, SyncRequest};
 pub use rows::{ContainerRow, MergeOutcome, ObjectRow, Rows};
-pub use store::{InstallOutcome, Store, StoreConfig};
+pub use store::{BatchStats, InstallOutcome, Store, StoreConfig};
 
 /// Which kind of database: an account's (container rows) or a container's (object rows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -18,7 +18,7 @@ use super::DbKind;
 use crate::HashPathSecret;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{oneshot, Semaphore};
 
@@ -88,6 +88,15 @@ pub struct Store {
     secret: HashPathSecret,
     handles: Mutex<HashMap<PathBuf, Arc<Handle>>>,
     pools: Mutex<HashMap<String, Arc<Semaphore>>>,
+    batches: AtomicU64,
+    batched_rows: AtomicU64,
+}
+
+/// How much group commit saved: batches committed and the rows they carried.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BatchStats {
+    pub batches: u64,
+    pub rows: u64,
 }
 
 /// What happened to a whole DB sent by a peer.
@@ -101,7 +110,15 @@ pub enum InstallOutcome {
 
 impl Store {
     pub fn new(kind: DbKind, cfg: StoreConfig, secret: HashPathSecret) -> Arc<Store> {
-        Arc::new(Store { kind, cfg, secret, handles: Mutex::default(), pools: Mutex::default() })
+        Arc::new(Store {
+            kind,
+            cfg,
+            secret,
+            handles: Mutex::default(),
+            pools: Mutex::default(),
+            batches: AtomicU64::new(0),
+            batched_rows: AtomicU64::new(0),
+        })
     }
 
     pub fn kind(&self) -> DbKind {
@@ -110,6 +127,11 @@ impl Store {
 
     pub fn config(&self) -> &StoreConfig {
         &self.cfg
+    }
+
+    /// Batches committed by `merge_rows` so far, and their rows.
+    pub fn batch_stats(&self) -> BatchStats {
+        BatchStats { batches: self.batches.load(Ordering::Relaxed), rows: self.batched_rows.load(Ordering::Relaxed) }
     }
 
     /// Where the DB of `account[/container]` lives on `device`, partition `partition`.
@@ -353,6 +375,10 @@ impl Store {
             let result = Self::with_writer(&mut w, path, self.kind, |db| db.merge_rows(&rows, None));
             drop(w);
             let result = result.map_err(|e| self.screen(loc, path, e));
+            if result.is_ok() {
+                self.batches.fetch_add(1, Ordering::Relaxed);
+                self.batched_rows.fetch_add(rows.len() as u64, Ordering::Relaxed);
+            }
             for waiter in waiters {
                 let _ = waiter.send(match &result {
                     Ok(o) => Ok(*o),

@@ -439,6 +439,9 @@ async fn concurrent_merges_are_batched_and_all_committed() {
     }
     let info = store.info(&loc).await.unwrap();
     assert_eq!(info.object_count, 400);
+    let stats = store.batch_stats();
+    assert_eq!(stats.rows, 400);
+    assert!(stats.batches < 100, "400 concurrent rows took {} commits", stats.batches);
     assert_eq!(info.bytes_used, (0..400).sum::<u64>() as i64);
     assert_eq!(store.walk("sda").await.unwrap(), vec![loc.clone()]);
     let unmounted = store.location("sdz", 3, "AUTH_test", Some("c"));
