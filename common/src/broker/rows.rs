@@ -90,11 +90,22 @@ pub fn split_swift_bytes(content_type: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Merges `new` over `old` field group by field group; `None` when `new` brings nothing newer.
+/// The order of a row's data: its timestamp, then (only for two different writes that
+/// share a timestamp) its content, so every replica picks the same winner.
+fn data_key(r: &ObjectRow) -> (Timestamp, bool, u64, &str, Option<&str>) {
+    (r.created_at, r.deleted, r.size, r.etag.as_str(), split_swift_bytes(&r.content_type).1)
+}
+
+fn ctype_key(r: &ObjectRow) -> (Timestamp, &str) {
+    (r.ctype_ts(), split_swift_bytes(&r.content_type).0)
+}
+
+/// Merges `new` over `old` field group by field group; `None` when `new` brings nothing
+/// newer. The result does not depend on which of two rows arrives first.
 pub fn merge_object(old: &ObjectRow, new: &ObjectRow) -> Option<ObjectRow> {
     let (old, new) = (old.normalized(), new.normalized());
-    let data_newer = new.created_at > old.created_at;
-    let ctype_newer = new.ctype_ts() > old.ctype_ts();
+    let data_newer = data_key(&new) > data_key(&old);
+    let ctype_newer = ctype_key(&new) > ctype_key(&old);
     let meta_newer = new.meta_ts() > old.meta_ts();
     if !(data_newer || ctype_newer || meta_newer) {
         return None;
