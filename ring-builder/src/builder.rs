@@ -424,3 +424,76 @@ fn check_replicas(replicas: f64) -> Result<(), RingError> {
         Err(RingError::InvalidArgument(format!("replica count must be between 1 and 255, not {replicas}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> RingBuilder {
+        let mut b = RingBuilder::new(4, 2.0, 1).unwrap();
+        for id in 0..3u32 {
+            b.add_new_device(NewDevice::parse(&format!("r1z{}-10.0.0.{id}:6200/sdb", id + 1), 1.0).unwrap()).unwrap();
+        }
+        b.rebalance(Some(1)).unwrap();
+        b
+    }
+
+    #[test]
+    fn validate_catches_broken_tables() {
+        let good = small();
+        good.validate().unwrap();
+
+        let mut dup = good.clone();
+        dup.replica2part2dev[1][0] = dup.replica2part2dev[0][0];
+        dup.recount();
+        assert!(matches!(dup.validate(), Err(RingError::Validation(m)) if m.contains("two replicas")));
+
+        let mut hole = good.clone();
+        hole.replica2part2dev[0][3] = NONE_DEV;
+        hole.recount();
+        assert!(matches!(hole.validate(), Err(RingError::Validation(m)) if m.contains("not on a device")));
+
+        let mut short = good.clone();
+        short.replica2part2dev[0].pop();
+        short.recount();
+        assert!(short.validate().is_err(), "only the last row may be short");
+
+        let mut miscounted = good.clone();
+        miscounted.dev_parts[0] += 1;
+        assert!(matches!(miscounted.validate(), Err(RingError::Validation(m)) if m.contains("counts")));
+    }
+
+    #[test]
+    fn ids_fill_holes_and_marked_devices_are_frozen() {
+        let mut b = small();
+        b.remove_dev(1).unwrap();
+        assert!(matches!(b.set_weight(1, 5.0), Err(RingError::DeviceMarkedForRemoval(1))));
+        assert!(matches!(b.set_zone(1, 5), Err(RingError::DeviceMarkedForRemoval(1))));
+        b.rebalance(Some(1)).unwrap();
+        assert_eq!(b.next_device_id(), 1, "the removed id is free again");
+        assert!(matches!(b.set_weight(9, 1.0), Err(RingError::NoSuchDevice(9))));
+        assert!(b.set_weight(0, f64::NAN).is_err());
+        assert!(b.set_overload(-0.5).is_err());
+    }
+
+    #[test]
+    fn row_lengths_follow_fractional_replicas() {
+        assert_eq!(row_lengths(16, 3.0), vec![16, 16, 16]);
+        assert_eq!(row_lengths(16, 2.25), vec![16, 16, 4]);
+        assert_eq!(row_lengths(16, 1.01), vec![16], "a fraction below one partition adds no row");
+    }
+
+    #[test]
+    fn min_part_hours_clock() {
+        let mut b = small();
+        b.min_part_hours = 2;
+        b.last_move_hour = vec![100; 16];
+        assert!(!b.can_part_move(0, 101 * 3600));
+        assert!(b.can_part_move(0, 102 * 3600));
+        b.last_rebalance = 1000;
+        assert_eq!(b.min_part_seconds_left(1000 + 3600), 3600);
+        b.pretend_min_part_hours_passed();
+        assert!(b.can_part_move(0, 101 * 3600));
+        assert_eq!(b.min_part_seconds_left(1_700_000_000), 0);
+    }
+}

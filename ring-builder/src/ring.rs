@@ -82,25 +82,26 @@ impl Ring {
         version: u64,
         devs: Vec<Option<Device>>,
         replica2part2dev: Vec<Vec<u16>>,
-    ) -> Result<Ring, String> {
+    ) -> Result<Ring, RingError> {
+        let bad = |why: String| Err(RingError::Validation(why));
         if part_power > MAX_PART_POWER {
-            return Err(format!("partition power {part_power} is above {MAX_PART_POWER}"));
+            return bad(format!("partition power {part_power} is above {MAX_PART_POWER}"));
         }
         let parts = 1usize << part_power;
         for (i, dev) in devs.iter().enumerate() {
             if let Some(d) = dev {
                 if d.id as usize != i {
-                    return Err(format!("device at index {i} has id {}", d.id));
+                    return bad(format!("device at index {i} has id {}", d.id));
                 }
             }
         }
         for (r, row) in replica2part2dev.iter().enumerate() {
             let full = row.len() == parts;
             if !full && (row.len() > parts || r + 1 != replica2part2dev.len()) {
-                return Err(format!("replica row {r} has {} partitions, expected {parts}", row.len()));
+                return bad(format!("replica row {r} has {} partitions, expected {parts}", row.len()));
             }
-            if let Some(bad) = row.iter().find(|&&id| devs.get(id as usize).is_none_or(|d| d.is_none())) {
-                return Err(format!("replica row {r} assigns a partition to unknown device {bad}"));
+            if let Some(unknown) = row.iter().find(|&&id| devs.get(id as usize).is_none_or(|d| d.is_none())) {
+                return bad(format!("replica row {r} assigns a partition to unknown device {unknown}"));
             }
         }
         let topo = Topology::build(&devs);

@@ -145,3 +145,72 @@ pub(crate) fn dispersion_report(b: &RingBuilder, filter: Option<&str>) -> Disper
     report.tiers.sort_by(|a, b| a.name.cmp(&b.name));
     report
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Device;
+
+    fn dev(id: u32, zone: u32, ip: &str, weight: f64) -> Device {
+        Device {
+            id,
+            region: 1,
+            zone,
+            ip: ip.into(),
+            port: 6200,
+            replication_ip: ip.into(),
+            replication_port: 6200,
+            device: format!("sd{id}"),
+            weight,
+            meta: String::new(),
+        }
+    }
+
+    /// Three zones, one of them tiny: without overload some partitions keep two replicas
+    /// in one zone, which both dispersion computations must count the same way.
+    fn undispersed() -> RingBuilder {
+        let mut b = RingBuilder::new(8, 3.0, 0).unwrap();
+        for (id, zone, w) in [(0, 1, 100.0), (1, 1, 100.0), (2, 2, 100.0), (3, 2, 100.0), (4, 3, 5.0)] {
+            b.add_dev(dev(id, zone, &format!("10.0.{zone}.{id}"), w)).unwrap();
+        }
+        b.rebalance(Some(3)).unwrap();
+        b
+    }
+
+    #[test]
+    fn fast_dispersion_matches_the_report() {
+        let b = undispersed();
+        let report = dispersion_report(&b, None);
+        assert!(report.dispersion > 0.0);
+        assert_eq!(dispersion(&b), report.dispersion);
+        assert_eq!(b.dispersion(), Some(report.dispersion));
+    }
+
+    #[test]
+    fn report_histograms_add_up() {
+        let b = undispersed();
+        let report = dispersion_report(&b, None);
+        for tier in &report.tiers {
+            assert_eq!(tier.replicas.iter().sum::<u64>(), 256, "{}: every partition counted once", tier.name);
+        }
+        let root = report.tiers.iter().find(|t| t.name == "r1").unwrap();
+        assert_eq!(root.replicas[3], 256, "every partition has 3 replicas in region 1");
+        let zones: Vec<_> =
+            report.tiers.iter().filter(|t| t.name.starts_with("r1z") && !t.name.contains('-')).collect();
+        assert_eq!(zones.iter().map(|t| t.placed_parts).sum::<u64>(), 768);
+        assert!(report.worst_tier.is_some());
+        let only_zone3 = dispersion_report(&b, Some("r1z3"));
+        assert!(only_zone3.tiers.iter().all(|t| t.name.starts_with("r1z3")));
+        assert_eq!(only_zone3.tiers.len(), 3, "zone, host, device");
+    }
+
+    #[test]
+    fn balance_follows_weights_and_flags_drained_devices() {
+        let mut b = undispersed();
+        assert!(balance(&b) < 10.0, "balance {}", balance(&b));
+        b.set_weight(4, 0.0).unwrap();
+        assert_eq!(device_balance(&b, 4), MAX_BALANCE, "zero weight but still holding partitions");
+        assert_eq!(balance(&b), MAX_BALANCE);
+        assert_eq!(device_balance(&b, 99), 0.0);
+    }
+}

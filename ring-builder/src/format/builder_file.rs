@@ -84,7 +84,7 @@ fn decode(body: &[u8]) -> ReadResult<RingBuilder> {
         return Err(format!("{} move stamps for {parts} partitions", last_move_hour.len()));
     }
     // The same checks a ring file gets: every assignment names a present device.
-    Ring::new(meta.part_power, meta.version, meta.devs.clone(), table.clone())?;
+    Ring::new(meta.part_power, meta.version, meta.devs.clone(), table.clone()).map_err(|e| e.to_string())?;
     let mut b = RingBuilder {
         part_power: meta.part_power,
         replicas: meta.replicas,

@@ -53,7 +53,7 @@ fn decode_body(body: &[u8]) -> ReadResult<Ring> {
         table.push(r.u16s()?);
     }
     r.finish()?;
-    Ring::new(part_power, version, devs, table)
+    Ring::new(part_power, version, devs, table).map_err(|e| e.to_string())
 }
 
 pub(crate) fn load(path: &Path) -> Result<Ring, RingError> {
