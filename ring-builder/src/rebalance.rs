@@ -245,10 +245,12 @@ pub(crate) fn run(
             if w.rows[r].get(p) != Some(&NONE_DEV) {
                 continue;
             }
-            let leaf = placer.choose(&counts).ok_or(RingError::NotEnoughDevices {
-                replicas: b.replicas,
-                devices: tree.node(ROOT).weighted_devs as usize,
-            })?;
+            let Some(leaf) = placer.choose(&counts) else {
+                // Leave the builder as it was: a failed rebalance changes nothing.
+                let devices = tree.node(ROOT).weighted_devs as usize;
+                b.replica2part2dev = old;
+                return Err(RingError::NotEnoughDevices { replicas: b.replicas, devices });
+            };
             let dev = tree.node(leaf).dev;
             w.assign(r, p, dev as u16);
             placer.adjust(leaf, 1);
