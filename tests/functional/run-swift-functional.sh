@@ -54,7 +54,8 @@ cd "$SDIST"
 set +e
 SWIFT_TEST_CONFIG_FILE="$WORK/test.conf" SWIFT_TEST_IN_PROCESS=0 \
   timeout 1500 "$VENV/bin/pytest" test/functional -q -p no:cacheprovider --ignore=test/functional/s3api \
-  -o addopts="" "$@" >"$WORK/pytest.log" 2>&1
+  -o addopts="" -rs "$@" >"$WORK/pytest.log" 2>&1
+cp "$WORK/pytest.log" "$CACHE/functional-last.log"
 status=$?
 set -e
 tail -n 40 "$WORK/pytest.log" | grep -E "^(FAILED|ERROR)" | head -40 || true
