@@ -20,15 +20,15 @@ if ((${#missing[@]})); then
 fi
 
 if [ "${1:-}" = "--python" ]; then
-  # The real clients the integration tests drive, pinned so CI is repeatable.
-  PY_PACKAGES=(python-swiftclient==4.6.0 boto3==1.35.99)
+  REQS=scripts/requirements-test.txt
   if [ ! -x .venv/bin/python ]; then
     echo "bootstrap: creating .venv" >&2
     python3 -m venv .venv
   fi
-  stamp=".venv/.swiftlet-$(printf '%s\n' "${PY_PACKAGES[@]}" | sha1sum | cut -c1-12)"
+  # Reinstall only when the requirements change.
+  stamp=".venv/.swiftlet-$(sha1sum "$REQS" | cut -c1-12)"
   if [ ! -f "$stamp" ]; then
-    .venv/bin/pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+    .venv/bin/pip install -q --disable-pip-version-check -r "$REQS"
     touch "$stamp"
   fi
 fi
