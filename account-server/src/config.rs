@@ -8,6 +8,8 @@ use std::path::PathBuf;
 pub struct AccountConfig {
     pub bind_ip: String,
     pub bind_port: u16,
+    /// The cluster's hash-path secret (`SWIFTLET_HASH_PATH_PREFIX/SUFFIX` override it).
+    pub hash_path: common::HashPathSecret,
     /// The directory holding one directory per device.
     pub devices: PathBuf,
     /// Refuse (507) devices that are not mount points.
@@ -32,6 +34,7 @@ impl Default for AccountConfig {
         AccountConfig {
             bind_ip: "127.0.0.1".into(),
             bind_port: 6202,
+            hash_path: common::HashPathSecret::default(),
             devices: PathBuf::from("/srv/node"),
             mount_check: true,
             workers_per_device: 4,

@@ -20,6 +20,19 @@ impl HashPathSecret {
         HashPathSecret { prefix: prefix.into(), suffix: suffix.into() }
     }
 
+    /// Applies `SWIFTLET_HASH_PATH_PREFIX` / `SWIFTLET_HASH_PATH_SUFFIX` from the environment
+    /// over the configured values, so every server of a node can share one secret without
+    /// writing it into each config file.
+    pub fn with_env_overrides(mut self) -> Self {
+        if let Ok(p) = std::env::var("SWIFTLET_HASH_PATH_PREFIX") {
+            self.prefix = p;
+        }
+        if let Ok(s) = std::env::var("SWIFTLET_HASH_PATH_SUFFIX") {
+            self.suffix = s;
+        }
+        self
+    }
+
     /// The 128-bit placement hash of an account, container or object path.
     pub fn hash(&self, account: &str, container: Option<&str>, object: Option<&str>) -> u128 {
         let mut h = Xxh3::new();

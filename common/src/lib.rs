@@ -13,6 +13,7 @@ pub mod listing;
 pub mod logging;
 pub mod metadata;
 pub mod path;
+pub mod signal;
 pub mod timestamp;
 
 pub use hash::HashPathSecret;

@@ -9,6 +9,8 @@ use std::time::Duration;
 pub struct ContainerConfig {
     pub bind_ip: String,
     pub bind_port: u16,
+    /// The cluster's hash-path secret (`SWIFTLET_HASH_PATH_PREFIX/SUFFIX` override it).
+    pub hash_path: common::HashPathSecret,
     /// The directory holding one directory per device.
     pub devices: PathBuf,
     /// Refuse (507) devices that are not mount points.
@@ -40,6 +42,7 @@ impl Default for ContainerConfig {
         ContainerConfig {
             bind_ip: "127.0.0.1".into(),
             bind_port: 6201,
+            hash_path: common::HashPathSecret::default(),
             devices: PathBuf::from("/srv/node"),
             mount_check: true,
             workers_per_device: 4,

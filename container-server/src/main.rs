@@ -1,10 +1,8 @@
 //! `container-server`: runs the container server from a TOML config.
 
 use clap::Parser;
-use common::HashPathSecret;
 use container_server::ContainerConfig;
 use std::path::PathBuf;
-use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
 #[command(about = "Swiftlet container server")]
@@ -24,12 +22,6 @@ struct Args {
     /// Turns off mount checks (devices are plain directories).
     #[arg(long)]
     no_mount_check: bool,
-    /// The cluster's hash path prefix.
-    #[arg(long, env = "SWIFTLET_HASH_PATH_PREFIX", default_value = "")]
-    hash_path_prefix: String,
-    /// The cluster's hash path suffix.
-    #[arg(long, env = "SWIFTLET_HASH_PATH_SUFFIX", default_value = "")]
-    hash_path_suffix: String,
 }
 
 #[tokio::main]
@@ -51,20 +43,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind((cfg.bind_ip.as_str(), cfg.bind_port)).await?;
     tracing::info!(addr = %listener.local_addr()?, "container server listening");
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return,
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        stop.cancel();
-    });
-    let secret = HashPathSecret::new(args.hash_path_prefix, args.hash_path_suffix);
+    let shutdown = common::signal::shutdown_on_signal();
+    let secret = cfg.hash_path.clone().with_env_overrides();
     container_server::serve(listener, cfg, secret, shutdown).await?;
     Ok(())
 }

@@ -3,7 +3,6 @@
 use clap::Parser;
 use object_server::{ObjectServer, ObjectServerConfig};
 use std::path::PathBuf;
-use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
 #[command(about = "Swiftlet object server")]
@@ -33,28 +32,8 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.bind).await?;
     // Tests and scripts read this line to learn the port when binding port 0.
     println!("object-server listening on {}", listener.local_addr()?);
-    let shutdown = CancellationToken::new();
-    let signal = shutdown.clone();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        signal.cancel();
-    });
-    let secret = config.hash_path.clone();
+    let shutdown = common::signal::shutdown_on_signal();
+    let secret = config.hash_path.clone().with_env_overrides();
     ObjectServer::new(config, secret).serve(listener, shutdown).await?;
     Ok(())
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }

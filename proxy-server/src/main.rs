@@ -5,7 +5,6 @@ use proxy_server::{serve, Proxy, ProxyConfig, Rings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 
 /// Serve the Swift API v1, routing requests through the rings to the storage nodes.
 #[derive(Parser, Debug)]
@@ -53,16 +52,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let secret = config.hash_path.clone();
+    let secret = config.hash_path.clone().with_env_overrides();
     let proxy = Arc::new(Proxy::new(config, rings, secret));
-    let shutdown = CancellationToken::new();
-    tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            let _ = tokio::signal::ctrl_c().await;
-            shutdown.cancel();
-        }
-    });
+    let shutdown = common::signal::shutdown_on_signal();
     match serve(listener, proxy, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
