@@ -93,6 +93,7 @@ async fn ssync_pushes_only_what_the_peer_lacks_and_newer_wins() {
     let report = ssync::send(&client, &dev, 9, None, &target, Duration::from_secs(30)).await.unwrap();
     assert_eq!((report.offered, report.wanted), (5, 5));
     assert_eq!((report.puts, report.deletes, report.posts), (4, 1, 1));
+    assert_eq!(report.bytes, 7 + 3_000_000 + 1 + 5, "body bytes of the four PUTs");
     assert_eq!(report.remote.applied, 6);
 
     let target = SsyncTarget { addr: b.addr.to_string(), device: "sda".into() };

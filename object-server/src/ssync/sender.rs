@@ -34,6 +34,8 @@ pub struct SsyncReport {
     pub puts: usize,
     pub deletes: usize,
     pub posts: usize,
+    /// Object body bytes streamed (what a bandwidth limit counts).
+    pub bytes: u64,
     /// The receiver's account of the updates (empty when nothing was wanted).
     pub remote: ReceiveSummary,
 }
@@ -148,18 +150,18 @@ pub async fn send(
         post_json::<ReceiveSummary>(client, target, partition, PHASE_UPDATES, stream_body(stream), timeout).await;
     let counts = producer.await.map_err(|e| Error::Internal(format!("ssync producer: {e}")))??;
     report.remote = answer?;
-    (report.puts, report.deletes, report.posts) = counts;
+    (report.puts, report.deletes, report.posts, report.bytes) = counts;
     Ok(report)
 }
 
-/// Streams the wanted objects as frames; returns (puts, deletes, posts) sent.
+/// Streams the wanted objects as frames; returns (puts, deletes, posts, body bytes) sent.
 async fn produce(
     device: Arc<Device>,
     partition: u32,
     wants: Vec<Want>,
     tx: mpsc::Sender<Result<Bytes>>,
-) -> Result<(usize, usize, usize)> {
-    let mut counts = (0, 0, 0);
+) -> Result<(usize, usize, usize, u64)> {
+    let mut counts = (0, 0, 0, 0);
     let block = 1 << 20;
     for want in wants {
         let df = device.manager.diskfile_for_hash(partition, &want.hash);
@@ -201,6 +203,7 @@ async fn produce(
                         // so the receiver discards the partial object.
                         let bytes = read?;
                         offset += bytes.len() as u64;
+                        counts.3 += bytes.len() as u64;
                         tx.send(Ok(bytes)).await.map_err(|_| Error::ClientDisconnect)?;
                     }
                     counts.0 += 1;
