@@ -109,6 +109,13 @@ impl Proxy {
             None => Ok(None),
             Some(t) => {
                 let t = t.to_str().map_err(|_| ProxyError::Unauthorized)?;
+                use crate::auth::keystone::{authenticate, Verdict};
+                match authenticate(&self.secret, self.auth.reseller_prefix(), t, req.method(), req.uri().path()) {
+                    Verdict::NotKeystone => {}
+                    Verdict::Valid(id) => return Ok(Some(id)),
+                    Verdict::Invalid => return Err(ProxyError::Unauthorized),
+                    Verdict::ReadOnly => return Err(ProxyError::Forbidden),
+                }
                 self.auth.validate(t).map(Some).ok_or(ProxyError::Unauthorized)
             }
         }

@@ -1,6 +1,7 @@
 //! Authentication (who is asking) and authorization (may they do this).
 
 pub mod acl;
+pub mod keystone;
 pub mod tempauth;
 pub mod tempauth_handler;
 
