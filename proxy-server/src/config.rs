@@ -26,8 +26,39 @@ pub struct ProxyConfig {
     /// Bodies up to this size are buffered so a failed primary can be retried on a handoff.
     pub retryable_body_limit: usize,
     pub tempauth: TempAuthConfig,
+    /// Which middlewares run, and their settings.
+    pub features: FeaturesConfig,
     /// The cluster's hash-path secret; must match the storage nodes'.
     pub hash_path: common::HashPathSecret,
+}
+
+/// The middlewares of the pipeline; all on by default, as in Swift's SAIO.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FeaturesConfig {
+    pub bulk_delete: bool,
+    pub tempurl: bool,
+    pub container_quotas: bool,
+    pub account_quotas: bool,
+    pub slo: bool,
+    pub dlo: bool,
+    pub versioned_writes: bool,
+    pub symlink: bool,
+}
+
+impl Default for FeaturesConfig {
+    fn default() -> Self {
+        FeaturesConfig {
+            bulk_delete: true,
+            tempurl: true,
+            container_quotas: true,
+            account_quotas: true,
+            slo: true,
+            dlo: true,
+            versioned_writes: true,
+            symlink: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,6 +127,7 @@ impl Default for ProxyConfig {
             container_info_ttl: 10.0,
             retryable_body_limit: 1 << 20,
             tempauth: TempAuthConfig::default(),
+            features: FeaturesConfig::default(),
             hash_path: common::HashPathSecret::default(),
         }
     }

@@ -2,14 +2,16 @@
 
 use crate::auth::TempAuth;
 use crate::config::ProxyConfig;
-use crate::controllers::{self, container_info::ContainerInfoCache};
+use crate::controllers::container_info::ContainerInfoCache;
 use crate::error::{ProxyError, Result};
 use crate::info;
+use crate::middleware::{gatekeeper, Middleware, Next};
 use crate::nodes::ErrorLimiter;
 use crate::router::Route;
-use common::http::{new_trans_id, Body, HttpClient, HttpError, ServerOptions};
+use common::http::{new_trans_id, Body, BodyError, HttpClient, HttpError, ServerOptions};
 use common::HashPathSecret;
 use http::{HeaderValue, Request, Response};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use ring::SharedRing;
 use std::path::Path;
@@ -48,18 +50,38 @@ pub struct Proxy {
     pub auth: TempAuth,
     pub limiter: ErrorLimiter,
     pub containers: ContainerInfoCache,
+    /// The middlewares every Swift API request passes, in order (`middleware::pipeline`).
+    pub pipeline: Vec<Box<dyn Middleware>>,
 }
 
-/// One request's identity and transaction id.
+/// What a request carries through the pipeline (in its extensions) and into sub-requests.
+#[derive(Debug, Clone, Default)]
 pub struct Ctx {
     pub trans_id: String,
     pub identity: Option<crate::auth::Identity>,
+    /// Set by a middleware that authorized the request itself (a valid TempURL): ACL
+    /// checks are skipped for it and its sub-requests.
+    pub authorize_override: bool,
+    /// Which middleware made this sub-request (`None` for the client's own request).
+    pub source: Option<&'static str>,
+}
+
+impl Ctx {
+    pub fn new(trans_id: &str, identity: Option<crate::auth::Identity>) -> Ctx {
+        Ctx { trans_id: trans_id.to_string(), identity, authorize_override: false, source: None }
+    }
+
+    /// The same client, for a sub-request made by `source`.
+    pub fn sub(&self, source: &'static str) -> Ctx {
+        Ctx { source: Some(source), ..self.clone() }
+    }
 }
 
 impl Proxy {
     pub fn new(config: ProxyConfig, rings: Rings, secret: HashPathSecret) -> Proxy {
         let auth = TempAuth::new(&config.tempauth, format!("{}\0{}", secret.prefix, secret.suffix).as_bytes());
         Proxy {
+            pipeline: crate::middleware::pipeline(&config),
             client: HttpClient::new(config.conn_timeout()),
             limiter: ErrorLimiter::new(
                 config.error_suppression_limit,
@@ -74,13 +96,15 @@ impl Proxy {
     }
 
     /// Serves one client request; never fails: errors become responses here.
-    pub async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
+    pub async fn handle(self: Arc<Self>, mut req: Request<Incoming>) -> Response<Body> {
         let trans_id = new_trans_id();
         let span = tracing::info_span!("proxy", trans_id = %trans_id, method = %req.method(), path = %req.uri().path());
+        gatekeeper::inbound(req.headers_mut());
         let mut resp = match self.dispatch(&trans_id, req).instrument(span.clone()).await {
             Ok(r) => r,
             Err(e) => span.in_scope(|| e.to_response()),
         };
+        gatekeeper::outbound(resp.headers_mut());
         if let Ok(v) = HeaderValue::from_str(&trans_id) {
             resp.headers_mut().insert("x-trans-id", v.clone());
             resp.headers_mut().insert("x-openstack-request-id", v);
@@ -96,10 +120,17 @@ impl Proxy {
             Route::Auth => crate::auth::tempauth_handler::handle(self, &req),
             Route::Account { .. } | Route::Container { .. } | Route::Object { .. } => {
                 let identity = self.authenticate(&req)?;
-                let ctx = Ctx { trans_id: trans_id.to_string(), identity };
-                controllers::dispatch(self, &ctx, route, req).await
+                let mut req = req.map(|b| b.map_err(|e| Box::new(e) as BodyError).boxed_unsync());
+                req.extensions_mut().insert(Ctx::new(trans_id, identity));
+                self.swift(req).await
             }
         }
+    }
+
+    /// Runs a Swift API request (with its [`Ctx`] in the extensions) through the whole
+    /// middleware pipeline and the controllers. Internal callers (the S3 API) use it too.
+    pub async fn swift(&self, req: Request<Body>) -> Result<Response<Body>> {
+        Next::start(self).run(req).await
     }
 
     /// The identity behind a request's token; a token that does not validate is a 401.

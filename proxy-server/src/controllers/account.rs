@@ -12,28 +12,27 @@ use crate::server::{Ctx, Proxy};
 use common::constraints::check_metadata;
 use common::http::Body;
 use common::Timestamp;
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 
-pub async fn handle(p: &Proxy, ctx: &Ctx, account: &str, req: Request<Incoming>) -> Result<Response<Body>> {
-    authorize(ctx.identity.as_ref(), account, Access::Owner, &ContainerAcl::default())?;
-    match *req.method() {
-        Method::GET | Method::HEAD => read(p, ctx, account, &req).await,
-        Method::POST => post(p, ctx, account, &req).await,
+pub async fn handle(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
+    authorize(ctx, account, Access::Owner, &ContainerAcl::default())?;
+    match req.method {
+        Method::GET | Method::HEAD => read(p, ctx, account, req).await,
+        Method::POST => post(p, ctx, account, req).await,
         Method::PUT | Method::DELETE => Err(ProxyError::MethodNotAllowed),
         _ => Err(ProxyError::MethodNotAllowed),
     }
 }
 
-async fn read(p: &Proxy, ctx: &Ctx, account: &str, req: &Request<Incoming>) -> Result<Response<Body>> {
+async fn read(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
     let ring = p.rings.account.current();
     let part = ring.get_part(&p.secret, account, None, None);
     let nodes = read_order(&ring, part, ring.replica_count(), &p.limiter);
     let mut headers = backend_headers(ctx);
-    copy_headers(req.headers(), &mut headers, &[], &["accept", "x-newest"]);
+    copy_headers(&req.headers, &mut headers, &[], &["accept", "x-newest"]);
     let path = resource_path(account, None, None);
-    match read_first(p, &nodes, part, req.method().clone(), &path, req.uri().query(), &headers, ring.replica_count())
-        .await
+    match read_first(p, &nodes, part, req.method.clone(), &path, req.uri.query(), &headers, ring.replica_count()).await
     {
         ReadOutcome::Found(resp) => Ok(passthrough(resp)),
         ReadOutcome::NotFound if p.config.account_autocreate => Ok(empty_account(account, req)),
@@ -43,8 +42,8 @@ async fn read(p: &Proxy, ctx: &Ctx, account: &str, req: &Request<Incoming>) -> R
 }
 
 /// What a not-yet-created account looks like to its owner: empty, in the asked format.
-fn empty_account(account: &str, req: &Request<Incoming>) -> Response<Body> {
-    let format = listing_format(req.uri().query(), req.headers());
+fn empty_account(account: &str, req: &Parts) -> Response<Body> {
+    let format = listing_format(req.uri.query(), &req.headers);
     let (status, body, ctype) = match format {
         ListingFormat::Json => (StatusCode::OK, "[]".to_string(), "application/json; charset=utf-8"),
         ListingFormat::Xml => (
@@ -65,12 +64,12 @@ fn empty_account(account: &str, req: &Request<Incoming>) -> Response<Body> {
     resp
 }
 
-async fn post(p: &Proxy, ctx: &Ctx, account: &str, req: &Request<Incoming>) -> Result<Response<Body>> {
-    check_metadata(user_metadata(req.headers(), "account"))?;
-    let mut status = write_all(p, ctx, account, Method::POST, req.headers()).await;
+async fn post(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
+    check_metadata(user_metadata(&req.headers, "account"))?;
+    let mut status = write_all(p, ctx, account, Method::POST, &req.headers).await;
     if status == StatusCode::NOT_FOUND && p.config.account_autocreate {
         ensure_account(p, ctx, account).await?;
-        status = write_all(p, ctx, account, Method::POST, req.headers()).await;
+        status = write_all(p, ctx, account, Method::POST, &req.headers).await;
     }
     Ok(bodiless(status, HeaderMap::new()))
 }

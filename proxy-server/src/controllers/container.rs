@@ -14,8 +14,8 @@ use crate::server::{Ctx, Proxy};
 use common::constraints::check_metadata;
 use common::http::Body;
 use common::Timestamp;
-use http::{HeaderMap, Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
+use http::request::Parts;
+use http::{HeaderMap, Method, Response, StatusCode};
 
 /// Client headers a container keeps.
 const KEPT_HEADERS: &[&str] = &[
@@ -27,14 +27,8 @@ const KEPT_HEADERS: &[&str] = &[
     "x-container-sync-key",
 ];
 
-pub async fn handle(
-    p: &Proxy,
-    ctx: &Ctx,
-    account: &str,
-    container: &str,
-    req: Request<Incoming>,
-) -> Result<Response<Body>> {
-    let access = Access::for_container(req.method());
+pub async fn handle(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
+    let access = Access::for_container(&req.method);
     let owner = ctx.identity.as_ref().is_some_and(|id| id.owns(account));
     if !owner {
         // Only ACLs can grant a non-owner anything, and they live on the container.
@@ -42,26 +36,26 @@ pub async fn handle(
             Access::ListContainer => container_info(p, ctx, account, container).await?.map(|i| i.acl.clone()),
             _ => None,
         };
-        authorize(ctx.identity.as_ref(), account, access, &acl.unwrap_or_default())?;
+        authorize(ctx, account, access, &acl.unwrap_or_default())?;
     }
-    match *req.method() {
-        Method::GET | Method::HEAD => read(p, ctx, account, container, &req).await,
-        Method::PUT => put(p, ctx, account, container, &req).await,
-        Method::POST => write(p, ctx, account, container, Method::POST, &req).await,
-        Method::DELETE => write(p, ctx, account, container, Method::DELETE, &req).await,
+    match req.method {
+        Method::GET | Method::HEAD => read(p, ctx, account, container, req).await,
+        Method::PUT => put(p, ctx, account, container, req).await,
+        Method::POST => write(p, ctx, account, container, Method::POST, req).await,
+        Method::DELETE => write(p, ctx, account, container, Method::DELETE, req).await,
         _ => Err(ProxyError::MethodNotAllowed),
     }
 }
 
-async fn read(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Request<Incoming>) -> Result<Response<Body>> {
+async fn read(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
     let ring = p.rings.container.current();
     let part = ring.get_part(&p.secret, account, Some(container), None);
     let nodes = read_order(&ring, part, ring.replica_count(), &p.limiter);
     let mut headers = backend_headers(ctx);
-    copy_headers(req.headers(), &mut headers, &[], &["accept", "x-newest"]);
+    copy_headers(&req.headers, &mut headers, &[], &["accept", "x-newest"]);
     let path = resource_path(account, Some(container), None);
-    let method = req.method().clone();
-    match read_first(p, &nodes, part, method, &path, req.uri().query(), &headers, ring.replica_count()).await {
+    let method = req.method.clone();
+    match read_first(p, &nodes, part, method, &path, req.uri.query(), &headers, ring.replica_count()).await {
         ReadOutcome::Found(resp) => {
             let mut out = passthrough(resp);
             if !ctx.identity.as_ref().is_some_and(|id| id.owns(account)) {
@@ -102,8 +96,8 @@ fn stored_headers(ctx: &Ctx, client: &HeaderMap) -> HeaderMap {
     headers
 }
 
-async fn put(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Request<Incoming>) -> Result<Response<Body>> {
-    check_container_headers(req.headers())?;
+async fn put(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
+    check_container_headers(&req.headers)?;
     ensure_account(p, ctx, account).await?;
     write(p, ctx, account, container, Method::PUT, req).await
 }
@@ -132,12 +126,12 @@ async fn write(
     account: &str,
     container: &str,
     method: Method,
-    req: &Request<Incoming>,
+    req: &Parts,
 ) -> Result<Response<Body>> {
     if method == Method::POST {
-        check_container_headers(req.headers())?;
+        check_container_headers(&req.headers)?;
     }
-    let headers = stored_headers(ctx, req.headers());
+    let headers = stored_headers(ctx, &req.headers);
     let ring = p.rings.container.current();
     let part = ring.get_part(&p.secret, account, Some(container), None);
     let (primaries, handoffs) = write_targets(&ring, part);

@@ -10,17 +10,21 @@ pub mod object_put;
 
 use crate::error::Result;
 use crate::router::Route;
-use crate::server::{Ctx, Proxy};
+use crate::server::Proxy;
 use common::http::Body;
 use http::{Request, Response};
-use hyper::body::Incoming;
 
-pub async fn dispatch(p: &Proxy, ctx: &Ctx, route: Route, req: Request<Incoming>) -> Result<Response<Body>> {
+/// The end of the pipeline: the controller of the resource the path names.
+pub async fn dispatch(p: &Proxy, req: Request<Body>) -> Result<Response<Body>> {
+    let route = Route::parse(req.uri().path())?;
+    let (parts, body) = req.into_parts();
+    let ctx = parts.extensions.get::<crate::server::Ctx>().cloned().unwrap_or_default();
+    let ctx = &ctx;
     match route {
-        Route::Account { account } => account::handle(p, ctx, &account, req).await,
-        Route::Container { account, container } => container::handle(p, ctx, &account, &container, req).await,
+        Route::Account { account } => account::handle(p, ctx, &account, &parts).await,
+        Route::Container { account, container } => container::handle(p, ctx, &account, &container, &parts).await,
         Route::Object { account, container, object } => {
-            object::handle(p, ctx, &account, &container, &object, req).await
+            object::handle(p, ctx, &account, &container, &object, &parts, body).await
         }
         Route::Healthcheck | Route::Info | Route::Auth => Err(crate::error::ProxyError::NotFound),
     }

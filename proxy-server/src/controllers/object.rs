@@ -13,13 +13,28 @@ use crate::server::{Ctx, Proxy};
 use common::constraints::check_metadata;
 use common::http::Body;
 use common::Timestamp;
-use http::{HeaderMap, Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
+use http::request::Parts;
+use http::{HeaderMap, Method, Response, StatusCode};
 use std::sync::Arc;
 
-/// Object headers a client may set and the object keeps.
-pub const OBJECT_HEADERS: &[&str] =
-    &["content-type", "content-disposition", "content-encoding", "x-delete-at", "x-object-manifest"];
+/// Object headers a client may set and the object keeps (Swift's `allowed_headers`).
+pub const OBJECT_HEADERS: &[&str] = &[
+    "content-type",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "cache-control",
+    "expires",
+    "x-robots-tag",
+    "x-delete-at",
+    "x-object-manifest",
+    "x-static-large-object",
+];
+
+/// Header prefixes an object keeps: user metadata, and system metadata and backend
+/// directives, which only middlewares can set (the gatekeeper strips them from clients).
+pub const OBJECT_PREFIXES: &[&str] =
+    &["x-object-meta-", "x-object-sysmeta-", "x-object-transient-sysmeta-", "x-backend-"];
 
 /// The resource an object request names, with its container's facts.
 pub struct ObjectRef<'a> {
@@ -35,19 +50,19 @@ pub async fn handle(
     account: &str,
     container: &str,
     object: &str,
-    req: Request<Incoming>,
+    req: &Parts,
+    body: Body,
 ) -> Result<Response<Body>> {
     let info = container_info(p, ctx, account, container).await?;
-    let access = Access::for_object(req.method());
+    let access = Access::for_object(&req.method);
     let acl = info.as_ref().map(|i| i.acl.clone()).unwrap_or_default();
-    authorize(ctx.identity.as_ref(), account, access, &acl)?;
+    authorize(ctx, account, access, &acl)?;
     let info = info.ok_or(ProxyError::NotFound)?;
     let obj = ObjectRef { account, container, object, info };
-    match *req.method() {
+    match req.method {
         Method::GET | Method::HEAD => object_get::handle(p, ctx, &obj, req).await,
-        Method::PUT => object_put::handle_put(p, ctx, &obj, req).await,
-        ref m if m.as_str() == "COPY" => object_put::handle_copy(p, ctx, &obj, req).await,
-        Method::POST => post(p, ctx, &obj, &req).await,
+        Method::PUT => object_put::handle_put(p, ctx, &obj, req, body).await,
+        Method::POST => post(p, ctx, &obj, req).await,
         Method::DELETE => delete(p, ctx, &obj).await,
         _ => Err(ProxyError::MethodNotAllowed),
     }
@@ -93,10 +108,10 @@ pub fn with_container_updates(base: &HeaderMap, info: &ContainerInfo, replicas: 
         .collect()
 }
 
-async fn post(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Request<Incoming>) -> Result<Response<Body>> {
+async fn post(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) -> Result<Response<Body>> {
     let mut headers = backend_headers(ctx);
-    copy_headers(req.headers(), &mut headers, &["x-object-meta-"], OBJECT_HEADERS);
-    check_object_headers(req.headers(), &mut headers)?;
+    copy_headers(&req.headers, &mut headers, OBJECT_PREFIXES, OBJECT_HEADERS);
+    check_object_headers(&req.headers, &mut headers)?;
     set_header(&mut headers, "x-timestamp", &Timestamp::now().internal());
     let status = fan_out_object(p, obj, Method::POST, headers).await;
     let status = if status.is_success() { StatusCode::ACCEPTED } else { status };

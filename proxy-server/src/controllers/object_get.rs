@@ -10,17 +10,18 @@ use crate::quorum::quorum_size;
 use crate::server::{Ctx, Proxy};
 use bytes::Bytes;
 use common::http::{Body, BodyError};
-use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http::request::Parts;
+use http::{HeaderMap, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 const READ_HEADERS: &[&str] =
     &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "x-newest"];
 
-pub async fn handle(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: Request<Incoming>) -> Result<Response<Body>> {
+pub async fn handle(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) -> Result<Response<Body>> {
     let mut headers = backend_headers(ctx);
-    copy_headers(req.headers(), &mut headers, &[], READ_HEADERS);
-    let found = fetch(p, obj, req.method().clone(), headers).await?;
+    copy_headers(&req.headers, &mut headers, &[], READ_HEADERS);
+    let found = fetch(p, obj, req.method.clone(), headers).await?;
     Ok(found.into_response(p))
 }
 

@@ -6,10 +6,7 @@
 //! handed to all of them. 201 only when a quorum of object servers committed (fsynced).
 
 use super::base::{backend_headers, copy_headers, fan_out, statuses, Reply};
-use super::container_info::container_info;
-use super::object::{check_object_headers, with_container_updates, ObjectRef, OBJECT_HEADERS};
-use super::object_get;
-use crate::auth::{authorize, Access};
+use super::object::{check_object_headers, with_container_updates, ObjectRef, OBJECT_HEADERS, OBJECT_PREFIXES};
 use crate::backend::{self, bodiless, header_str, resource_path, set_header};
 use crate::error::{ProxyError, Result};
 use crate::nodes::{write_targets, Node};
@@ -19,9 +16,10 @@ use bytes::Bytes;
 use common::constraints::MAX_FILE_SIZE;
 use common::http::{Body, BodyError};
 use common::Timestamp;
+use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
-use hyper::body::{Frame, Incoming};
+use hyper::body::Frame;
 use md5::{Digest, Md5};
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -33,42 +31,13 @@ struct Upload {
     length: Option<u64>,
 }
 
-pub async fn handle_put(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: Request<Incoming>) -> Result<Response<Body>> {
-    if let Some(source) = req.headers().get("x-copy-from") {
-        let source = source.to_str().map_err(|_| ProxyError::PreconditionFailed("Bad X-Copy-From".into()))?.to_string();
-        let src_account = header_str(req.headers(), "x-copy-from-account").unwrap_or(obj.account).to_string();
-        return copy(p, ctx, &src_account, &source, obj, req.headers()).await;
-    }
-    let length = request_length(req.headers())?;
-    let mut headers = object_headers(ctx, obj, req.headers())?;
+pub async fn handle_put(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts, body: Body) -> Result<Response<Body>> {
+    let length = request_length(&req.headers)?;
+    let mut headers = object_headers(ctx, obj, &req.headers)?;
     if let Some(len) = length {
         set_header(&mut headers, "content-length", &len.to_string());
     }
-    let body = req.into_body().map_err(|e| Box::new(e) as BodyError).boxed_unsync();
     put(p, obj, headers, Upload { body, length }).await
-}
-
-/// `COPY` with `Destination: /container/object` (and optionally `Destination-Account`).
-pub async fn handle_copy(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: Request<Incoming>) -> Result<Response<Body>> {
-    let dest = header_str(req.headers(), "destination")
-        .ok_or_else(|| ProxyError::PreconditionFailed("Destination header required".into()))?;
-    let dest = common::path::decode(dest)?;
-    let (dc, dobj) = dest.trim_start_matches('/').split_once('/').ok_or_else(|| {
-        ProxyError::PreconditionFailed("Destination header must be of the form <container name>/<object name>".into())
-    })?;
-    let dest_account = header_str(req.headers(), "destination-account").unwrap_or(obj.account).to_string();
-    common::path::validate_names(&dest_account, Some(dc), Some(dobj))?;
-    let info = container_info(p, ctx, &dest_account, dc).await?;
-    authorize(
-        ctx.identity.as_ref(),
-        &dest_account,
-        Access::WriteObject,
-        &info.as_ref().map(|i| i.acl.clone()).unwrap_or_default(),
-    )?;
-    let info = info.ok_or(ProxyError::NotFound)?;
-    let dest_obj = ObjectRef { account: &dest_account, container: dc, object: dobj, info };
-    let source = format!("/{}/{}", obj.container, obj.object);
-    copy(p, ctx, obj.account, &source, &dest_obj, req.headers()).await
 }
 
 /// Content-Length, or `None` for a chunked body; 411 for neither, 413 over the limit.
@@ -94,7 +63,7 @@ fn request_length(h: &HeaderMap) -> Result<Option<u64>> {
 /// The headers every replica's PUT carries.
 fn object_headers(ctx: &Ctx, obj: &ObjectRef<'_>, client: &HeaderMap) -> Result<HeaderMap> {
     let mut headers = backend_headers(ctx);
-    copy_headers(client, &mut headers, &["x-object-meta-"], OBJECT_HEADERS);
+    copy_headers(client, &mut headers, OBJECT_PREFIXES, OBJECT_HEADERS);
     copy_headers(client, &mut headers, &[], &["etag", "if-none-match"]);
     check_object_headers(client, &mut headers)?;
     let detect = header_str(client, "x-detect-content-type").is_some_and(|v| v.eq_ignore_ascii_case("true"));
@@ -327,69 +296,4 @@ async fn abort(streams: Vec<Option<Stream>>, why: &str) -> ProxyError {
     } else {
         ProxyError::ServiceUnavailable(why.to_string())
     }
-}
-
-/// Copies `/<container>/<object>` of `src_account` onto `dest` by piping a GET into a PUT.
-async fn copy(
-    p: &Proxy,
-    ctx: &Ctx,
-    src_account: &str,
-    source: &str,
-    dest: &ObjectRef<'_>,
-    client: &HeaderMap,
-) -> Result<Response<Body>> {
-    let source = common::path::decode(source)?;
-    let (sc, so) =
-        source.trim_start_matches('/').split_once('/').filter(|(c, o)| !c.is_empty() && !o.is_empty()).ok_or_else(
-            || {
-                ProxyError::PreconditionFailed(
-                    "X-Copy-From header must be of the form <container name>/<object name>".into(),
-                )
-            },
-        )?;
-    common::path::validate_names(src_account, Some(sc), Some(so))?;
-    let src_info = container_info(p, ctx, src_account, sc).await?;
-    authorize(
-        ctx.identity.as_ref(),
-        src_account,
-        Access::ReadObject,
-        &src_info.as_ref().map(|i| i.acl.clone()).unwrap_or_default(),
-    )?;
-    let src =
-        ObjectRef { account: src_account, container: sc, object: so, info: src_info.ok_or(ProxyError::NotFound)? };
-    let fetched = object_get::fetch(p, &src, Method::GET, backend_headers(ctx)).await?;
-    if fetched.response.status() != StatusCode::OK {
-        return Ok(backend::passthrough(fetched.response));
-    }
-    let src_headers = fetched.response.headers().clone();
-    let length = header_str(&src_headers, "content-length").and_then(|l| l.parse::<u64>().ok());
-    // The copy keeps the source's metadata unless told otherwise; the request's headers win.
-    let mut merged = HeaderMap::new();
-    let fresh = header_str(client, "x-fresh-metadata").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if !fresh {
-        copy_headers(
-            &src_headers,
-            &mut merged,
-            &["x-object-meta-"],
-            &["content-type", "content-disposition", "content-encoding"],
-        );
-    }
-    for (name, value) in client {
-        merged.insert(name.clone(), value.clone());
-    }
-    merged.remove("etag");
-    let mut headers = object_headers(ctx, dest, &merged)?;
-    if let Some(ct) = merged.get("content-type") {
-        headers.insert("content-type", ct.clone());
-    }
-    if let Some(len) = length {
-        set_header(&mut headers, "content-length", &len.to_string());
-    }
-    let body = fetched.into_response(p).into_body();
-    let mut resp = put(p, dest, headers, Upload { body, length }).await?;
-    set_header(resp.headers_mut(), "x-copied-from", &backend::quote(&format!("{sc}/{so}")));
-    if let Some(lm) = src_headers.get("last-modified") {
-        resp.headers_mut().insert("x-copied-from-last-modified", lm.clone());
-    }
-    Ok(resp)
 }
