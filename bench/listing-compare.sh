@@ -15,15 +15,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=bench/.venv-swift
-SWIFT_BIN=${SWIFT_CONTAINER_SERVER:-$VENV/bin/swift-container-server}
-if [ -z "${SWIFT_CONTAINER_SERVER:-}" ] && [ ! -x "$SWIFT_BIN" ]; then
-  echo "listing-compare: creating $VENV with swift==2.38.3" >&2
-  python3 -m venv "$VENV"
-  echo '*' > "$VENV/.gitignore"   # never commit the venv
-  "$VENV/bin/pip" install -q --disable-pip-version-check 'swift==2.38.3'
-fi
+source bench/lib.sh
+SWIFT_BIN=${SWIFT_CONTAINER_SERVER:-$SWIFT_VENV/bin/swift-container-server}
+[ -n "${SWIFT_CONTAINER_SERVER:-}" ] || ensure_swift_venv
 
 cargo build --release -q -p container-server --bin container-server
 cargo build --release -q -p bench --bin listing_bench
-exec target/release/listing_bench --container-server target/release/container-server --swift-server "$SWIFT_BIN" "$@"
+exec $BENCH_BIN/listing_bench --container-server $BENCH_BIN/container-server --swift-server "$SWIFT_BIN" "$@"

@@ -10,15 +10,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=bench/.venv-swift
-SWIFT_BIN=${SWIFT_RING_BUILDER:-$VENV/bin/swift-ring-builder}
-if [ -z "${SWIFT_RING_BUILDER:-}" ] && [ ! -x "$SWIFT_BIN" ]; then
-  echo "ring-compare: creating $VENV with swift==2.38.3" >&2
-  python3 -m venv "$VENV"
-  echo '*' > "$VENV/.gitignore"   # never commit the venv
-  "$VENV/bin/pip" install -q --disable-pip-version-check 'swift==2.38.3'
-fi
+source bench/lib.sh
+SWIFT_BIN=${SWIFT_RING_BUILDER:-$SWIFT_VENV/bin/swift-ring-builder}
+[ -n "${SWIFT_RING_BUILDER:-}" ] || ensure_swift_venv
 
 cargo build --release -q -p ring --bin ring-builder
 cargo build --release -q -p bench --bin ring_bench
-exec target/release/ring_bench --ring-builder target/release/ring-builder --swift "$SWIFT_BIN" "$@"
+exec $BENCH_BIN/ring_bench --ring-builder $BENCH_BIN/ring-builder --swift "$SWIFT_BIN" "$@"

@@ -34,3 +34,34 @@ pub fn create_fsync_files_per_s(dir: &Path, size: usize, count: usize) -> std::i
     }
     Ok(count as f64 / start.elapsed().as_secs_f64())
 }
+
+/// One TCP stream over loopback carrying `total` bytes in 1 MiB writes: MB/s.
+pub async fn loopback_tcp_mb_s(total: u64) -> std::io::Result<f64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let reader = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut got = 0u64;
+        loop {
+            let n = s.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<u64, std::io::Error>(got);
+            }
+            got += n as u64;
+        }
+    });
+    let block = vec![0x3cu8; 1 << 20];
+    let start = Instant::now();
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    let mut sent = 0;
+    while sent < total {
+        s.write_all(&block).await?;
+        sent += block.len() as u64;
+    }
+    s.shutdown().await?;
+    drop(s);
+    let got = reader.await.map_err(std::io::Error::other)??;
+    Ok(got as f64 / start.elapsed().as_secs_f64() / 1e6)
+}

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# Swiftlet beside OpenStack Swift on this machine, in one run: the same workloads through
+# each proxy (alternating which goes first), the machine's physical limits, and one table
+# of ratios Swiftlet/Swift.
+#
+#   bench/compare.sh                 # the standard run (~10 min)
+#   DURATION=5 LIST_OBJECTS=2000 bench/compare.sh      # quicker
+#   bench/compare.sh --full          # also the ring, listing-server and object-server comparisons
+#
+# Both clusters: 4 devices on 4 storage nodes, 3 replicas, part power 10, tempauth with the
+# SAIO users, every write fsynced. Swift runs from PyPI (swift==2.38.3) with memcached.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+
+DURATION=${DURATION:-10}
+CLIENTS=${CLIENTS:-16}
+LARGE_MB=${LARGE_MB:-256}
+LIST_OBJECTS=${LIST_OBJECTS:-10000}
+SWIFT_PROXY_PORT=${SWIFT_PROXY_PORT:-28080}
+SWIFTLET_PROXY_PORT=${SWIFTLET_PROXY_PORT:-38080}
+
+scripts/bootstrap.sh
+ensure_swift_venv
+if ! command -v memcached >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends memcached >/dev/null
+fi
+cargo build --release -q -p saio --bin saio
+cargo build --release -q -p bench --bin swiftlet-bench --bin limits
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/swiftlet-compare.XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  pkill -f "$WORK/swift/etc" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "== physical limits (this disk, this machine)" >&2
+"$BENCH_BIN/limits" --dir "$WORK" >"$WORK/limits.json"
+cat "$WORK/limits.json" >&2
+
+# ---- OpenStack Swift SAIO -------------------------------------------------------------
+SW=$WORK/swift
+mkdir -p "$SW/etc"
+for i in 1 2 3 4; do mkdir -p "$SW/node$i/sdb$i"; done
+cat >"$SW/etc/swift.conf" <<EOF
+[swift-hash]
+swift_hash_path_prefix = bench
+swift_hash_path_suffix = bench
+[storage-policy:0]
+name = Policy-0
+default = yes
+EOF
+kinds=(object container account)
+for k in 0 1 2; do
+  kind=${kinds[$k]}
+  "$SWIFT_VENV/bin/swift-ring-builder" "$SW/etc/$kind.builder" create 10 3 1 >/dev/null
+  for i in 1 2 3 4; do
+    port=$((6310 + 10 * (i - 1) + k))
+    "$SWIFT_VENV/bin/swift-ring-builder" "$SW/etc/$kind.builder" add "r1z$i-127.0.0.1:$port/sdb$i" 1 >/dev/null
+    cat >"$SW/etc/$kind-$i.conf" <<EOF
+[DEFAULT]
+devices = $SW/node$i
+mount_check = false
+disable_fallocate = true
+bind_ip = 127.0.0.1
+bind_port = $port
+workers = 1
+swift_dir = $SW/etc
+log_level = WARNING
+[pipeline:main]
+pipeline = $kind-server
+[app:$kind-server]
+use = egg:swift#$kind
+[$kind-replicator]
+[$kind-auditor]
+[$kind-updater]
+[object-reconstructor]
+EOF
+  done
+  "$SWIFT_VENV/bin/swift-ring-builder" "$SW/etc/$kind.builder" rebalance >/dev/null || true
+done
+cat >"$SW/etc/proxy-server.conf" <<EOF
+[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = $SWIFT_PROXY_PORT
+workers = 1
+swift_dir = $SW/etc
+log_level = WARNING
+[pipeline:main]
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth copy dlo versioned_writes proxy-logging proxy-server
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+[filter:tempauth]
+use = egg:swift#tempauth
+user_admin_admin = admin .admin .reseller_admin
+user_test_tester = testing .admin
+user_test_tester2 = testing2 .admin
+user_test_tester3 = testing3
+user_test2_tester2 = testing2 .admin
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = 127.0.0.1:21211
+[filter:catch_errors]
+use = egg:swift#catch_errors
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+[filter:healthcheck]
+use = egg:swift#healthcheck
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+[filter:listing_formats]
+use = egg:swift#listing_formats
+[filter:copy]
+use = egg:swift#copy
+[filter:dlo]
+use = egg:swift#dlo
+[filter:versioned_writes]
+use = egg:swift#versioned_writes
+EOF
+memcached -l 127.0.0.1 -p 21211 -U 0 -u root -m 64 &
+PIDS+=($!)
+for kind in object container account; do
+  for i in 1 2 3 4; do
+    "$SWIFT_VENV/bin/swift-$kind-server" "$SW/etc/$kind-$i.conf" >"$SW/$kind-$i.log" 2>&1 &
+    PIDS+=($!)
+  done
+done
+"$SWIFT_VENV/bin/swift-proxy-server" "$SW/etc/proxy-server.conf" >"$SW/proxy.log" 2>&1 &
+PIDS+=($!)
+
+# ---- Swiftlet saio --------------------------------------------------------------------
+"$BENCH_BIN/saio" --data-dir "$WORK/swiftlet" --proxy-port "$SWIFTLET_PROXY_PORT" --node-base-port 36210 >"$WORK/saio.log" 2>&1 &
+SAIO_PID=$!
+PIDS+=($SAIO_PID)
+
+wait_http() {
+  for _ in $(seq 300); do
+    curl -fs "http://127.0.0.1:$1/healthcheck" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "no answer on port $1" >&2
+  tail -20 "$SW/proxy.log" "$WORK/saio.log" >&2
+  exit 2
+}
+wait_http "$SWIFT_PROXY_PORT"
+wait_http "$SWIFTLET_PROXY_PORT"
+sleep 1
+SWIFT_PIDS=$(pgrep -f "$SW/etc" | tr '\n' ' ')
+
+# run <system> <name> <swiftlet-bench args...>: one workload on one system, JSON to results.
+run() {
+  local system=$1 name=$2
+  shift 2
+  local port pids
+  if [ "$system" = swift ]; then port=$SWIFT_PROXY_PORT; pids=$SWIFT_PIDS; else port=$SWIFTLET_PROXY_PORT; pids=$SAIO_PID; fi
+  local pid_args=()
+  for p in $pids; do pid_args+=(--server-pid "$p"); done
+  echo "== $system: $name" >&2
+  "$BENCH_BIN/swiftlet-bench" --auth "http://127.0.0.1:$port/auth/v1.0" --label "$system" \
+    --container "bench-$name" "${pid_args[@]}" "$@" | tail -n 1 | sed "s/^{/{\"name\":\"$name\",/" >>"$WORK/results.jsonl"
+}
+
+# Alternate which system goes first so neither always gets the warmer page cache.
+both() {
+  local name=$1
+  shift
+  if [ $((RANDOM % 2)) = 0 ]; then run swift "$name" "$@"; run swiftlet "$name" "$@"
+  else run swiftlet "$name" "$@"; run swift "$name" "$@"; fi
+}
+
+both put4k --workload put --size 4096 -c "$CLIENTS" --duration "$DURATION"
+both get4k --workload get --size 4096 --objects 1000 -c "$CLIENTS" --duration "$DURATION"
+both head --workload head --size 4096 --objects 1000 -c "$CLIENTS" --duration "$DURATION"
+both largeput --workload large-put --size $((LARGE_MB << 20)) -c 2 --count 4
+both largeget --workload large-get --size $((LARGE_MB << 20)) -c 2 --count 6 --objects 2
+both list --workload list --size 0 --objects "$LIST_OBJECTS" -c 1 --count 3 --page 1000
+
+python3 - "$WORK/results.jsonl" "$WORK/limits.json" "$LIST_OBJECTS" <<'PY'
+import json, sys, datetime, platform, os
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+limits = json.load(open(sys.argv[2]))
+r = {(x["label"], x["name"]): x for x in rows}
+def get(sys_, name, key):
+    return r.get((sys_, name), {}).get(key)
+def line(label, name, key, fmt="{:.1f}", invert=False):
+    a, b = get("swiftlet", name, key), get("swift", name, key)
+    ratio = "-"
+    if a and b:
+        ratio = "{:.1f}x".format((b / a) if invert else (a / b))
+    fa = fmt.format(a) if a is not None else "-"
+    fb = fmt.format(b) if b is not None else "-"
+    print(f"| {label} | {fa} | {fb} | {ratio} |")
+print(f"\nSwiftlet vs OpenStack Swift 2.38.3 -- {datetime.date.today()} on {platform.node()} ({os.cpu_count()} cores), 3 replicas, 4 devices")
+print("| measure | Swiftlet | Swift | Swiftlet/Swift |")
+print("|---|---|---|---|")
+line("4 KiB PUT ops/s", "put4k", "ops_per_s")
+line("4 KiB PUT p99 ms (lower is better)", "put4k", "p99_ms", "{:.1f}", invert=True)
+line("4 KiB GET ops/s", "get4k", "ops_per_s")
+line("4 KiB GET p99 ms (lower is better)", "get4k", "p99_ms", "{:.1f}", invert=True)
+line("HEAD ops/s", "head", "ops_per_s")
+line("HEAD p99 ms (lower is better)", "head", "p99_ms", "{:.1f}", invert=True)
+line("large PUT MB/s", "largeput", "mb_per_s")
+line("large GET MB/s", "largeget", "mb_per_s")
+n = sys.argv[3]
+a, b = get("swiftlet", "list", "p50_ms"), get("swift", "list", "p50_ms")
+print(f"| {n}-object full listing s (lower is better) | {a/1e3:.3f} | {b/1e3:.3f} | {b/a:.1f}x |" if a and b else "| listing | - | - | - |")
+for name, label in (("put4k", "PUT"), ("get4k", "GET")):
+    line(f"server CPU s per 1000 {label} (lower is better)", name, "server_cpu_s_per_1000", "{:.2f}", invert=True)
+errors = sum(x["errors"] for x in rows)
+w = limits["fsync_write_mb_s"]
+lp = get("swiftlet", "largeput", "mb_per_s") or 0
+print(f"\nPhysical limits: fsynced sequential write {w:.0f} MB/s, 4 KiB create+fsync {limits['create_fsync_4k_per_s']:.0f} files/s, loopback TCP {limits['loopback_tcp_mb_s']:.0f} MB/s")
+print(f"Swiftlet large PUT = {lp / (w / 3) * 100:.0f}% of (fsynced write bandwidth / 3 replicas); errors in all runs: {errors}")
+PY
+
+if [ "${1:-}" = "--full" ]; then
+  bench/ring-compare.sh --part-powers 16
+  bench/listing-compare.sh
+  cargo build --release -q -p bench --bin object_bench
+  "$BENCH_BIN/object_bench" --dir "$WORK"
+fi
