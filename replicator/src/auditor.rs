@@ -1,0 +1,162 @@
+//! The auditor: re-reads every object on this node's devices at a bounded rate
+//! (`bytes_per_sec`, `files_per_sec`), verifying its metadata and the BLAKE3 of its body
+//! (`object_server::audit_object`, which quarantines what is damaged so the replicator
+//! restores a good copy), and runs SQLite's integrity check on every container and account
+//! DB (the store quarantines a damaged one).
+
+use crate::daemon::Daemon;
+use crate::error::Result;
+use crate::node::Node;
+use crate::throttle::Throttle;
+use common::broker::{BrokerError, Store};
+use object_server::AuditOutcome;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+const MAX_ERRORS: usize = 20;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AuditReport {
+    pub object_devices: usize,
+    pub objects_checked: usize,
+    pub bytes_checked: u64,
+    pub objects_quarantined: usize,
+    pub dbs_checked: usize,
+    pub dbs_quarantined: usize,
+    pub failures: usize,
+    pub elapsed_secs: f64,
+    pub errors: Vec<String>,
+}
+
+impl AuditReport {
+    fn fail(&mut self, what: String) {
+        self.failures += 1;
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(what);
+        }
+    }
+}
+
+pub struct Auditor {
+    node: Arc<Node>,
+    bytes: Throttle,
+    files: Throttle,
+    dbs: Throttle,
+}
+
+impl Auditor {
+    pub fn new(node: Arc<Node>) -> Self {
+        let c = &node.config.auditor;
+        let (bytes, files, dbs) =
+            (Throttle::new(c.bytes_per_sec), Throttle::new(c.files_per_sec), Throttle::new(c.dbs_per_sec));
+        Auditor { node, bytes, files, dbs }
+    }
+
+    async fn audit_objects(&self, name: &str, report: &mut AuditReport, cancel: &CancellationToken) {
+        let device = match self.node.storage.objects.get(name).await {
+            Ok(d) => d,
+            Err(e) => return report.fail(format!("device {name}: {e}")),
+        };
+        let manager = device.manager.clone();
+        let parts = match device.pool.run_io(move || manager.partitions()).await {
+            Ok(p) => p,
+            Err(e) => return report.fail(format!("device {name}: {e}")),
+        };
+        for part in parts {
+            let manager = device.manager.clone();
+            let listed = device
+                .pool
+                .run_io(move || {
+                    let mut hashes = Vec::new();
+                    for suffix in manager.suffixes(part)? {
+                        hashes.extend(manager.hashes(part, &suffix)?);
+                    }
+                    Ok(hashes)
+                })
+                .await;
+            let hashes = match listed {
+                Ok(h) => h,
+                Err(e) => {
+                    report.fail(format!("device {name} partition {part}: {e}"));
+                    continue;
+                }
+            };
+            for hash in hashes {
+                if cancel.is_cancelled() {
+                    return;
+                }
+                let manager = device.manager.clone();
+                let h = hash.clone();
+                match device.pool.run_io(move || object_server::audit_object(&manager, part, &h)).await {
+                    Ok(AuditOutcome::Ok { bytes }) => {
+                        report.objects_checked += 1;
+                        report.bytes_checked += bytes;
+                        self.bytes.consume(bytes, cancel).await;
+                    }
+                    Ok(AuditOutcome::Quarantined { reason }) => {
+                        report.objects_checked += 1;
+                        report.objects_quarantined += 1;
+                        tracing::warn!(device = name, partition = part, %hash, %reason, "auditor quarantined an object");
+                    }
+                    Ok(AuditOutcome::NoData) => {}
+                    Err(e) => report.fail(format!("device {name} object {hash}: {e}")),
+                }
+                self.files.consume(1, cancel).await;
+            }
+        }
+    }
+
+    async fn audit_dbs(&self, store: &Arc<Store>, name: &str, report: &mut AuditReport, cancel: &CancellationToken) {
+        let locs = match store.walk(name).await {
+            Ok(l) => l,
+            Err(e) => return report.fail(format!("device {name}: {e}")),
+        };
+        for loc in locs {
+            if cancel.is_cancelled() {
+                return;
+            }
+            report.dbs_checked += 1;
+            match store.read(&loc, |db| db.check_integrity()).await {
+                Ok(()) | Err(BrokerError::NotFound(_)) => {}
+                Err(BrokerError::Quarantined { path, reason, .. }) => {
+                    report.dbs_quarantined += 1;
+                    tracing::warn!(db = %path.display(), %reason, "auditor quarantined a database");
+                }
+                Err(e) => report.fail(format!("{}/{}: {e}", loc.device, loc.hash)),
+            }
+            self.dbs.consume(1, cancel).await;
+        }
+    }
+}
+
+impl Daemon for Auditor {
+    type Report = AuditReport;
+
+    fn name(&self) -> &'static str {
+        "auditor"
+    }
+
+    async fn run_once(&self, cancel: &CancellationToken) -> Result<AuditReport> {
+        let started = Instant::now();
+        let node = &self.node;
+        let mut report = AuditReport::default();
+        let objects = node.local_devices(&node.rings.object.current(), node.config.object_port);
+        report.object_devices = objects.len();
+        for name in &objects {
+            self.audit_objects(name, &mut report, cancel).await;
+        }
+        let dbs = [
+            (&node.storage.containers, node.local_devices(&node.rings.container.current(), node.config.container_port)),
+            (&node.storage.accounts, node.local_devices(&node.rings.account.current(), node.config.account_port)),
+        ];
+        for (store, names) in dbs {
+            for name in names {
+                self.audit_dbs(store, &name, &mut report, cancel).await;
+            }
+        }
+        report.elapsed_secs = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+}
