@@ -112,7 +112,7 @@ impl Proxy {
         resp
     }
 
-    async fn dispatch(&self, trans_id: &str, req: Request<Incoming>) -> Result<Response<Body>> {
+    async fn dispatch(self: &Arc<Self>, trans_id: &str, req: Request<Incoming>) -> Result<Response<Body>> {
         let route = Route::parse(req.uri().path())?;
         match route {
             Route::Healthcheck => Ok(common::http::text(http::StatusCode::OK, "OK")),
@@ -129,8 +129,8 @@ impl Proxy {
 
     /// Runs a Swift API request (with its [`Ctx`] in the extensions) through the whole
     /// middleware pipeline and the controllers. Internal callers (the S3 API) use it too.
-    pub async fn swift(&self, req: Request<Body>) -> Result<Response<Body>> {
-        Next::start(self).run(req).await
+    pub fn swift(self: &Arc<Self>, req: Request<Body>) -> crate::middleware::Reply<'static> {
+        Next::start(self.clone()).run(req)
     }
 
     /// The identity behind a request's token; a token that does not validate is a 401.

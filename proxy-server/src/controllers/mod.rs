@@ -15,7 +15,11 @@ use common::http::Body;
 use http::{Request, Response};
 
 /// The end of the pipeline: the controller of the resource the path names.
-pub async fn dispatch(p: &Proxy, req: Request<Body>) -> Result<Response<Body>> {
+pub fn dispatch(p: &Proxy, req: Request<Body>) -> futures::future::BoxFuture<'_, Result<Response<Body>>> {
+    Box::pin(route(p, req))
+}
+
+async fn route(p: &Proxy, req: Request<Body>) -> Result<Response<Body>> {
     let route = Route::parse(req.uri().path())?;
     let (parts, body) = req.into_parts();
     let ctx = parts.extensions.get::<crate::server::Ctx>().cloned().unwrap_or_default();

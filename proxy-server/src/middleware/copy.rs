@@ -24,7 +24,7 @@ impl Middleware for Copy {
         None
     }
 
-    fn call<'a>(&'a self, req: Request<Body>, next: Next<'a>) -> Reply<'a> {
+    fn call<'a>(&'a self, req: Request<Body>, next: Next) -> Reply<'a> {
         Box::pin(async move {
             let Ok(Route::Object { account, container, object }) = Route::parse(req.uri().path()) else {
                 return next.run(req).await;
@@ -74,7 +74,7 @@ async fn copy_verb(
     account: &str,
     container: &str,
     object: &str,
-    next: Next<'_>,
+    next: Next,
 ) -> Result<Response<Body>> {
     if !req.headers().contains_key("destination") {
         return Err(ProxyError::PreconditionFailed("Destination header required".into()));
@@ -104,7 +104,7 @@ async fn copy_verb(
 const NOT_COPIED: &[&str] =
     &["x-static-large-object", "x-object-manifest", "etag", "content-type", "x-timestamp", "content-length"];
 
-async fn put_copy(req: Request<Body>, account: &str, next: Next<'_>) -> Result<Response<Body>> {
+async fn put_copy(req: Request<Body>, account: &str, next: Next) -> Result<Response<Body>> {
     let length = header(req.headers(), "content-length").and_then(|l| l.parse::<u64>().ok()).unwrap_or(0);
     if length > 0 {
         return Err(ProxyError::BadRequest("Copy requests require a zero byte body".into()));

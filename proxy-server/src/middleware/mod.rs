@@ -18,6 +18,7 @@ use common::http::Body;
 use futures::future::BoxFuture;
 use http::{Request, Response};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// A middleware's answer, boxed so the pipeline can hold any feature behind one type.
 pub type Reply<'a> = BoxFuture<'a, Result<Response<Body>>>;
@@ -31,32 +32,40 @@ pub trait Middleware: Send + Sync {
         Some(Value::Object(Map::new()))
     }
 
-    fn call<'a>(&'a self, req: Request<Body>, next: Next<'a>) -> Reply<'a>;
+    fn call<'a>(&'a self, req: Request<Body>, next: Next) -> Reply<'a>;
 }
 
-/// The rest of the pipeline after the current middleware.
-#[derive(Clone, Copy)]
-pub struct Next<'a> {
-    pub proxy: &'a Proxy,
-    rest: &'a [Box<dyn Middleware>],
+/// The rest of the pipeline after the current middleware. It owns a handle on the proxy,
+/// so response bodies that keep making sub-requests (segment streams) can outlive the call.
+#[derive(Clone)]
+pub struct Next {
+    proxy: Arc<Proxy>,
+    pos: usize,
 }
 
-impl<'a> Next<'a> {
+impl Next {
     /// The whole pipeline of `proxy`.
-    pub fn start(proxy: &'a Proxy) -> Self {
-        Next { proxy, rest: &proxy.pipeline }
+    pub fn start(proxy: Arc<Proxy>) -> Self {
+        Next { proxy, pos: 0 }
+    }
+
+    pub fn proxy(&self) -> &Proxy {
+        &self.proxy
     }
 
     /// Runs the request through the remaining middlewares and then the controllers.
-    pub fn run(self, req: Request<Body>) -> Reply<'a> {
-        match self.rest.split_first() {
-            Some((m, rest)) => m.call(req, Next { proxy: self.proxy, rest }),
-            None => Box::pin(crate::controllers::dispatch(self.proxy, req)),
-        }
+    pub fn run(&self, req: Request<Body>) -> Reply<'static> {
+        let next = self.clone();
+        Box::pin(async move {
+            match next.proxy.pipeline.get(next.pos) {
+                Some(m) => m.call(req, Next { proxy: next.proxy.clone(), pos: next.pos + 1 }).await,
+                None => crate::controllers::dispatch(&next.proxy, req).await,
+            }
+        })
     }
 
     /// Like `run`, but an error becomes its response: sub-requests look at statuses.
-    pub async fn call(self, req: Request<Body>) -> Response<Body> {
+    pub async fn call(&self, req: Request<Body>) -> Response<Body> {
         use common::http::HttpError;
         match self.run(req).await {
             Ok(r) => r,
