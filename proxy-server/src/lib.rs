@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod nodes;
 pub mod quorum;
 pub mod router;
+pub mod s3;
 pub mod server;
 
 pub use config::ProxyConfig;

@@ -113,6 +113,9 @@ impl Proxy {
     }
 
     async fn dispatch(self: &Arc<Self>, trans_id: &str, req: Request<Incoming>) -> Result<Response<Body>> {
+        if crate::s3::is_s3_request(&req) {
+            return Ok(crate::s3::handle(self, trans_id, req).await);
+        }
         let route = Route::parse(req.uri().path())?;
         match route {
             Route::Healthcheck => Ok(common::http::text(http::StatusCode::OK, "OK")),
