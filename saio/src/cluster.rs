@@ -1,6 +1,8 @@
-//! A running cluster: N storage nodes (object, container and account server each) and a
-//! proxy, all tasks of this process. Nodes can be stopped and started to test healing.
+//! A running cluster: N storage nodes (object, container and account server each, plus
+//! their healing daemons: see `daemons.rs`) and a proxy, all tasks of this process. Nodes
+//! can be stopped and started to test healing.
 
+use crate::daemons::ClusterDaemons;
 use crate::layout::Layout;
 use crate::rings::{self, NodePorts};
 use anyhow::{Context, Result};
@@ -25,6 +27,10 @@ pub struct ClusterOptions {
     /// Node i listens on base+10i (object), +1 (container), +2 (account); 0 picks free ports.
     pub node_base_port: u16,
     pub proxy: ProxyConfig,
+    /// The daemons' settings (each node's devices, ports and recon dir are filled in).
+    pub daemons: replicator::DaemonConfig,
+    /// Run the daemons on their intervals; tests leave it off and call `run_*_once`.
+    pub run_daemons: bool,
 }
 
 impl Default for ClusterOptions {
@@ -38,6 +44,8 @@ impl Default for ClusterOptions {
             proxy_port: 8080,
             node_base_port: 6210,
             proxy: ProxyConfig::default(),
+            daemons: replicator::DaemonConfig::default(),
+            run_daemons: true,
         }
     }
 }
@@ -45,13 +53,22 @@ impl Default for ClusterOptions {
 impl ClusterOptions {
     /// A cluster for tests: free ports, the given data dir, a small ring.
     pub fn ephemeral(data_dir: impl Into<PathBuf>) -> Self {
-        ClusterOptions { data_dir: data_dir.into(), proxy_port: 0, node_base_port: 0, part_power: 6, ..Self::default() }
+        ClusterOptions {
+            data_dir: data_dir.into(),
+            proxy_port: 0,
+            node_base_port: 0,
+            part_power: 6,
+            run_daemons: false,
+            ..Self::default()
+        }
     }
 }
 
-struct Running {
-    cancel: CancellationToken,
-    tasks: Vec<JoinHandle<()>>,
+pub(crate) struct Running {
+    pub(crate) cancel: CancellationToken,
+    pub(crate) tasks: Vec<JoinHandle<()>>,
+    /// A storage node's daemons and the servers that can stop on their own.
+    pub(crate) node: Option<crate::daemons::NodeHandle>,
 }
 
 impl Running {
@@ -60,21 +77,25 @@ impl Running {
         for t in self.tasks {
             let _ = t.await;
         }
+        if let Some(node) = self.node {
+            node.stop().await;
+        }
     }
 }
 
-struct NodeSlot {
-    ports: NodePorts,
-    running: Option<Running>,
+pub(crate) struct NodeSlot {
+    pub(crate) ports: NodePorts,
+    pub(crate) running: Option<Running>,
 }
 
 pub struct Cluster {
     pub layout: Layout,
     pub secret: HashPathSecret,
     pub proxy_addr: SocketAddr,
-    host: String,
-    nodes: Vec<NodeSlot>,
+    pub(crate) host: String,
+    pub(crate) nodes: Vec<NodeSlot>,
     proxy: Option<Running>,
+    pub(crate) daemons: ClusterDaemons,
 }
 
 impl Cluster {
@@ -104,9 +125,11 @@ impl Cluster {
             rings::build(&etc, &opts.host, &ports, opts.replicas, opts.part_power).context("building the rings")?;
             (ports, listeners)
         };
+        let proxy_rings = Rings::open(&etc).context("opening the rings")?;
+        let daemons = ClusterDaemons::new(&layout, opts.daemons.clone(), opts.run_daemons, proxy_rings.clone())?;
         let mut nodes = Vec::new();
         for (i, (ports, listeners)) in ports.into_iter().zip(listeners).enumerate() {
-            let running = start_node(&layout, i, &secret, listeners);
+            let running = crate::daemons::start_node(&layout, i, &secret, listeners, &daemons)?;
             nodes.push(NodeSlot { ports, running: Some(running) });
         }
         let proxy_listener = TcpListener::bind((opts.host.as_str(), opts.proxy_port))
@@ -116,8 +139,7 @@ impl Cluster {
         let mut proxy_cfg = opts.proxy.clone();
         proxy_cfg.swift_dir = etc.clone();
         proxy_cfg.bind = proxy_addr.to_string();
-        let rings = Rings::open(&etc).context("opening the rings")?;
-        let proxy = Arc::new(Proxy::new(proxy_cfg, rings, secret.clone()));
+        let proxy = Arc::new(Proxy::new(proxy_cfg, proxy_rings, secret.clone()));
         let cancel = CancellationToken::new();
         let task = tokio::spawn({
             let cancel = cancel.clone();
@@ -133,7 +155,8 @@ impl Cluster {
             proxy_addr,
             host: opts.host,
             nodes,
-            proxy: Some(Running { cancel, tasks: vec![task] }),
+            proxy: Some(Running { cancel, tasks: vec![task], node: None }),
+            daemons,
         })
     }
 
@@ -166,7 +189,8 @@ impl Cluster {
             return Ok(());
         }
         let listeners = bind_all(&self.host, &[self.nodes[i].ports]).await?.remove(0);
-        self.nodes[i].running = Some(start_node(&self.layout, i, &self.secret, listeners));
+        self.nodes[i].running =
+            Some(crate::daemons::start_node(&self.layout, i, &self.secret, listeners, &self.daemons)?);
         Ok(())
     }
 
@@ -190,14 +214,14 @@ impl Drop for Cluster {
     }
 }
 
-struct NodeListeners {
-    object: TcpListener,
-    container: TcpListener,
-    account: TcpListener,
+pub(crate) struct NodeListeners {
+    pub(crate) object: TcpListener,
+    pub(crate) container: TcpListener,
+    pub(crate) account: TcpListener,
 }
 
 impl NodeListeners {
-    fn ports(&self) -> std::io::Result<NodePorts> {
+    pub(crate) fn ports(&self) -> std::io::Result<NodePorts> {
         Ok(NodePorts {
             object: self.object.local_addr()?.port(),
             container: self.container.local_addr()?.port(),
@@ -206,7 +230,7 @@ impl NodeListeners {
     }
 }
 
-async fn bind_all(host: &str, ports: &[NodePorts]) -> Result<Vec<NodeListeners>> {
+pub(crate) async fn bind_all(host: &str, ports: &[NodePorts]) -> Result<Vec<NodeListeners>> {
     let mut out = Vec::new();
     for p in ports {
         let bind = |port: u16| async move {
@@ -219,41 +243,4 @@ async fn bind_all(host: &str, ports: &[NodePorts]) -> Result<Vec<NodeListeners>>
         });
     }
     Ok(out)
-}
-
-fn start_node(layout: &Layout, i: usize, secret: &HashPathSecret, l: NodeListeners) -> Running {
-    let cancel = CancellationToken::new();
-    let devices = layout.node_devices(i);
-    let object_cfg =
-        object_server::ObjectServerConfig { devices: devices.clone(), mount_check: false, ..Default::default() };
-    let container_cfg =
-        container_server::ContainerConfig { devices: devices.clone(), mount_check: false, ..Default::default() };
-    let account_cfg = account_server::AccountConfig { devices, mount_check: false, ..Default::default() };
-    let tasks = vec![
-        tokio::spawn({
-            let (cancel, secret) = (cancel.clone(), secret.clone());
-            async move {
-                if let Err(e) = object_server::serve(l.object, object_cfg, secret, cancel).await {
-                    tracing::error!(node = i + 1, error = %e, "object server stopped");
-                }
-            }
-        }),
-        tokio::spawn({
-            let (cancel, secret) = (cancel.clone(), secret.clone());
-            async move {
-                if let Err(e) = container_server::serve(l.container, container_cfg, secret, cancel).await {
-                    tracing::error!(node = i + 1, error = %e, "container server stopped");
-                }
-            }
-        }),
-        tokio::spawn({
-            let (cancel, secret) = (cancel.clone(), secret.clone());
-            async move {
-                if let Err(e) = account_server::serve(l.account, account_cfg, secret, cancel).await {
-                    tracing::error!(node = i + 1, error = %e, "account server stopped");
-                }
-            }
-        }),
-    ];
-    Running { cancel, tasks }
 }

@@ -5,7 +5,9 @@
 //! stopped and started again.
 
 pub mod cluster;
+pub mod daemons;
 pub mod layout;
 pub mod rings;
 
 pub use cluster::{Cluster, ClusterOptions};
+pub use daemons::ReplicationPass;
