@@ -69,6 +69,7 @@ disable_fallocate = true
 bind_ip = 127.0.0.1
 bind_port = $port
 workers = 1
+user = $(id -un)
 swift_dir = $SW/etc
 log_level = WARNING
 [pipeline:main]
@@ -88,6 +89,7 @@ cat >"$SW/etc/proxy-server.conf" <<EOF
 bind_ip = 127.0.0.1
 bind_port = $SWIFT_PROXY_PORT
 workers = 1
+user = $(id -un)
 swift_dir = $SW/etc
 log_level = WARNING
 [pipeline:main]
@@ -139,12 +141,12 @@ SAIO_PID=$!
 PIDS+=($SAIO_PID)
 
 wait_http() {
-  for _ in $(seq 300); do
+  for _ in $(seq 600); do
     curl -fs "http://127.0.0.1:$1/healthcheck" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
-  echo "no answer on port $1" >&2
-  tail -20 "$SW/proxy.log" "$WORK/saio.log" >&2
+  echo "no answer on port $1; logs:" >&2
+  for f in "$SW"/*.log "$WORK/saio.log"; do echo "-- $f" >&2; tail -n 15 "$f" >&2; done
   exit 2
 }
 wait_http "$SWIFT_PROXY_PORT"
