@@ -21,6 +21,7 @@ use crate::throttle::Throttle;
 use futures::StreamExt;
 use object_server::ssync::SsyncTarget;
 use object_server::Device;
+use rand::seq::SliceRandom;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -158,6 +159,9 @@ impl ObjectReplicator {
             });
         }
         // Handoffs first: their data is the most at risk and their space is wanted back.
+        // Otherwise a random order, so the nodes holding a partition seldom push the same
+        // suffixes to the same peer at the same moment (as Swift shuffles its jobs).
+        jobs.shuffle(&mut rand::thread_rng());
         jobs.sort_by_key(|j| !j.handoff);
         let per_device = self.node.config.object_replicator.concurrency_per_device.max(1);
         let timeout = self.ssync_timeout();
