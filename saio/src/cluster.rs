@@ -31,6 +31,8 @@ pub struct ClusterOptions {
     pub daemons: replicator::DaemonConfig,
     /// Run the daemons on their intervals; tests leave it off and call `run_*_once`.
     pub run_daemons: bool,
+    /// The identity, image and compute services (`cloud.rs`).
+    pub cloud: crate::cloud::CloudOptions,
 }
 
 impl Default for ClusterOptions {
@@ -46,6 +48,7 @@ impl Default for ClusterOptions {
             proxy: ProxyConfig::default(),
             daemons: replicator::DaemonConfig::default(),
             run_daemons: true,
+            cloud: crate::cloud::CloudOptions::default(),
         }
     }
 }
@@ -59,6 +62,7 @@ impl ClusterOptions {
             node_base_port: 0,
             part_power: 6,
             run_daemons: false,
+            cloud: crate::cloud::CloudOptions::ephemeral(),
             ..Self::default()
         }
     }
@@ -96,6 +100,7 @@ pub struct Cluster {
     pub(crate) nodes: Vec<NodeSlot>,
     proxy: Option<Running>,
     pub(crate) daemons: ClusterDaemons,
+    pub(crate) cloud: Option<compute_shim::Cloud>,
 }
 
 impl Cluster {
@@ -149,7 +154,10 @@ impl Cluster {
                 }
             }
         });
+        let cloud =
+            crate::cloud::start(&opts.cloud, &opts.host, &layout, &secret, format!("http://{proxy_addr}")).await?;
         Ok(Cluster {
+            cloud,
             layout,
             secret,
             proxy_addr,
@@ -196,6 +204,9 @@ impl Cluster {
 
     /// Stops everything and waits for the servers to drain.
     pub async fn shutdown(mut self) {
+        if let Some(c) = self.cloud.take() {
+            c.shutdown().await;
+        }
         if let Some(p) = self.proxy.take() {
             p.stop().await;
         }

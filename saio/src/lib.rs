@@ -4,6 +4,7 @@
 //! integration tests use, on ephemeral ports and temp dirs, with nodes that can be
 //! stopped and started again.
 
+pub mod cloud;
 pub mod cluster;
 pub mod daemons;
 pub mod layout;

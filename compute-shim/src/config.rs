@@ -1,0 +1,141 @@
+//! The services' TOML config; every key has a default.
+
+use common::HashPathSecret;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShimConfig {
+    pub bind_ip: String,
+    pub identity_port: u16,
+    pub image_port: u16,
+    pub compute_port: u16,
+    /// The SQLite databases and the compute hosts' files (image cache, consoles).
+    pub state_dir: PathBuf,
+    /// The proxy's public Swift API: the image store and the catalog's object-store.
+    pub proxy_url: String,
+    /// The cluster's hash-path secret: the token signing key is derived from it, so the
+    /// proxy validates the identity service's tokens.
+    pub hash_path: HashPathSecret,
+    pub identity: IdentityConfig,
+    pub image: ImageConfig,
+    pub compute: ComputeConfig,
+}
+
+impl Default for ShimConfig {
+    fn default() -> Self {
+        ShimConfig {
+            bind_ip: "127.0.0.1".into(),
+            identity_port: 5000,
+            image_port: 9292,
+            compute_port: 8774,
+            state_dir: PathBuf::from("./cloud-data"),
+            proxy_url: "http://127.0.0.1:8080".into(),
+            hash_path: HashPathSecret::default(),
+            identity: IdentityConfig::default(),
+            image: ImageConfig::default(),
+            compute: ComputeConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IdentityConfig {
+    /// Seconds a token is valid (Keystone's default is an hour).
+    pub token_life: u64,
+    pub region: String,
+    /// Passwords of the users created when the database is new.
+    pub admin_password: String,
+    pub demo_password: String,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            token_life: 3600,
+            region: "RegionOne".into(),
+            admin_password: "admin".into(),
+            demo_password: "demo".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImageConfig {
+    /// The container of the service account that holds image data.
+    pub container: String,
+    /// Images larger than this are stored as segments plus a manifest.
+    pub large_object_threshold: u64,
+    pub segment_size: u64,
+    pub max_image_size: u64,
+    /// Seconds to wait for the object store's response headers (small requests).
+    pub store_timeout: f64,
+    /// Seconds a client may pause between chunks of an upload.
+    pub client_timeout: f64,
+}
+
+impl Default for ImageConfig {
+    fn default() -> Self {
+        ImageConfig {
+            container: "glance".into(),
+            large_object_threshold: 64 << 20,
+            segment_size: 64 << 20,
+            max_image_size: 1 << 40,
+            store_timeout: 30.0,
+            client_timeout: 60.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriverKind {
+    Qemu,
+    Process,
+}
+
+impl DriverKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            DriverKind::Qemu => "qemu",
+            DriverKind::Process => "process",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HostConfig {
+    pub name: String,
+    pub driver: DriverKind,
+    pub ram_mb: u64,
+    pub vcpus: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ComputeConfig {
+    /// Compute hosts; a qemu host registers only when the qemu binary is found.
+    pub hosts: Vec<HostConfig>,
+    pub qemu_binary: String,
+    /// `tcg` (always works) or `kvm`.
+    pub qemu_accel: String,
+    /// Seconds a boot may spend fetching its images before it fails.
+    pub image_timeout: f64,
+}
+
+impl Default for ComputeConfig {
+    fn default() -> Self {
+        ComputeConfig {
+            hosts: vec![
+                HostConfig { name: "qemu1".into(), driver: DriverKind::Qemu, ram_mb: 4096, vcpus: 2 },
+                HostConfig { name: "proc1".into(), driver: DriverKind::Process, ram_mb: 8192, vcpus: 4 },
+            ],
+            qemu_binary: "qemu-system-x86_64".into(),
+            qemu_accel: "tcg".into(),
+            image_timeout: 300.0,
+        }
+    }
+}
