@@ -276,8 +276,10 @@ impl ImageService {
     ) -> Result<Body> {
         let resp = self.store.get(&img.id, range).await?;
         if resp.status().is_success() && content_length(&resp) == Some(len) {
+            tracing::debug!(image = %img.id, "the proxy expanded the manifest");
             return Ok(incoming_body(resp));
         }
+        tracing::debug!(image = %img.id, status = %resp.status(), "manifest not expanded: reading the segments");
         let seg = img.segment_size.max(1);
         let parts: Vec<(String, u64, u64)> = (a / seg..=b / seg)
             .map(|k| {
