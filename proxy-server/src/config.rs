@@ -44,6 +44,39 @@ pub struct FeaturesConfig {
     pub dlo: bool,
     pub versioned_writes: bool,
     pub symlink: bool,
+    pub bulk: BulkConfig,
+    pub slo_limits: SloConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BulkConfig {
+    pub max_deletes_per_request: usize,
+    pub max_failed_deletes: usize,
+    /// DELETE sub-requests in flight at once.
+    pub delete_concurrency: usize,
+}
+
+impl Default for BulkConfig {
+    fn default() -> Self {
+        BulkConfig { max_deletes_per_request: 10_000, max_failed_deletes: 1000, delete_concurrency: 2 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SloConfig {
+    pub max_manifest_segments: usize,
+    /// Bytes of manifest JSON a client may PUT.
+    pub max_manifest_size: usize,
+    /// Segment HEADs (on PUT) and DELETEs in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for SloConfig {
+    fn default() -> Self {
+        SloConfig { max_manifest_segments: 1000, max_manifest_size: 8 << 20, concurrency: 2 }
+    }
 }
 
 impl Default for FeaturesConfig {
@@ -57,6 +90,8 @@ impl Default for FeaturesConfig {
             dlo: true,
             versioned_writes: true,
             symlink: true,
+            bulk: BulkConfig::default(),
+            slo_limits: SloConfig::default(),
         }
     }
 }

@@ -17,12 +17,18 @@ pub enum ProxyError {
     NotFound,
     #[error("The method is not allowed for this resource.")]
     MethodNotAllowed,
+    #[error("{0}")]
+    Conflict(String),
     #[error("Length Required: missing Content-Length or Transfer-Encoding header")]
     LengthRequired,
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("Your request is too large.")]
     TooLarge,
+    #[error("{0}")]
+    EntityTooLarge(String),
+    #[error("{0}")]
+    NotAcceptable(String),
     #[error("{0}")]
     UnprocessableEntity(String),
     #[error("Client disconnected or timed out: {0}")]
@@ -47,9 +53,11 @@ impl HttpError for ProxyError {
             ProxyError::Forbidden => StatusCode::FORBIDDEN,
             ProxyError::NotFound => StatusCode::NOT_FOUND,
             ProxyError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ProxyError::Conflict(_) => StatusCode::CONFLICT,
             ProxyError::LengthRequired => StatusCode::LENGTH_REQUIRED,
             ProxyError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            ProxyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProxyError::TooLarge | ProxyError::EntityTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ProxyError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ProxyError::UnprocessableEntity(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ProxyError::ClientDisconnect(_) => StatusCode::REQUEST_TIMEOUT,
             ProxyError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -6,7 +6,7 @@ use common::http::Body;
 use http::{header, HeaderValue, Response};
 
 pub fn response(proxy: &Proxy) -> Response<Body> {
-    let info = serde_json::json!({
+    let mut info = serde_json::json!({
         "swift": {
             "version": concat!("swiftlet-", env!("CARGO_PKG_VERSION")),
             "max_file_size": c::MAX_FILE_SIZE,
@@ -29,6 +29,15 @@ pub fn response(proxy: &Proxy) -> Response<Body> {
         },
         "tempauth": {"account_acls": false},
     });
+    // Each middleware advertises itself the way Swift's does; clients (and Swift's own
+    // functional tests) use only the features listed here.
+    if let Some(map) = info.as_object_mut() {
+        for m in &proxy.pipeline {
+            if let Some(v) = m.info() {
+                map.insert(m.name().to_string(), v);
+            }
+        }
+    }
     let body = info.to_string();
     let mut resp = Response::new(common::http::full(body));
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));

@@ -27,13 +27,31 @@ struct Args {
     /// Ring partition power. Used only when the rings are first built.
     #[arg(long, default_value_t = 10)]
     part_power: u8,
+    /// Identity (Keystone subset) port; 0 picks a free port.
+    #[arg(long, default_value_t = 5000)]
+    identity_port: u16,
+    /// Image (Glance subset) port; 0 picks a free port.
+    #[arg(long, default_value_t = 9292)]
+    image_port: u16,
+    /// Compute (Nova subset) port; 0 picks a free port.
+    #[arg(long, default_value_t = 8774)]
+    compute_port: u16,
+    /// Do not start the identity, image and compute services.
+    #[arg(long)]
+    no_cloud: bool,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     common::logging::init();
     let args = Args::parse();
+    let mut cloud = saio::cloud::CloudOptions::default();
+    cloud.enabled = !args.no_cloud;
+    cloud.config.identity_port = args.identity_port;
+    cloud.config.image_port = args.image_port;
+    cloud.config.compute_port = args.compute_port;
     let opts = ClusterOptions {
+        cloud,
         data_dir: args.data_dir,
         nodes: args.nodes,
         replicas: args.replicas,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs OpenStack Swift's own API conformance suite (test/functional from the `swift` sdist)
-# against a fresh saio, and prints its pass/fail/skip counts.
-#   tests/functional/run-swift-functional.sh [pytest args...]
+# Runs OpenStack Swift's own API conformance suite (test/functional from the `swift` sdist,
+# including tests.py, as Swift's own runner does) against a fresh saio, and prints its
+# pass/fail/skip counts.
+#   tests/functional/run-swift-functional.sh [pytest args, e.g. test/functional/test_slo.py]
+# SWIFTLET_PROFILE=release uses a release build of saio (default: the dev build CI has).
 # Exit status: 0 when the suite ran (whatever it counted), 2 when it could not run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -22,23 +24,34 @@ if [ ! -d "$SDIST/test/functional" ]; then
 fi
 
 scripts/bootstrap.sh
-cargo build --release -q --bin saio
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/saio"
+PROFILE="${SWIFTLET_PROFILE:-dev}"
+if [ "$PROFILE" = release ]; then
+  cargo build --release -q --bin saio
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/saio"
+else
+  cargo build -q --bin saio
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/saio"
+fi
 WORK="$(mktemp -d)"
-PORT="${SWIFTLET_FUNC_PORT:-18080}"
-"$BIN" --data-dir "$WORK/data" --proxy-port "$PORT" --node-base-port 16210 >"$WORK/saio.log" 2>&1 &
+# Run a private copy: another build in the shared target dir may relink the binary.
+cp "$BIN" "$WORK/saio"
+BIN="$WORK/saio"
+# Free ports (0): other clusters may be running on this machine.
+"$BIN" --data-dir "$WORK/data" --proxy-port 0 --node-base-port 0 --no-cloud >"$WORK/saio.log" 2>&1 &
 SAIO=$!
 trap 'kill $SAIO 2>/dev/null; wait $SAIO 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   grep -q ready "$WORK/saio.log" && break
   kill -0 $SAIO 2>/dev/null || { cat "$WORK/saio.log"; exit 2; }
   sleep 0.1
 done
 grep -q ready "$WORK/saio.log" || { echo "saio did not become ready" >&2; cat "$WORK/saio.log"; exit 2; }
+URL="$(grep -o 'ready: proxy http://[0-9.:]*' "$WORK/saio.log" | head -1 | sed 's/.*proxy //')"
+[ -n "$URL" ] || { echo "cannot find the proxy URL in the saio log" >&2; cat "$WORK/saio.log"; exit 2; }
 
 cat >"$WORK/test.conf" <<CONF
 [func_test]
-auth_uri = http://127.0.0.1:$PORT/auth/v1.0
+auth_uri = $URL/auth/v1.0
 account = test
 username = tester
 password = testing
@@ -51,14 +64,18 @@ collate = C
 CONF
 
 cd "$SDIST"
+# Swift runs its suite with stestr, which also collects tests.py; pytest needs telling.
+[ $# -eq 0 ] && set -- test/functional
 set +e
 SWIFT_TEST_CONFIG_FILE="$WORK/test.conf" SWIFT_TEST_IN_PROCESS=0 \
-  timeout 1500 "$VENV/bin/pytest" test/functional -q -p no:cacheprovider --ignore=test/functional/s3api \
-  -o addopts="" -rs "$@" >"$WORK/pytest.log" 2>&1
-cp "$WORK/pytest.log" "$CACHE/functional-last.log"
+  timeout "${SWIFTLET_FUNC_TIMEOUT:-1500}" "$VENV/bin/pytest" -q -p no:cacheprovider \
+  --ignore=test/functional/s3api -o addopts="" -o python_files="test_*.py tests.py" -rfEs "$@" \
+  >"$WORK/pytest.log" 2>&1
 status=$?
 set -e
-tail -n 40 "$WORK/pytest.log" | grep -E "^(FAILED|ERROR)" | head -40 || true
+cp "$WORK/pytest.log" "$CACHE/functional-last.log"
+cp "$WORK/saio.log" "$CACHE/functional-saio-last.log"
+grep -E "^(FAILED|ERROR)" "$WORK/pytest.log" | head -60 || true
 summary="$(tail -n 1 "$WORK/pytest.log")"
 echo "swift functional suite ($SWIFT_VERSION): $summary"
 # pytest: 0 all passed, 1 some failed; anything else means the suite itself broke.

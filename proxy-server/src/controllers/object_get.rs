@@ -20,9 +20,13 @@ const READ_HEADERS: &[&str] =
 
 pub async fn handle(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) -> Result<Response<Body>> {
     let mut headers = backend_headers(ctx);
-    copy_headers(&req.headers, &mut headers, &[], READ_HEADERS);
+    copy_headers(&req.headers, &mut headers, &["x-backend-"], READ_HEADERS);
     let found = fetch(p, obj, req.method.clone(), headers).await?;
-    Ok(found.into_response(p))
+    let mut resp = found.into_response(p);
+    // Large-object manifests keep their total size as a content-type parameter for
+    // listings; clients never see it.
+    crate::middleware::slo_get::clean_content_type(resp.headers_mut());
+    Ok(resp)
 }
 
 /// A replica's answer plus what is needed to resume its body elsewhere.
@@ -121,7 +125,7 @@ impl Fetched {
 }
 
 /// A body fed by a channel, so the pumping task can switch replicas underneath it.
-fn channel_body(mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, BodyError>>) -> Body {
+pub fn channel_body(mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, BodyError>>) -> Body {
     let frames =
         futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(|r| r.map(hyper::body::Frame::data))));
     http_body_util::StreamBody::new(frames).boxed_unsync()

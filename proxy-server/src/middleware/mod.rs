@@ -7,8 +7,15 @@
 //! object aside. Sub-requests carry the client's [`Ctx`], so they are authorized as the
 //! client (or by its TempURL).
 
+pub mod bulk;
 pub mod copy;
+pub mod dlo;
 pub mod gatekeeper;
+pub mod large_object;
+pub mod report;
+pub mod slo;
+pub mod slo_get;
+pub mod slo_manifest;
 pub mod subrequest;
 
 use crate::config::ProxyConfig;
@@ -80,7 +87,26 @@ impl Next {
 /// copy of a large object or link copies the content); versioning is closest to the
 /// controllers because it rewrites single-object writes.
 pub fn pipeline(config: &ProxyConfig) -> Vec<Box<dyn Middleware>> {
-    let _f = &config.features;
-    let list: Vec<Box<dyn Middleware>> = vec![Box::new(copy::Copy)];
+    let f = &config.features;
+    let mut list: Vec<Box<dyn Middleware>> = Vec::new();
+    if f.bulk_delete {
+        list.push(Box::new(bulk::BulkDelete::new(&f.bulk)));
+    }
+    list.push(Box::new(copy::Copy));
+    if f.slo {
+        list.push(Box::new(slo::Slo::new(&f.slo_limits)));
+    }
+    if f.dlo {
+        list.push(Box::new(dlo::Dlo));
+    }
     list
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn default_pipeline_has_every_feature() {
+        let names: Vec<&str> = super::pipeline(&crate::ProxyConfig::default()).iter().map(|m| m.name()).collect();
+        assert!(names.contains(&"slo") && names.contains(&"copy"), "{names:?}");
+    }
 }

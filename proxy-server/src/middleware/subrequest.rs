@@ -34,12 +34,18 @@ pub fn ctx_of<B>(req: &Request<B>) -> Ctx {
 }
 
 /// Reads a body whole, refusing more than `limit` bytes.
-pub async fn read_body(body: Body, limit: usize) -> Result<Bytes> {
-    match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ProxyError::TooLarge),
-        Err(e) => Err(ProxyError::ClientDisconnect(e.to_string())),
+pub async fn read_body(mut body: Body, limit: usize) -> Result<Bytes> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ProxyError::ClientDisconnect(e.to_string()))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                return Err(ProxyError::TooLarge);
+            }
+            buf.extend_from_slice(&data);
+        }
     }
+    Ok(buf.freeze())
 }
 
 /// Reads a sub-request's response body (a listing, a manifest) up to `limit` bytes.
