@@ -6,7 +6,6 @@
 mod cloud_support;
 
 use cloud_support::*;
-use md5::{Digest, Md5};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -46,43 +45,6 @@ img = conn.image.get_image(img.id)
 print(json.dumps({"id": img.id, "status": img.status, "size": img.size, "checksum": img.checksum,
                   "md5": hashlib.md5(data).hexdigest()}))
 "#;
-
-fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    (0..len as u32).map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8).collect()
-}
-
-fn md5_hex(b: &[u8]) -> String {
-    hex::encode(Md5::digest(b))
-}
-
-/// A token that owns every account (Swift's reseller admin), to look into the image
-/// service's account, and the service project's id.
-async fn reseller_view(t: &Env) -> (Token, String) {
-    let base = identity_url(t);
-    let admin = login(t, "admin", "admin", "admin").await;
-    let get = |path: String| t.http.get(format!("{base}{path}")).header("x-auth-token", &admin.id).send();
-    let roles: Value = get("/roles?name=ResellerAdmin".into()).await.unwrap().json().await.unwrap();
-    let role = roles["roles"][0]["id"].as_str().unwrap().to_string();
-    let uid = admin.body["token"]["user"]["id"].as_str().unwrap().to_string();
-    let grant = format!("{base}/projects/{}/users/{uid}/roles/{role}", admin.project_id());
-    let r = t.http.put(grant).header("x-auth-token", &admin.id).send().await.unwrap();
-    assert_eq!(r.status(), 204);
-    let projects: Value = get("/projects?name=service".into()).await.unwrap().json().await.unwrap();
-    let service = projects["projects"][0]["id"].as_str().unwrap().to_string();
-    (login(t, "admin", "admin", "admin").await, service)
-}
-
-/// The `glance` container of the service account: (name, bytes) rows.
-async fn glance_objects(t: &Env, token: &Token, service: &str) -> Vec<(String, u64)> {
-    let url = format!("{}/v1/AUTH_{service}/glance?format=json", t.cluster.proxy_url());
-    let r = t.http.get(url).header("x-auth-token", &token.id).send().await.unwrap();
-    if r.status() == 404 {
-        return Vec::new();
-    }
-    assert_eq!(r.status(), 200);
-    let rows: Vec<Value> = r.json().await.unwrap();
-    rows.iter().map(|o| (o["name"].as_str().unwrap().to_string(), o["bytes"].as_u64().unwrap())).collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_clients_round_trip_through_the_store_and_survive_a_wiped_device() {

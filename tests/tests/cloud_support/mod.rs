@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use md5::{Digest, Md5};
 use reqwest::Client;
 use saio::{Cluster, ClusterOptions};
 use serde_json::{json, Value};
@@ -103,4 +104,74 @@ pub fn python(script: &str, env: &[(&str, String)]) -> String {
 pub fn python_json(script: &str, env: &[(&str, String)]) -> Value {
     let out = python(script, env);
     serde_json::from_str(out.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    (0..len as u32).map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8).collect()
+}
+
+pub fn md5_hex(b: &[u8]) -> String {
+    hex::encode(Md5::digest(b))
+}
+
+/// A token that owns every account (Swift's reseller admin), to look into the image
+/// service's account, and the service project's id.
+pub async fn reseller_view(t: &Env) -> (Token, String) {
+    let base = identity_url(t);
+    let admin = login(t, "admin", "admin", "admin").await;
+    let get = |path: String| t.http.get(format!("{base}{path}")).header("x-auth-token", &admin.id).send();
+    let roles: Value = get("/roles?name=ResellerAdmin".into()).await.unwrap().json().await.unwrap();
+    let role = roles["roles"][0]["id"].as_str().unwrap().to_string();
+    let uid = admin.body["token"]["user"]["id"].as_str().unwrap().to_string();
+    let grant = format!("{base}/projects/{}/users/{uid}/roles/{role}", admin.project_id());
+    let r = t.http.put(grant).header("x-auth-token", &admin.id).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let projects: Value = get("/projects?name=service".into()).await.unwrap().json().await.unwrap();
+    let service = projects["projects"][0]["id"].as_str().unwrap().to_string();
+    (login(t, "admin", "admin", "admin").await, service)
+}
+
+/// The `glance` container of the service account: (name, bytes) rows.
+pub async fn glance_objects(t: &Env, token: &Token, service: &str) -> Vec<(String, u64)> {
+    let url = format!("{}/v1/AUTH_{service}/glance?format=json", t.cluster.proxy_url());
+    let r = t.http.get(url).header("x-auth-token", &token.id).send().await.unwrap();
+    if r.status() == 404 {
+        return Vec::new();
+    }
+    assert_eq!(r.status(), 200);
+    let rows: Vec<Value> = r.json().await.unwrap();
+    rows.iter().map(|o| (o["name"].as_str().unwrap().to_string(), o["bytes"].as_u64().unwrap())).collect()
+}
+
+/// Creates an image with `props` (disk and container formats included) and uploads `data`.
+pub async fn upload_image(t: &Env, token: &Token, props: Value, data: Vec<u8>) -> String {
+    let images = format!("{}/v2/images", t.image_url());
+    let r = t.http.post(&images).header("x-auth-token", &token.id).json(&props).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let r = t
+        .http
+        .put(format!("{images}/{id}/file"))
+        .header("x-auth-token", &token.id)
+        .header("content-type", "application/octet-stream")
+        .body(data)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    id
+}
+
+/// Polls a server until `done` says its JSON is final (at most `secs` seconds).
+pub async fn wait_server(t: &Env, token: &Token, id: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
+    let url = format!("{}/servers/{id}", t.compute_url());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let r = t.http.get(&url).header("x-auth-token", &token.id).send().await.unwrap();
+        let v: Value = r.json().await.unwrap();
+        if done(&v["server"]) || std::time::Instant::now() > deadline {
+            return v["server"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
