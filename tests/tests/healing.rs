@@ -312,6 +312,11 @@ async fn a_new_device_takes_its_partitions_and_handoffs_are_removed() {
     t.req(&s, Method::PUT, "/c").send().await.unwrap();
     let all = names("obj", 300);
     put_all(&t, &s, "c", &all, 2000).await;
+    // More containers, so some container DB surely moves with the rebalance.
+    let extra = names("box", 8);
+    for c in &extra {
+        assert_eq!(t.req(&s, Method::PUT, &format!("/{c}")).send().await.unwrap().status(), 201);
+    }
 
     // Read objects continuously while the ring changes and data moves.
     let t = Arc::new(tokio::sync::RwLock::new(t));
@@ -347,6 +352,7 @@ async fn a_new_device_takes_its_partitions_and_handoffs_are_removed() {
     let pass = tr.cluster.run_replicators_once().await.unwrap();
     assert_eq!(pass.failures(), 0, "{pass:?}");
     assert!(pass.objects.iter().map(|r| r.handoffs_removed).sum::<usize>() > 0, "{pass:?}");
+    assert!(pass.containers.iter().map(|r| r.handoffs_removed).sum::<usize>() > 0, "{pass:?}");
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.store(true, Ordering::SeqCst);
     drop(tr);
@@ -366,6 +372,28 @@ async fn a_new_device_takes_its_partitions_and_handoffs_are_removed() {
     let want: BTreeSet<String> = all.iter().cloned().collect();
     for listing in listings(&t, Some("c")).await {
         assert_eq!(listing, want);
+    }
+    // The container and account DBs moved too: each is only on its primaries now.
+    let dbs = std::iter::once("c").chain(extra.iter().map(String::as_str));
+    let dbs = dbs.map(|c| (t.cluster.container_ring(), Some(c))).chain([(t.cluster.account_ring(), None)]);
+    for (ring, container) in dbs {
+        let (_, nodes) = ring.get_nodes(&t.cluster.secret, ACCOUNT, container, None);
+        let primaries: BTreeSet<String> = nodes.iter().map(|d| d.device.clone()).collect();
+        let hash = t.cluster.secret.hash_hex(ACCOUNT, container, None);
+        let datadir = if container.is_some() { "containers" } else { "accounts" };
+        let mut holders = BTreeSet::new();
+        for d in ring.devices() {
+            let root = t.cluster.device_path(&d.device).unwrap().join(datadir);
+            let held = std::fs::read_dir(&root)
+                .map(|parts| {
+                    parts.flatten().any(|p| p.path().join(&hash[29..]).join(&hash).join(format!("{hash}.db")).is_file())
+                })
+                .unwrap_or(false);
+            if held {
+                holders.insert(d.device.clone());
+            }
+        }
+        assert_eq!(holders, primaries, "{datadir} {container:?}: the DB is on its primaries only");
     }
 }
 
