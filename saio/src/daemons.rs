@@ -111,7 +111,8 @@ pub(crate) fn start_node(
     config.container_port = ports.container;
     config.account_port = ports.account;
     config.hash_path = secret.clone();
-    config.recon_dir.get_or_insert_with(|| layout.data_dir.join("recon").join(format!("node{}", i + 1)));
+    let recon_root = cd.config.recon_dir.clone().unwrap_or_else(|| layout.data_dir.join("recon"));
+    config.recon_dir = Some(recon_root.join(format!("node{}", i + 1)));
 
     let object_cfg = ObjectServerConfig {
         devices: devices.clone(),
