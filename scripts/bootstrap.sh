@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libclang-dev librocksdb-dev libsnappy-dev libsqlite3-dev pkg-config attr)
+# qemu-system-x86: the compute service's qemu driver test (tests/tests/cloud_qemu.rs).
+APT_PACKAGES=(libclang-dev librocksdb-dev libsnappy-dev libsqlite3-dev pkg-config attr qemu-system-x86)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

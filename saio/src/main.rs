@@ -45,8 +45,7 @@ struct Args {
 async fn main() -> ExitCode {
     common::logging::init();
     let args = Args::parse();
-    let mut cloud = saio::cloud::CloudOptions::default();
-    cloud.enabled = !args.no_cloud;
+    let mut cloud = saio::cloud::CloudOptions { enabled: !args.no_cloud, ..Default::default() };
     cloud.config.identity_port = args.identity_port;
     cloud.config.image_port = args.image_port;
     cloud.config.compute_port = args.compute_port;

@@ -82,6 +82,10 @@ async fn python_clients_round_trip_through_the_store_and_survive_a_wiped_device(
     assert!(objects.contains(&(big_id.to_string(), 0)), "the manifest: {objects:?}");
     assert!(objects.contains(&(small_id.to_string(), small.len() as u64)), "{objects:?}");
     assert_eq!(objects.len(), 6, "nothing else: {objects:?}");
+    // The manifest is a dynamic large object: through the proxy it reads as the image.
+    let manifest = format!("{}/v1/AUTH_{service}/glance/{big_id}", t.cluster.proxy_url());
+    let r = t.http.get(manifest).header("x-auth-token", &reseller.id).send().await.unwrap();
+    assert_eq!(md5_hex(&r.bytes().await.unwrap()), md5_hex(&big));
 
     // Wipe one device: every image still downloads whole, and one replication pass puts
     // the lost replicas back.
