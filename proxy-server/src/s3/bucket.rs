@@ -207,21 +207,27 @@ pub async fn location(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     Ok(xml_response(StatusCode::OK, x.finish()))
 }
 
-/// The bucket's versioning state, from its container: history kept, or not, or suspended.
+/// Whether the bucket's container keeps history (versioning Enabled).
 pub fn versioning_status(h: &HeaderMap) -> Option<&'static str> {
-    if get(h, "x-history-location").is_some_and(|v| !v.is_empty())
-        || get(h, "x-versions-location").is_some_and(|v| !v.is_empty())
-    {
-        return Some("Enabled");
-    }
-    get(h, "x-container-sysmeta-s3api-versioning").filter(|v| *v == "Suspended").map(|_| "Suspended")
+    let set = |n: &str| get(h, n).is_some_and(|v| !v.is_empty());
+    (set("x-history-location") || set("x-versions-location")).then_some("Enabled")
 }
 
 pub async fn get_versioning(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let h = head_container(ctx).await?;
+    let status = match versioning_status(&h) {
+        Some(s) => Some(s),
+        // Once enabled, a bucket never goes back to unversioned: an archive container
+        // without history being kept means Suspended.
+        None => {
+            let archive = versions_container(ctx.bucket());
+            let r = ctx.swift.small(Method::HEAD, Some(&archive), None, &[], HeaderMap::new()).await?;
+            r.status.is_success().then_some("Suspended")
+        }
+    };
     let mut x = XmlWriter::new();
     x.root("VersioningConfiguration");
-    if let Some(status) = versioning_status(&h) {
+    if let Some(status) = status {
         x.elem("Status", status);
     }
     x.close("VersioningConfiguration");
@@ -256,12 +262,10 @@ pub async fn put_versioning(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body
                 return Err(error_for(r.status, &r.body, S3Error::NoSuchBucket));
             }
             set(&mut headers, "x-history-location", &archive);
-            set(&mut headers, "x-container-sysmeta-s3api-versioning", "Enabled");
         }
         "Suspended" => {
             set(&mut headers, "x-remove-history-location", "x");
             set(&mut headers, "x-remove-versions-location", "x");
-            set(&mut headers, "x-container-sysmeta-s3api-versioning", "Suspended");
         }
         _ => return Err(S3Error::MalformedXML),
     }

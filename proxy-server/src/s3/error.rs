@@ -151,10 +151,11 @@ impl S3Error {
     /// The `<Error>` document (no body for HEAD), with the request id headers.
     pub fn to_s3_response(&self, request_id: &str, resource: &str, head: bool) -> Response<Body> {
         let status = self.status();
-        let message = if status.is_server_error() {
+        let message = if status.is_server_error() && !matches!(self, S3Error::NotImplemented(_)) {
             tracing::error!(error = %self, code = self.code(), "S3 request failed");
             "We encountered an internal error. Please try again.".to_string()
         } else {
+            tracing::debug!(error = %self, code = self.code(), "S3 request refused");
             self.to_string()
         };
         let mut xml = XmlWriter::new();

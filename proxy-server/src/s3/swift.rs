@@ -72,7 +72,13 @@ impl<'a> Swift<'a> {
         query: &[(&str, &str)],
         headers: HeaderMap,
     ) -> Result<Small, S3Error> {
+        let head = method == Method::HEAD;
         let resp = self.call(method, container, object, query, headers, common::http::empty()).await;
+        if head {
+            // A HEAD answer has no body to read.
+            let (parts, _) = resp.into_parts();
+            return Ok(Small { status: parts.status, headers: parts.headers, body: Bytes::new() });
+        }
         read_small(resp).await
     }
 

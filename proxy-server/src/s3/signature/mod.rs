@@ -116,9 +116,7 @@ fn v4_date(h: &HeaderMap) -> Result<(String, u64)> {
         let secs = parse_amz_date(d).ok_or(S3Error::AccessDenied)?;
         return Ok((d.to_string(), secs));
     }
-    let d = header(h, "date").ok_or(S3Error::AccessDenied)?;
-    let t = httpdate::parse_http_date(d).map_err(|_| S3Error::AccessDenied)?;
-    let secs = t.duration_since(std::time::UNIX_EPOCH).map_err(|_| S3Error::AccessDenied)?.as_secs();
+    let secs = header(h, "date").and_then(parse_http_date).ok_or(S3Error::AccessDenied)?;
     Ok((format_amz_date(secs), secs))
 }
 
@@ -223,10 +221,8 @@ fn verify_v2(users: &[UserConfig], req: &SignedRequest<'_>, auth: Option<&str>) 
             let (key, sig) = v2::parse_header(rest).ok_or(S3Error::AccessDenied)?;
             let when = header(req.headers, "x-amz-date")
                 .or_else(|| header(req.headers, "date"))
-                .and_then(|d| httpdate::parse_http_date(d).ok())
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .ok_or(S3Error::AccessDenied)?
-                .as_secs();
+                .and_then(parse_http_date)
+                .ok_or(S3Error::AccessDenied)?;
             check_skew(when, req.now)?;
             // With X-Amz-Date the Date line is empty: the date is signed among the amz headers.
             let date =
@@ -246,10 +242,31 @@ fn verify_v2(users: &[UserConfig], req: &SignedRequest<'_>, auth: Option<&str>) 
         }
     };
     let user = lookup(users, &access_key)?;
-    let resource = v2::canonical_resource(req.host_bucket, req.uri.path(), req.uri.query());
-    let sts = v2::string_to_sign(req.method.as_str(), req.headers, &date_line, &resource);
-    check_signature(&v2::signature(&user.key, &sts), &given)?;
-    Ok(Verified { user: Some(s3_user(user)), payload: Payload::Unsigned })
+    // A bucket-only path is signed as `/bucket/` by some clients and `/bucket` by others.
+    let path = req.uri.path();
+    let mut paths = vec![path.to_string()];
+    if req.host_bucket.is_none() && path.len() > 1 && !path[1..].contains('/') {
+        paths.push(format!("{path}/"));
+    }
+    for path in paths {
+        let resource = v2::canonical_resource(req.host_bucket, &path, req.uri.query());
+        let sts = v2::string_to_sign(req.method.as_str(), req.headers, &date_line, &resource);
+        if check_signature(&v2::signature(&user.key, &sts), &given).is_ok() {
+            return Ok(Verified { user: Some(s3_user(user)), payload: Payload::Unsigned });
+        }
+    }
+    Err(S3Error::SignatureDoesNotMatch)
+}
+
+/// An HTTP date in seconds; also the `+0000` zone some clients write instead of `GMT`.
+pub fn parse_http_date(d: &str) -> Option<u64> {
+    let d = d.trim();
+    let fixed = match d.strip_suffix("+0000") {
+        Some(rest) => format!("{}GMT", rest),
+        None => d.to_string(),
+    };
+    let t = httpdate::parse_http_date(&fixed).ok()?;
+    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs())
 }
 
 /// `20130524T000000Z` to seconds since the epoch.
@@ -326,6 +343,8 @@ mod tests {
         assert_eq!(parse_amz_date("20130524T000000Z"), Some(1_369_353_600));
         assert_eq!(format_amz_date(1_369_353_600), "20130524T000000Z");
         assert_eq!(format_iso8601(1_700_000_000, 5), "2023-11-14T22:13:20.005Z");
+        assert_eq!(parse_http_date("Fri, 24 May 2013 00:00:00 +0000"), Some(1_369_353_600));
+        assert_eq!(parse_http_date("Fri, 24 May 2013 00:00:00 GMT"), Some(1_369_353_600));
         for bad in ["2013-05-24", "20131324T000000Z", "20130524T250000Z", "20130524T000000"] {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }
