@@ -284,3 +284,20 @@ async fn statuses_failed_uploads_ranges_filters_and_patches() {
         401
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_records_survive_a_restart() {
+    let t = Env::start().await;
+    let demo = login(&t, "demo", "demo", "demo").await;
+    let data = pattern(2_200_000, 8);
+    let props = json!({"name": "keep", "disk_format": "raw", "container_format": "bare", "os_version": "1"});
+    let id = upload_image(&t, &demo, props, data.clone()).await;
+    let t = t.restart().await;
+    let demo = login(&t, "demo", "demo", "demo").await;
+    let url = format!("{}/v2/images/{id}", t.image_url());
+    let shown: Value = t.http.get(&url).header("x-auth-token", &demo.id).send().await.unwrap().json().await.unwrap();
+    assert_eq!((shown["status"].as_str(), shown["os_version"].as_str()), (Some("active"), Some("1")));
+    assert_eq!(shown["checksum"], md5_hex(&data));
+    let r = t.http.get(format!("{url}/file")).header("x-auth-token", &demo.id).send().await.unwrap();
+    assert_eq!(md5_hex(&r.bytes().await.unwrap()), md5_hex(&data));
+}
