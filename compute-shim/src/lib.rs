@@ -97,7 +97,7 @@ pub async fn start(cfg: ShimConfig, listeners: Listeners) -> Result<Cloud, ShimE
         object_store: cfg.proxy_url.trim_end_matches('/').to_string(),
     };
     let validator = Validator { tokens: KeystoneTokens::new(&cfg.hash_path), revoked: Revocations::default() };
-    std::fs::create_dir_all(&cfg.state_dir)?;
+    tokio::fs::create_dir_all(&cfg.state_dir).await?;
     let identity =
         identity::IdentityService::open(cfg.identity.clone(), &cfg.state_dir, validator.clone(), endpoints.clone())
             .await?;

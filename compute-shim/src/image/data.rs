@@ -153,6 +153,13 @@ impl ImageService {
                 img.status
             )));
         }
+        // Objects an earlier upload left (cut off by a restart) would join a manifest's
+        // segments: clear them first.
+        if let Err(e) = self.delete_data(id, 0).await {
+            let (key, uid) = (id.to_string(), upload_id.clone());
+            self.db.call(move |c| store::abort_upload(c, &key, &uid, web::now_secs())).await?;
+            return Err(e);
+        }
         let single = declared.is_some_and(|n| n <= self.cfg.large_object_threshold);
         let mut w = Writer {
             store: self.store.clone(),
