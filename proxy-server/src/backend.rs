@@ -60,9 +60,17 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
 pub fn client_headers(backend: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::with_capacity(backend.len());
     for (name, value) in backend {
-        if !is_hop_by_hop(name) && !name.as_str().starts_with("x-backend-") {
-            out.append(name.clone(), value.clone());
+        if is_hop_by_hop(name) || name.as_str().starts_with("x-backend-") {
+            continue;
         }
+        // Storage nodes quote ETags; Swift's proxy answers them bare.
+        if name == http::header::ETAG {
+            if let Ok(v) = HeaderValue::from_str(&value.to_str().unwrap_or("").replace('"', "")) {
+                out.append(name.clone(), v);
+                continue;
+            }
+        }
+        out.append(name.clone(), value.clone());
     }
     out
 }
@@ -116,8 +124,9 @@ pub async fn read_small_body(resp: Response<Incoming>, limit: usize) -> Option<b
     body.collect().await.ok().map(|c| c.to_bytes())
 }
 
+/// A header's value as text; UTF-8 values (Swift allows them in metadata) included.
 pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
+    headers.get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
 }
 
 pub fn set_header(headers: &mut HeaderMap, name: &'static str, value: &str) {

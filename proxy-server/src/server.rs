@@ -64,11 +64,13 @@ pub struct Ctx {
     pub authorize_override: bool,
     /// Which middleware made this sub-request (`None` for the client's own request).
     pub source: Option<&'static str>,
+    /// The client's `Referer`, for referrer ACLs (sub-requests keep it, as in Swift).
+    pub referer: Option<String>,
 }
 
 impl Ctx {
     pub fn new(trans_id: &str, identity: Option<crate::auth::Identity>) -> Ctx {
-        Ctx { trans_id: trans_id.to_string(), identity, authorize_override: false, source: None }
+        Ctx { trans_id: trans_id.to_string(), identity, authorize_override: false, source: None, referer: None }
     }
 
     /// The same client, for a sub-request made by `source`.
@@ -124,7 +126,9 @@ impl Proxy {
             Route::Account { .. } | Route::Container { .. } | Route::Object { .. } => {
                 let identity = self.authenticate(&req)?;
                 let mut req = req.map(|b| b.map_err(|e| Box::new(e) as BodyError).boxed_unsync());
-                req.extensions_mut().insert(Ctx::new(trans_id, identity));
+                let mut ctx = Ctx::new(trans_id, identity);
+                ctx.referer = req.headers().get(http::header::REFERER).and_then(|v| v.to_str().ok()).map(str::to_string);
+                req.extensions_mut().insert(ctx);
                 self.swift(req).await
             }
         }

@@ -52,9 +52,12 @@ pub fn authorize(ctx: &Ctx, account: &str, access: Access, acl: &ContainerAcl) -
         return Ok(());
     }
     let groups = who.map(|id| id.groups()).unwrap_or_default();
+    // Referrer designations grant reads (listings only with `.rlistings`) to anyone whose
+    // request carries a matching Referer, as Swift's tempauth does.
+    let by_referrer = acl.read.referrer_allowed(ctx.referer.as_deref());
     let granted = match access {
-        Access::ReadObject => acl.read.allows_object_read(&groups),
-        Access::ListContainer => acl.read.allows_listing(&groups),
+        Access::ReadObject => by_referrer || acl.read.allows_groups(&groups),
+        Access::ListContainer => (by_referrer && acl.read.listings()) || acl.read.allows_groups(&groups),
         Access::WriteObject => acl.write.allows_groups(&groups),
         Access::Owner => false,
     };

@@ -48,7 +48,9 @@ pub fn user_metadata<'a>(headers: &'a HeaderMap, kind: &str) -> Vec<(&'a str, &'
     let prefix = format!("x-{kind}-meta-");
     headers
         .iter()
-        .filter_map(|(n, v)| Some((n.as_str().strip_prefix(prefix.as_str())?, v.to_str().unwrap_or(""))))
+        .filter_map(|(n, v)| {
+            Some((n.as_str().strip_prefix(prefix.as_str())?, std::str::from_utf8(v.as_bytes()).unwrap_or("")))
+        })
         .collect()
 }
 

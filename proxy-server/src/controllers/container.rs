@@ -5,8 +5,8 @@ use super::base::{
     apply_removals, backend_headers, copy_headers, fan_out, read_first, statuses, user_metadata, ReadOutcome,
 };
 use super::container_info::container_info;
-use crate::auth::{acl::Acl, authorize, Access};
-use crate::backend::{bodiless, passthrough, resource_path, set_header};
+use crate::auth::{acl, authorize, Access};
+use crate::backend::{bodiless, header_str, passthrough, resource_path, set_header};
 use crate::error::{ProxyError, Result};
 use crate::nodes::{read_order, write_targets};
 use crate::quorum::best_status;
@@ -71,33 +71,37 @@ async fn read(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts)
     }
 }
 
-/// Validates the headers a container PUT/POST stores.
-fn check_container_headers(headers: &HeaderMap) -> Result<()> {
+/// Validates the headers a container PUT/POST stores; the ACLs come back cleaned, as
+/// Swift stores them.
+fn check_container_headers(headers: &HeaderMap) -> Result<Vec<(&'static str, String)>> {
     check_metadata(user_metadata(headers, "container"))?;
+    let mut acls = Vec::new();
     for name in ["x-container-read", "x-container-write"] {
-        if let Some(v) = headers.get(name) {
-            let text = v.to_str().map_err(|_| ProxyError::BadRequest(format!("Invalid {name}")))?;
-            Acl::parse(text).map_err(|e| ProxyError::BadRequest(e.to_string()))?;
+        if headers.contains_key(name) {
+            let text = header_str(headers, name).ok_or_else(|| ProxyError::BadRequest(format!("Invalid {name}")))?;
+            acls.push((name, acl::clean(name, text).map_err(|e| ProxyError::BadRequest(e.to_string()))?));
         }
     }
-    Ok(())
+    Ok(acls)
 }
 
-fn stored_headers(ctx: &Ctx, client: &HeaderMap) -> HeaderMap {
+fn stored_headers(ctx: &Ctx, client: &HeaderMap, acls: &[(&'static str, String)]) -> HeaderMap {
     let mut headers = backend_headers(ctx);
     set_header(&mut headers, "x-timestamp", &Timestamp::now().internal());
-    copy_headers(client, &mut headers, &["x-container-meta-"], KEPT_HEADERS);
+    copy_headers(client, &mut headers, &["x-container-meta-", "x-container-sysmeta-", "x-backend-"], KEPT_HEADERS);
     apply_removals(client, &mut headers, "container-meta");
     for name in KEPT_HEADERS {
         if client.contains_key(format!("x-remove-{}", &name[2..]).as_str()) {
             set_header(&mut headers, name, "");
         }
     }
+    for (name, value) in acls {
+        set_header(&mut headers, name, value);
+    }
     headers
 }
 
 async fn put(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
-    check_container_headers(&req.headers)?;
     ensure_account(p, ctx, account).await?;
     write(p, ctx, account, container, Method::PUT, req).await
 }
@@ -128,10 +132,8 @@ async fn write(
     method: Method,
     req: &Parts,
 ) -> Result<Response<Body>> {
-    if method == Method::POST {
-        check_container_headers(&req.headers)?;
-    }
-    let headers = stored_headers(ctx, &req.headers);
+    let acls = if method == Method::DELETE { Vec::new() } else { check_container_headers(&req.headers)? };
+    let headers = stored_headers(ctx, &req.headers, &acls);
     let ring = p.rings.container.current();
     let part = ring.get_part(&p.secret, account, Some(container), None);
     let (primaries, handoffs) = write_targets(&ring, part);

@@ -83,7 +83,7 @@ pub async fn container_info(
     let info = match read_first(p, &nodes, part, Method::HEAD, &path, None, &headers, primaries.len()).await {
         ReadOutcome::Found(resp) if resp.status().is_success() => {
             let h = resp.headers();
-            let acl = |name| Acl::parse(header_str(h, name).unwrap_or("")).unwrap_or_default();
+            let acl = |name| Acl::parse(header_str(h, name).unwrap_or(""));
             let num = |name| header_str(h, name).and_then(|v| v.parse().ok()).unwrap_or(0);
             Some(Arc::new(ContainerInfo {
                 acl: ContainerAcl { read: acl("x-container-read"), write: acl("x-container-write") },

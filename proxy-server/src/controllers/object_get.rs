@@ -36,6 +36,8 @@ pub struct Fetched {
     pub part: u32,
     pub path: String,
     pub headers: HeaderMap,
+    /// A HEAD has no body to resume.
+    pub head: bool,
 }
 
 /// Finds the first replica that answers; 404 once a quorum of primaries said so.
@@ -69,7 +71,8 @@ pub async fn fetch(p: &Proxy, obj: &ObjectRef<'_>, method: Method, headers: Head
                 drain(resp).await;
             }
             Ok(response) => {
-                return Ok(Fetched { response, remaining: nodes[i + 1..].to_vec(), part, path, headers });
+                let head = method == Method::HEAD;
+                return Ok(Fetched { response, remaining: nodes[i + 1..].to_vec(), part, path, headers, head });
             }
             Err(e) => {
                 tracing::warn!(node = %node.key(), error = %e, "object read failed");
@@ -97,7 +100,7 @@ impl Fetched {
             }
             _ => None,
         };
-        let Some((start, end)) = resumable_range.filter(|(s, e)| e >= s) else {
+        let Some((start, end)) = resumable_range.filter(|(s, e)| e >= s && !self.head) else {
             return backend::passthrough(self.response);
         };
         let (parts, body) = self.response.into_parts();

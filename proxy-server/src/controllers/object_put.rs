@@ -32,6 +32,9 @@ struct Upload {
 }
 
 pub async fn handle_put(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts, body: Body) -> Result<Response<Body>> {
+    if header_str(&req.headers, "if-none-match").is_some_and(|v| !v.split(',').any(|t| t.trim() == "*")) {
+        return Err(ProxyError::BadRequest("If-None-Match only supports *".into()));
+    }
     let length = request_length(&req.headers)?;
     let mut headers = object_headers(ctx, obj, &req.headers)?;
     if let Some(len) = length {

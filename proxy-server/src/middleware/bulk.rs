@@ -77,7 +77,7 @@ impl Middleware for BulkDelete {
                 deleter.delete(names, &mut report).await;
                 report
             };
-            Ok(heartbeat_response(StatusCode::OK, format.unwrap_or(Format::Plain), work, "delete", false))
+            Ok(heartbeat_response(StatusCode::OK, format.unwrap_or(Format::Plain), work, "delete", false).await)
         })
     }
 }
@@ -200,37 +200,43 @@ impl Deleter {
     }
 }
 
-/// A response whose body is `work`'s report, with whitespace sent every few seconds
-/// while it runs (Swift's heartbeat). `eager` sends the first space at once.
-pub fn heartbeat_response(
+/// A response whose body is `work`'s report. Work that finishes within the heartbeat
+/// interval is answered whole; longer work streams whitespace every interval until the
+/// report is ready (Swift's heartbeat), so clients do not time out. `eager` streams at
+/// once (`heartbeat=on`).
+pub async fn heartbeat_response(
     status: StatusCode,
     format: Format,
     work: impl Future<Output = Report> + Send + 'static,
     root: &'static str,
     eager: bool,
 ) -> Response<Body> {
+    let mut work = Box::pin(work);
+    if !eager {
+        if let Ok(report) = tokio::time::timeout(HEARTBEAT, &mut work).await {
+            let mut resp = Response::new(common::http::full(report.render(format, root)));
+            *resp.status_mut() = status;
+            sub::set(resp.headers_mut(), "content-type", format.content_type());
+            return resp;
+        }
+    }
     let (tx, rx) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, BodyError>>(4);
     tokio::spawn(async move {
-        tokio::pin!(work);
-        let mut separator = if eager { "\r\n\r\n" } else { "" };
-        let mut lead =
-            if format == Format::Xml && !eager { "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" } else { " " };
-        if eager && tx.send(Ok(Bytes::from_static(b" "))).await.is_err() {
+        let first = if format == Format::Xml && !eager { "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" } else { " " };
+        if tx.send(Ok(Bytes::from(first))).await.is_err() {
             return;
         }
         let report = loop {
             tokio::select! {
                 r = &mut work => break r,
                 _ = tokio::time::sleep(HEARTBEAT) => {
-                    if tx.send(Ok(Bytes::from(lead))).await.is_err() {
+                    if tx.send(Ok(Bytes::from_static(b" "))).await.is_err() {
                         return;
                     }
-                    lead = " ";
-                    separator = "\r\n\r\n";
                 }
             }
         };
-        let _ = tx.send(Ok(Bytes::from(format!("{separator}{}", report.render(format, root))))).await;
+        let _ = tx.send(Ok(Bytes::from(format!("\r\n\r\n{}", report.render(format, root))))).await;
     });
     let mut resp = Response::new(crate::controllers::object_get::channel_body(rx));
     *resp.status_mut() = status;

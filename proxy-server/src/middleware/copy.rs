@@ -114,12 +114,10 @@ async fn put_copy(req: Request<Body>, account: &str, next: Next) -> Result<Respo
     let ctx = sub::ctx_of(&req).sub("SSC");
     let query = req.uri().query().map(str::to_string);
     let manifest_get = query_param(query.as_deref(), "multipart-manifest").as_deref() == Some("get");
-    let mut src_query = Vec::new();
+    // The source GET takes the request's query (part-number, symlink=get, ...), as Swift's.
+    let mut src_query: Vec<String> = query.iter().map(|q| q.to_string()).collect();
     if manifest_get {
-        src_query.push("multipart-manifest=get&format=raw".to_string());
-    }
-    if let Some(s) = query_param(query.as_deref(), "symlink") {
-        src_query.push(format!("symlink={s}"));
+        src_query.push("format=raw".to_string());
     }
     let src_path = sub::swift_path(&src_account, Some(&sc), Some(&so));
     let mut get = sub::new(Method::GET, &src_path, Some(&src_query.join("&")), &ctx, common::http::empty());

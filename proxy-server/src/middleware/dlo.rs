@@ -37,8 +37,8 @@ impl Middleware for Dlo {
             match *req.method() {
                 Method::GET | Method::HEAD if !manifest_get => get_or_head(req, next, account).await,
                 Method::PUT => {
-                    if let Some(v) = req.headers().get("x-object-manifest") {
-                        validate(v.to_str().unwrap_or("?"))?;
+                    if req.headers().contains_key("x-object-manifest") {
+                        validate(header(req.headers(), "x-object-manifest").unwrap_or("?"))?;
                     }
                     next.run(req).await
                 }
@@ -66,7 +66,7 @@ type Page = Vec<(String, u64, String)>;
 
 async fn get_or_head(req: Request<Body>, next: Next, account: String) -> Result<Response<Body>> {
     let (mut parts, _) = req.into_parts();
-    set(&mut parts.headers, "x-backend-ignore-range-if-metadata-present", "x-object-manifest");
+    sub::append_csv(&mut parts.headers, "x-backend-ignore-range-if-metadata-present", "x-object-manifest");
     let first = next.run(super::slo_get::head_of(&parts, parts.method.clone(), parts.uri.query())).await?;
     let Some(manifest) = header(first.headers(), "x-object-manifest").map(str::to_string) else {
         return Ok(first);

@@ -143,7 +143,7 @@ impl Slo {
                 }
                 report
             };
-            return Ok(heartbeat_response(StatusCode::ACCEPTED, format, job, "upload", true));
+            return Ok(heartbeat_response(StatusCode::ACCEPTED, format, job, "upload", true).await);
         }
         match work.run().await {
             Ok(resp) => Ok(resp),
@@ -405,7 +405,7 @@ async fn delete(
         deleter.delete(targets, &mut report).await;
         report
     };
-    Ok(heartbeat_response(StatusCode::OK, format.unwrap_or(Format::Plain), work, "delete", false))
+    Ok(heartbeat_response(StatusCode::OK, format.unwrap_or(Format::Plain), work, "delete", false).await)
 }
 
 /// The segments of the manifest `/container/object`, or why they cannot be had.

@@ -56,8 +56,8 @@ pub async fn get_or_head(req: Request<Body>, next: Next) -> Result<Response<Body
     if !manifest_get {
         // The object server answers conditionals against the SLO's ETag and ignores a
         // Range on a manifest (we apply it across the segments).
-        set(&mut parts.headers, "x-backend-etag-is-at", SYSMETA_ETAG);
-        set(&mut parts.headers, "x-backend-ignore-range-if-metadata-present", "x-static-large-object");
+        sub::append_csv(&mut parts.headers, "x-backend-etag-is-at", SYSMETA_ETAG);
+        sub::append_csv(&mut parts.headers, "x-backend-ignore-range-if-metadata-present", "x-static-large-object");
     }
     let first = next.run(head_of(&parts, parts.method.clone(), query.as_deref())).await?;
     if !is_slo(first.headers()) {

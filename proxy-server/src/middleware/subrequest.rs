@@ -56,14 +56,26 @@ pub async fn read_response(resp: Response<Body>, limit: usize) -> Result<Bytes> 
     })
 }
 
+/// A header's value as text; UTF-8 values (Swift allows them in metadata) included.
 pub fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
+    h.get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
 }
 
 pub fn set(h: &mut HeaderMap, name: &str, value: &str) {
     if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
         h.insert(n, v);
     }
+}
+
+/// Adds `value` to a comma-separated header list (backend directives several middlewares
+/// may each extend, such as `X-Backend-Etag-Is-At`).
+pub fn append_csv(h: &mut HeaderMap, name: &str, value: &str) {
+    let joined = match header(h, name).filter(|v| !v.is_empty()) {
+        Some(old) if old.split(',').any(|v| v.trim().eq_ignore_ascii_case(value)) => return,
+        Some(old) => format!("{old},{value}"),
+        None => value.to_string(),
+    };
+    set(h, name, &joined);
 }
 
 /// A query string's parameter, decoded.
