@@ -321,6 +321,15 @@ def multipart():
     expect_error("NoSuchUpload", 404, s3.abort_multipart_upload, Bucket="bkt1", Key="aborted", UploadId=up2)
     expect_error("NoSuchUpload", 404, s3.complete_multipart_upload, Bucket="bkt1", Key="aborted", UploadId=up2,
                  MultipartUpload={"Parts": parts2})
+    # Parts left out of the object are deleted, and so are the segments of the multipart
+    # object a new one replaces.
+    sw = swiftclient.client.Connection(authurl=AUTH, user="test:tester", key="testing")
+    for round_ in range(2):
+        upr, partsr, _ = upload_parts("bkt1", "re/obj", [10, 20])
+        s3.complete_multipart_upload(Bucket="bkt1", Key="re/obj", UploadId=upr,
+                                     MultipartUpload={"Parts": partsr[:1]})
+        segs = [o["name"] for o in sw.get_container("bkt1+segments", prefix="re/obj/")[1]]
+        assert segs == [f"re/obj/{upr}/1"], (round_, segs)
     up3 = s3.create_multipart_upload(Bucket="bkt1", Key="p")["UploadId"]
     for n in (0, 10001):
         r = raw("PUT", "/bkt1/p", f"partNumber={n}&uploadId={up3}", {}, b"x")
@@ -437,7 +446,8 @@ def swift_interop():
     names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert not any(n.endswith("+segments") for n in names), names
     s3.delete_object(Bucket="bkt1", Key="big/obj")
-    _, segs = sw.get_container("bkt1+segments")
+    # Only this object's segments go; other multipart objects (re/obj) keep theirs.
+    _, segs = sw.get_container("bkt1+segments", prefix="big/obj/")
     assert segs == [], f"deleting a multipart object removes its segments: {segs}"
 
 
