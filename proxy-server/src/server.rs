@@ -127,7 +127,8 @@ impl Proxy {
                 let identity = self.authenticate(&req)?;
                 let mut req = req.map(|b| b.map_err(|e| Box::new(e) as BodyError).boxed_unsync());
                 let mut ctx = Ctx::new(trans_id, identity);
-                ctx.referer = req.headers().get(http::header::REFERER).and_then(|v| v.to_str().ok()).map(str::to_string);
+                ctx.referer =
+                    req.headers().get(http::header::REFERER).and_then(|v| v.to_str().ok()).map(str::to_string);
                 req.extensions_mut().insert(ctx);
                 self.swift(req).await
             }
