@@ -71,14 +71,7 @@ where
             async move { Ok::<_, Infallible>(handler(req).await) }
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
-        // Title-Case names as Swift sends them (clients may compare them as written); room
-        // for Swift's 90 metadata headers plus the usual ones (hyper's default is 100).
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(opts.header_read_timeout)
-            .keep_alive(true)
-            .title_case_headers(true)
-            .max_headers(crate::constraints::MAX_HEADER_COUNT);
+        builder.timer(TokioTimer::new()).header_read_timeout(opts.header_read_timeout).keep_alive(true);
         let conn = builder.serve_connection(TokioIo::new(stream), svc);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

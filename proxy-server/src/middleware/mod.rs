@@ -12,7 +12,6 @@ pub mod copy;
 pub mod dlo;
 pub mod gatekeeper;
 pub mod large_object;
-pub mod listing_formats;
 pub mod report;
 pub mod slo;
 pub mod slo_get;
@@ -89,7 +88,7 @@ impl Next {
 /// controllers because it rewrites single-object writes.
 pub fn pipeline(config: &ProxyConfig) -> Vec<Box<dyn Middleware>> {
     let f = &config.features;
-    let mut list: Vec<Box<dyn Middleware>> = vec![Box::new(listing_formats::ListingFormats)];
+    let mut list: Vec<Box<dyn Middleware>> = Vec::new();
     if f.bulk_delete {
         list.push(Box::new(bulk::BulkDelete::new(&f.bulk)));
     }
