@@ -36,6 +36,8 @@ pub enum ProxyError {
     #[error("{0}")]
     ServiceUnavailable(String),
     #[error("{0}")]
+    NotImplemented(String),
+    #[error("{0}")]
     Internal(String),
     #[error(transparent)]
     Path(#[from] common::path::PathError),
@@ -61,6 +63,7 @@ impl HttpError for ProxyError {
             ProxyError::UnprocessableEntity(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ProxyError::ClientDisconnect(_) => StatusCode::REQUEST_TIMEOUT,
             ProxyError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ProxyError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ProxyError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

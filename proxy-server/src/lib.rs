@@ -14,6 +14,7 @@ pub mod info;
 pub mod middleware;
 pub mod nodes;
 pub mod quorum;
+pub mod response;
 pub mod router;
 pub mod s3;
 pub mod server;

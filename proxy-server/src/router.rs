@@ -32,7 +32,12 @@ impl Route {
             _ => {}
         }
         let path = decode(raw_path)?;
-        let parts = split_path(&path, 2, 4, true)?;
+        // As Swift's proxy: a version with no account is a bad URL; a path that does not
+        // split into version/account/container/object names nothing (404).
+        if matches!(path.as_str(), "/v1" | "/v1/" | "/v1.0" | "/v1.0/") {
+            return Err(ProxyError::PreconditionFailed("Bad URL".into()));
+        }
+        let parts = split_path(&path, 2, 4, true).map_err(|_| ProxyError::NotFound)?;
         if parts[0] != "v1" && parts[0] != "v1.0" {
             return Err(ProxyError::NotFound);
         }
@@ -87,7 +92,9 @@ mod tests {
     #[test]
     fn rejects() {
         assert!(matches!(Route::parse("/v2/x"), Err(ProxyError::NotFound)));
-        assert!(Route::parse("/v1").is_err());
+        assert!(matches!(Route::parse("/v1"), Err(ProxyError::PreconditionFailed(_))));
+        assert!(matches!(Route::parse("/v1//c/o"), Err(ProxyError::NotFound)));
+        assert!(matches!(Route::parse("/v1/a//o"), Err(ProxyError::NotFound)));
         assert!(Route::parse("/v1/a/c/o%00").is_err());
         assert!(Route::parse(&format!("/v1/a/{}", "c".repeat(257))).is_err());
         assert!(Route::parse(&format!("/v1/a/c/{}", "o".repeat(1025))).is_err());

@@ -102,10 +102,17 @@ impl Proxy {
         let trans_id = new_trans_id();
         let span = tracing::info_span!("proxy", trans_id = %trans_id, method = %req.method(), path = %req.uri().path());
         gatekeeper::inbound(req.headers_mut());
-        let mut resp = match self.dispatch(&trans_id, req).instrument(span.clone()).await {
-            Ok(r) => r,
-            Err(e) => span.in_scope(|| e.to_response()),
+        let (method, path) = (req.method().clone(), req.uri().path().to_string());
+        let keep_alive = req.headers().get(http::header::CONNECTION).cloned();
+        let (resp, from_error) = match self.dispatch(&trans_id, req).instrument(span.clone()).await {
+            Ok(r) => (r, false),
+            Err(e) => (span.in_scope(|| e.to_response()), true),
         };
+        let mut resp = crate::response::finish(resp, &method, &path, from_error);
+        // Echo an explicit keep-alive, as Swift's server does.
+        if let Some(v) = keep_alive.filter(|v| v.as_bytes().eq_ignore_ascii_case(b"keep-alive")) {
+            resp.headers_mut().insert(http::header::CONNECTION, v);
+        }
         gatekeeper::outbound(resp.headers_mut());
         if let Ok(v) = HeaderValue::from_str(&trans_id) {
             resp.headers_mut().insert("x-trans-id", v.clone());

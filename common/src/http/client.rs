@@ -31,6 +31,8 @@ impl HttpClient {
         let inner = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(64)
+            // Responses carry as many metadata headers as requests may (hyper's default is 100).
+            .http1_max_headers(crate::constraints::MAX_HEADER_COUNT)
             .build(connector);
         HttpClient { inner }
     }

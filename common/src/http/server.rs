@@ -71,7 +71,14 @@ where
             async move { Ok::<_, Infallible>(handler(req).await) }
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
-        builder.timer(TokioTimer::new()).header_read_timeout(opts.header_read_timeout).keep_alive(true);
+        // Room for Swift's 90 metadata headers plus the usual ones (hyper's default is 100).
+        // Names stay lowercase on the wire: S3 clients (botocore) keep the case of
+        // `x-amz-meta-*` names as sent, and S3 sends them lowercase.
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(opts.header_read_timeout)
+            .keep_alive(true)
+            .max_headers(crate::constraints::MAX_HEADER_COUNT);
         let conn = builder.serve_connection(TokioIo::new(stream), svc);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

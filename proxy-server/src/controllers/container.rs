@@ -58,6 +58,9 @@ async fn read(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts)
     match read_first(p, &nodes, part, method, &path, req.uri.query(), &headers, ring.replica_count()).await {
         ReadOutcome::Found(resp) => {
             let mut out = passthrough(resp);
+            if out.status().is_success() {
+                set_header(out.headers_mut(), "x-storage-policy", POLICY_NAME);
+            }
             if !ctx.identity.as_ref().is_some_and(|id| id.owns(account)) {
                 // ACLs and sync keys are the owner's business.
                 for h in KEPT_HEADERS {
@@ -101,7 +104,15 @@ fn stored_headers(ctx: &Ctx, client: &HeaderMap, acls: &[(&'static str, String)]
     headers
 }
 
+/// The one storage policy (Swift's default name); `/info` lists it.
+pub const POLICY_NAME: &str = "Policy-0";
+
 async fn put(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
+    if let Some(name) = header_str(&req.headers, "x-storage-policy").map(str::trim).filter(|n| !n.is_empty()) {
+        if !name.eq_ignore_ascii_case(POLICY_NAME) {
+            return Err(ProxyError::BadRequest(format!("Invalid X-Storage-Policy '{name}'")));
+        }
+    }
     ensure_account(p, ctx, account).await?;
     write(p, ctx, account, container, Method::PUT, req).await
 }

@@ -63,7 +63,7 @@ pub async fn handle(
         Method::GET | Method::HEAD => object_get::handle(p, ctx, &obj, req).await,
         Method::PUT => object_put::handle_put(p, ctx, &obj, req, body).await,
         Method::POST => post(p, ctx, &obj, req).await,
-        Method::DELETE => delete(p, ctx, &obj).await,
+        Method::DELETE => delete(p, ctx, &obj, req).await,
         _ => Err(ProxyError::MethodNotAllowed),
     }
 }
@@ -71,26 +71,48 @@ pub async fn handle(
 /// Checks object metadata and turns `X-Delete-After` into `X-Delete-At`.
 pub fn check_object_headers(client: &HeaderMap, out: &mut HeaderMap) -> Result<()> {
     check_metadata(user_metadata(client, "object"))?;
-    let now = Timestamp::now().secs();
-    if let Some(after) = client.get("x-delete-after") {
-        let secs: u64 = after
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .ok_or_else(|| ProxyError::BadRequest("Non-integer X-Delete-After".into()))?;
-        set_header(out, "x-delete-at", &(now + secs).to_string());
-    } else if let Some(at) = client.get("x-delete-at") {
-        let at: u64 = at
-            .to_str()
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .ok_or_else(|| ProxyError::BadRequest("Non-integer X-Delete-At".into()))?;
-        if at <= now {
+    let now = Timestamp::now().as_secs_f64();
+    let int = |name: &str, what: &str| {
+        client
+            .get(name)
+            .map(|v| {
+                clamped_int(v.to_str().unwrap_or(""))
+                    .ok_or_else(|| ProxyError::BadRequest(format!("Non-integer {what}")))
+            })
+            .transpose()
+    };
+    // Swift's bounds: expiry times are ten-digit seconds.
+    const LATEST: i64 = 9_999_999_999;
+    if let Some(after) = int("x-delete-after", "X-Delete-After")? {
+        let at = (now as i64).saturating_add(after).clamp(0, LATEST);
+        if (at as f64) <= now {
+            return Err(ProxyError::BadRequest("X-Delete-After in past".into()));
+        }
+        set_header(out, "x-delete-at", &at.to_string());
+    } else if let Some(at) = int("x-delete-at", "X-Delete-At")? {
+        let at = at.clamp(0, LATEST);
+        if (at as f64) <= now {
             return Err(ProxyError::BadRequest("X-Delete-At in past".into()));
         }
         set_header(out, "x-delete-at", &at.to_string());
     }
     Ok(())
+}
+
+/// An integer as Python's `int()` reads it (sign, surrounding spaces), saturated far
+/// beyond any expiry time instead of overflowing.
+fn clamped_int(v: &str) -> Option<i64> {
+    let v = v.trim();
+    let (neg, digits) = match v.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, v.strip_prefix('+').unwrap_or(v)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = digits.trim_start_matches('0');
+    let magnitude: i64 = if n.len() > 15 { 1_000_000_000_000_000 } else { n.parse().unwrap_or(0) };
+    Some(if neg { -magnitude } else { magnitude })
 }
 
 /// Per-replica headers naming the container replica each object server updates.
@@ -118,8 +140,9 @@ async fn post(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) -> Result<
     Ok(bodiless(status, HeaderMap::new()))
 }
 
-async fn delete(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>) -> Result<Response<Body>> {
+async fn delete(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) -> Result<Response<Body>> {
     let mut headers = backend_headers(ctx);
+    copy_headers(&req.headers, &mut headers, &["x-backend-"], &["x-if-delete-at"]);
     set_header(&mut headers, "x-timestamp", &Timestamp::now().internal());
     let status = fan_out_object(p, obj, Method::DELETE, headers).await;
     let status = if status.is_success() { StatusCode::NO_CONTENT } else { status };

@@ -47,7 +47,7 @@ pub async fn handle_put(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts, 
 fn request_length(h: &HeaderMap) -> Result<Option<u64>> {
     let chunked = header_str(h, "transfer-encoding").is_some_and(|te| te.eq_ignore_ascii_case("chunked"));
     if let Some(te) = header_str(h, "transfer-encoding").filter(|_| !chunked) {
-        return Err(ProxyError::BadRequest(format!("Unsupported Transfer-Encoding {te}")));
+        return Err(ProxyError::NotImplemented(format!("Transfer-Encoding {te} is not supported")));
     }
     match header_str(h, "content-length") {
         Some(v) => {
@@ -71,7 +71,7 @@ fn object_headers(ctx: &Ctx, obj: &ObjectRef<'_>, client: &HeaderMap) -> Result<
     check_object_headers(client, &mut headers)?;
     let detect = header_str(client, "x-detect-content-type").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if detect || !headers.contains_key("content-type") {
-        let guess = mime_guess::from_path(obj.object).first_raw().unwrap_or("application/octet-stream");
+        let guess = guess_content_type(obj.object);
         set_header(&mut headers, "content-type", guess);
     }
     set_header(&mut headers, "x-timestamp", &Timestamp::now().internal());
@@ -298,5 +298,16 @@ async fn abort(streams: Vec<Option<Stream>>, why: &str) -> ProxyError {
         ProxyError::ClientDisconnect(why.to_string())
     } else {
         ProxyError::ServiceUnavailable(why.to_string())
+    }
+}
+
+/// The content type Swift would guess from a name (Python's `mimetypes`, which differs
+/// from `mime_guess` on a few common types).
+pub fn guess_content_type(name: &str) -> &'static str {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "wav" => "audio/x-wav",
+        "js" => "text/javascript",
+        _ => mime_guess::from_path(name).first_raw().unwrap_or("application/octet-stream"),
     }
 }

@@ -121,7 +121,7 @@ async fn put_copy(req: Request<Body>, account: &str, next: Next) -> Result<Respo
     }
     let src_path = sub::swift_path(&src_account, Some(&sc), Some(&so));
     let mut get = sub::new(Method::GET, &src_path, Some(&src_query.join("&")), &ctx, common::http::empty());
-    for name in ["if-match", "if-none-match", "if-modified-since", "if-unmodified-since"] {
+    for name in ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"] {
         if let Some(v) = req.headers().get(name) {
             get.headers_mut().insert(name, v.clone());
         }

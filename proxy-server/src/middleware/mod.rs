@@ -12,6 +12,7 @@ pub mod copy;
 pub mod dlo;
 pub mod gatekeeper;
 pub mod large_object;
+pub mod listing_formats;
 pub mod report;
 pub mod slo;
 pub mod slo_get;
@@ -88,7 +89,7 @@ impl Next {
 /// controllers because it rewrites single-object writes.
 pub fn pipeline(config: &ProxyConfig) -> Vec<Box<dyn Middleware>> {
     let f = &config.features;
-    let mut list: Vec<Box<dyn Middleware>> = Vec::new();
+    let mut list: Vec<Box<dyn Middleware>> = vec![Box::new(listing_formats::ListingFormats)];
     if f.bulk_delete {
         list.push(Box::new(bulk::BulkDelete::new(&f.bulk)));
     }

@@ -261,7 +261,7 @@ impl Upload {
             Some(ct) if !ct.is_empty() => ct.to_string(),
             _ => {
                 let name = self.parts.uri.path().rsplit('/').next().unwrap_or("");
-                mime_guess::from_path(name).first_raw().unwrap_or("application/octet-stream").to_string()
+                crate::controllers::object_put::guess_content_type(name).to_string()
             }
         };
         set(&mut h, "content-type", &format!("{ctype};swift_bytes={total}"));
