@@ -46,6 +46,13 @@ pub struct FeaturesConfig {
     pub symlink: bool,
     pub bulk: BulkConfig,
     pub slo_limits: SloConfig,
+    /// Methods a TempURL may be signed for.
+    pub tempurl_methods: Vec<String>,
+    /// Origins every container allows (Swift's `cors_allow_origin`).
+    pub cors_allow_origin: Vec<String>,
+    /// CORS headers only for allowed origins (Swift's `strict_cors_mode`).
+    pub strict_cors_mode: bool,
+    pub ratelimit: crate::middleware::ratelimit::RateLimitConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,6 +99,10 @@ impl Default for FeaturesConfig {
             symlink: true,
             bulk: BulkConfig::default(),
             slo_limits: SloConfig::default(),
+            tempurl_methods: ["GET", "HEAD", "PUT", "POST", "DELETE"].iter().map(|m| m.to_string()).collect(),
+            cors_allow_origin: Vec::new(),
+            strict_cors_mode: true,
+            ratelimit: Default::default(),
         }
     }
 }

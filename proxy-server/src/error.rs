@@ -11,6 +11,8 @@ pub enum ProxyError {
         "Unauthorized: this server could not verify that you are authorized to access the document you requested."
     )]
     Unauthorized,
+    #[error("401 Unauthorized: Temp URL invalid\n")]
+    TempUrlInvalid,
     #[error("Forbidden: access was denied to this resource.")]
     Forbidden,
     #[error("The resource could not be found.")]
@@ -51,7 +53,7 @@ impl HttpError for ProxyError {
             ProxyError::BadRequest(_) | ProxyError::Metadata(_) => StatusCode::BAD_REQUEST,
             ProxyError::Path(common::path::PathError::TooLong { .. }) => StatusCode::BAD_REQUEST,
             ProxyError::Path(_) => StatusCode::PRECONDITION_FAILED,
-            ProxyError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ProxyError::Unauthorized | ProxyError::TempUrlInvalid => StatusCode::UNAUTHORIZED,
             ProxyError::Forbidden => StatusCode::FORBIDDEN,
             ProxyError::NotFound => StatusCode::NOT_FOUND,
             ProxyError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

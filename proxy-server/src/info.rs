@@ -24,7 +24,7 @@ pub fn response(proxy: &Proxy) -> Response<Body> {
             "valid_api_versions": ["v1", "v1.0"],
             "allow_account_management": false,
             "account_autocreate": proxy.config.account_autocreate,
-            "strict_cors_mode": true,
+            "strict_cors_mode": proxy.config.features.strict_cors_mode,
             "policies": [{"name": "Policy-0", "aliases": "Policy-0", "default": true}],
         },
         "tempauth": {"account_acls": false},

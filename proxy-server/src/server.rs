@@ -59,9 +59,9 @@ pub struct Proxy {
 pub struct Ctx {
     pub trans_id: String,
     pub identity: Option<crate::auth::Identity>,
-    /// Set by a middleware that authorized the request itself (a valid TempURL): ACL
-    /// checks are skipped for it and its sub-requests.
-    pub authorize_override: bool,
+    /// Set by TempURL for a valid signature: the request and its sub-requests are
+    /// authorized by that scope instead of the identity and ACLs.
+    pub temp_url: Option<crate::auth::TempUrlScope>,
     /// Which middleware made this sub-request (`None` for the client's own request).
     pub source: Option<&'static str>,
     /// The client's `Referer`, for referrer ACLs (sub-requests keep it, as in Swift).
@@ -70,7 +70,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(trans_id: &str, identity: Option<crate::auth::Identity>) -> Ctx {
-        Ctx { trans_id: trans_id.to_string(), identity, authorize_override: false, source: None, referer: None }
+        Ctx { trans_id: trans_id.to_string(), identity, temp_url: None, source: None, referer: None }
     }
 
     /// The same client, for a sub-request made by `source`.

@@ -7,6 +7,14 @@ pub mod tempauth_handler;
 
 pub use tempauth::{Identity, TempAuth};
 
+/// What a valid TempURL lets a request (and its sub-requests) reach: the account whose
+/// key signed it, or only the container whose key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TempUrlScope {
+    pub account: String,
+    pub container: Option<String>,
+}
+
 use crate::error::{ProxyError, Result};
 use crate::server::Ctx;
 use acl::ContainerAcl;
@@ -43,12 +51,17 @@ impl Access {
     }
 }
 
-/// Decides whether the request's identity may do `access` in `account` given the
-/// container's ACLs. No identity and no ACL grant: 401; an identity without a grant: 403.
-/// A request a middleware authorized itself (a valid TempURL) may do anything it reaches.
-pub fn authorize(ctx: &Ctx, account: &str, access: Access, acl: &ContainerAcl) -> Result<()> {
+/// Decides whether the request's identity may do `access` in `account` (and `container`)
+/// given the container's ACLs. No identity and no ACL grant: 401; an identity without a
+/// grant: 403. A request a TempURL authorized may do anything inside the TempURL's scope
+/// (its account, or its container) and nothing outside it.
+pub fn authorize(ctx: &Ctx, account: &str, container: Option<&str>, access: Access, acl: &ContainerAcl) -> Result<()> {
+    if let Some(scope) = &ctx.temp_url {
+        let inside = scope.account == account && scope.container.as_deref().is_none_or(|c| container == Some(c));
+        return if inside { Ok(()) } else { Err(ProxyError::Unauthorized) };
+    }
     let who = ctx.identity.as_ref();
-    if ctx.authorize_override || who.is_some_and(|id| id.owns(account)) {
+    if who.is_some_and(|id| id.owns(account)) {
         return Ok(());
     }
     let groups = who.map(|id| id.groups()).unwrap_or_default();

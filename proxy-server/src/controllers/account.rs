@@ -16,7 +16,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 
 pub async fn handle(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
-    authorize(ctx, account, Access::Owner, &ContainerAcl::default())?;
+    authorize(ctx, account, None, Access::Owner, &ContainerAcl::default())?;
     match req.method {
         Method::GET | Method::HEAD => read(p, ctx, account, req).await,
         Method::POST => post(p, ctx, account, req).await,
@@ -100,6 +100,20 @@ async fn write_all(p: &Proxy, ctx: &Ctx, account: &str, method: Method, client: 
     )
     .await;
     best_status(&statuses(&replies), n)
+}
+
+/// The account's headers (metadata, counts), or `None` when it does not exist yet. For
+/// middlewares (TempURL keys, quotas, ACLs); no authorization is checked here.
+pub async fn account_info(p: &Proxy, ctx: &Ctx, account: &str) -> Result<Option<HeaderMap>> {
+    let ring = p.rings.account.current();
+    let part = ring.get_part(&p.secret, account, None, None);
+    let nodes = read_order(&ring, part, ring.replica_count(), &p.limiter);
+    let path = resource_path(account, None, None);
+    match read_first(p, &nodes, part, Method::HEAD, &path, None, &backend_headers(ctx), ring.replica_count()).await {
+        ReadOutcome::Found(resp) if resp.status().is_success() => Ok(Some(resp.headers().clone())),
+        ReadOutcome::Found(_) | ReadOutcome::NotFound => Ok(None),
+        ReadOutcome::Unavailable => Err(ProxyError::ServiceUnavailable("Account servers unavailable".into())),
+    }
 }
 
 /// Creates the account if it does not exist yet (`account_autocreate`).

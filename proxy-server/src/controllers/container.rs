@@ -36,7 +36,7 @@ pub async fn handle(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &
             Access::ListContainer => container_info(p, ctx, account, container).await?.map(|i| i.acl.clone()),
             _ => None,
         };
-        authorize(ctx, account, access, &acl.unwrap_or_default())?;
+        authorize(ctx, account, Some(container), access, &acl.unwrap_or_default())?;
     }
     match req.method {
         Method::GET | Method::HEAD => read(p, ctx, account, container, req).await,

@@ -56,7 +56,7 @@ pub async fn handle(
     let info = container_info(p, ctx, account, container).await?;
     let access = Access::for_object(&req.method);
     let acl = info.as_ref().map(|i| i.acl.clone()).unwrap_or_default();
-    authorize(ctx, account, access, &acl)?;
+    authorize(ctx, account, Some(container), access, &acl)?;
     let info = info.ok_or(ProxyError::NotFound)?;
     let obj = ObjectRef { account, container, object, info };
     match req.method {

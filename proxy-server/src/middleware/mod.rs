@@ -9,15 +9,20 @@
 
 pub mod bulk;
 pub mod copy;
+pub mod cors;
 pub mod dlo;
 pub mod gatekeeper;
 pub mod large_object;
 pub mod listing_formats;
+pub mod quotas;
+pub mod ratelimit;
 pub mod report;
 pub mod slo;
 pub mod slo_get;
 pub mod slo_manifest;
 pub mod subrequest;
+pub mod tempurl;
+pub mod versioned_writes;
 
 use crate::config::ProxyConfig;
 use crate::error::Result;
@@ -89,16 +94,30 @@ impl Next {
 /// controllers because it rewrites single-object writes.
 pub fn pipeline(config: &ProxyConfig) -> Vec<Box<dyn Middleware>> {
     let f = &config.features;
-    let mut list: Vec<Box<dyn Middleware>> = vec![Box::new(listing_formats::ListingFormats)];
+    let cors = cors::Cors { allow_origin: f.cors_allow_origin.clone(), strict: f.strict_cors_mode };
+    let mut list: Vec<Box<dyn Middleware>> = vec![Box::new(cors), Box::new(listing_formats::ListingFormats)];
     if f.bulk_delete {
         list.push(Box::new(bulk::BulkDelete::new(&f.bulk)));
     }
+    if f.tempurl {
+        list.push(Box::new(tempurl::TempUrl::new(&f.tempurl_methods)));
+    }
+    list.push(Box::new(ratelimit::RateLimit::new(&f.ratelimit)));
     list.push(Box::new(copy::Copy));
+    if f.container_quotas {
+        list.push(Box::new(quotas::ContainerQuotas));
+    }
+    if f.account_quotas {
+        list.push(Box::new(quotas::AccountQuotas));
+    }
     if f.slo {
         list.push(Box::new(slo::Slo::new(&f.slo_limits)));
     }
     if f.dlo {
         list.push(Box::new(dlo::Dlo));
+    }
+    if f.versioned_writes {
+        list.push(Box::new(versioned_writes::VersionedWrites));
     }
     list
 }
