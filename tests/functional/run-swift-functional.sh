@@ -10,7 +10,8 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 SWIFT_VERSION=2.38.3
 CACHE="${SWIFTLET_CACHE:-$HOME/.cache/swiftlet}"
-VENV="$ROOT/.venv-functional"
+# The venv lives in the cache so CI on a fresh clone does not reinstall Swift every run.
+VENV="${SWIFTLET_FUNC_VENV:-$CACHE/venv-functional-$SWIFT_VERSION}"
 mkdir -p "$CACHE"
 
 if [ ! -x "$VENV/bin/pytest" ]; then
