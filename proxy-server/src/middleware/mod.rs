@@ -23,6 +23,7 @@ pub mod slo_manifest;
 pub mod subrequest;
 pub mod tempurl;
 pub mod versioned_writes;
+pub mod versioning_archive;
 
 use crate::config::ProxyConfig;
 use crate::error::Result;
