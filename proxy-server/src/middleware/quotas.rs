@@ -1,9 +1,28 @@
-//! Container and account quotas (Swift's `container_quotas` and `account_quotas`).
-//! Placeholder pass-through until the quota checks land.
+//! Container quotas (Swift's `container_quotas`): `X-Container-Meta-Quota-Bytes` and
+//! `X-Container-Meta-Quota-Count` cap what object PUTs (and copies, which reach this
+//! middleware as PUTs from `copy`) may add to a container. The account side lives in
+//! `quota_account.rs`; both answer an upload over quota with Swift's 413.
+//!
+//! As in Swift the check uses the request's `Content-Length` (0 for a chunked upload, so
+//! such an upload is refused only once the container is already full), and the 413 is
+//! given only to a client that could have written the object at all: others get their
+//! 401/403, so a quota does not reveal that a container exists.
 
 use super::{Middleware, Next, Reply};
+use crate::auth::{acl::ContainerAcl, authorize, Access};
+use crate::backend::header_str;
+use crate::controllers::container_info::{container_info, ContainerInfo};
+use crate::error::{ProxyError, Result};
+use crate::router::Route;
+use crate::server::Ctx;
 use common::http::Body;
-use http::Request;
+use http::{HeaderMap, Method, Request};
+use std::sync::Arc;
+
+pub use super::quota_account::AccountQuotas;
+
+/// Swift's body for every upload refused by a quota.
+pub const OVER_QUOTA: &str = "Upload exceeds quota.";
 
 pub struct ContainerQuotas;
 
@@ -13,18 +32,150 @@ impl Middleware for ContainerQuotas {
     }
 
     fn call<'a>(&'a self, req: Request<Body>, next: Next) -> Reply<'a> {
-        next.run(req)
+        Box::pin(async move {
+            match Route::parse(req.uri().path()) {
+                Ok(Route::Container { .. }) if matches!(*req.method(), Method::PUT | Method::POST) => {
+                    check_new_quotas(req.headers())?;
+                    next.run(req).await
+                }
+                Ok(Route::Object { account, container, .. }) if req.method() == Method::PUT => {
+                    let ctx = super::subrequest::ctx_of(&req);
+                    check_upload(&next, &ctx, &account, &container, content_length(req.headers())).await?;
+                    next.run(req).await
+                }
+                _ => next.run(req).await,
+            }
+        })
     }
 }
 
-pub struct AccountQuotas;
+/// Quota values a container PUT/POST sets must be whole numbers (empty removes one).
+fn check_new_quotas(h: &HeaderMap) -> Result<()> {
+    for (name, what) in [("x-container-meta-quota-bytes", "bytes"), ("x-container-meta-quota-count", "count")] {
+        match header_str(h, name) {
+            Some(v) if !v.is_empty() && !v.bytes().all(|b| b.is_ascii_digit()) => {
+                return Err(ProxyError::BadRequest(format!("Invalid {what} quota.")));
+            }
+            Some(_) | None => {}
+        }
+    }
+    Ok(())
+}
 
-impl Middleware for AccountQuotas {
-    fn name(&self) -> &'static str {
-        "account_quotas"
+/// The declared body length of a request; 0 when it is chunked or absent.
+pub fn content_length(h: &HeaderMap) -> u64 {
+    header_str(h, "content-length").and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
+/// A stored container quota: only all-digit values count (as Swift's `isdigit`); a value
+/// too big for `u64` is a quota nobody reaches.
+fn digits(h: &HeaderMap, name: &str) -> Option<u64> {
+    let v = header_str(h, name)?;
+    (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())).then(|| v.parse().unwrap_or(u64::MAX))
+}
+
+fn has_quota(info: &ContainerInfo) -> bool {
+    digits(&info.headers, "x-container-meta-quota-bytes").is_some()
+        || digits(&info.headers, "x-container-meta-quota-count").is_some()
+}
+
+fn over_quota(info: &ContainerInfo, length: u64) -> bool {
+    let bytes = digits(&info.headers, "x-container-meta-quota-bytes")
+        .is_some_and(|q| q < info.bytes_used.saturating_add(length));
+    let count =
+        digits(&info.headers, "x-container-meta-quota-count").is_some_and(|q| q < info.object_count.saturating_add(1));
+    bytes || count
+}
+
+/// Refuses an upload of `length` bytes that would take the container past a quota. A
+/// container this proxy cannot read passes: the PUT itself will answer for it.
+async fn check_upload(next: &Next, ctx: &Ctx, account: &str, container: &str, length: u64) -> Result<()> {
+    let p = next.proxy();
+    let lookup = || async { container_info(p, ctx, account, container).await.ok().flatten() };
+    let Some(info) = lookup().await.filter(|i| has_quota(i)) else { return Ok(()) };
+    // The cached stats can predate this proxy's own recent uploads; a container with a
+    // quota is worth one fresh HEAD per upload so that back-to-back PUTs are counted.
+    p.containers.invalidate(account, container);
+    let info: Arc<ContainerInfo> = lookup().await.unwrap_or(info);
+    if over_quota(&info, length) {
+        return Err(refusal(ctx, account, container, &info.acl));
+    }
+    Ok(())
+}
+
+/// The answer to an upload over quota: the client's own 401/403 if it could not write
+/// here anyway, else Swift's 413.
+pub fn refusal(ctx: &Ctx, account: &str, container: &str, acl: &ContainerAcl) -> ProxyError {
+    match authorize(ctx, account, Some(container), Access::WriteObject, acl) {
+        Err(e) => e,
+        Ok(()) => ProxyError::EntityTooLarge(OVER_QUOTA.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::middleware::subrequest::set;
+
+    fn info(meta: &[(&str, &str)], bytes: u64, count: u64) -> ContainerInfo {
+        let mut headers = HeaderMap::new();
+        for (n, v) in meta {
+            set(&mut headers, n, v);
+        }
+        ContainerInfo {
+            acl: ContainerAcl::default(),
+            partition: 0,
+            nodes: Vec::new(),
+            object_count: count,
+            bytes_used: bytes,
+            headers,
+        }
     }
 
-    fn call<'a>(&'a self, req: Request<Body>, next: Next) -> Reply<'a> {
-        next.run(req)
+    #[test]
+    fn new_quota_values_must_be_digits() {
+        let mut h = HeaderMap::new();
+        set(&mut h, "x-container-meta-quota-bytes", "100");
+        assert!(check_new_quotas(&h).is_ok());
+        set(&mut h, "x-container-meta-quota-bytes", "");
+        assert!(check_new_quotas(&h).is_ok());
+        set(&mut h, "x-container-meta-quota-bytes", "-1");
+        assert_eq!(check_new_quotas(&h).unwrap_err().to_string(), "Invalid bytes quota.");
+        set(&mut h, "x-container-meta-quota-bytes", "1");
+        set(&mut h, "x-container-meta-quota-count", "abc");
+        assert_eq!(check_new_quotas(&h).unwrap_err().to_string(), "Invalid count quota.");
+    }
+
+    #[test]
+    fn limits_are_inclusive() {
+        let i = info(&[("x-container-meta-quota-bytes", "10")], 4, 1);
+        assert!(!over_quota(&i, 6));
+        assert!(over_quota(&i, 7));
+        let i = info(&[("x-container-meta-quota-count", "2")], 0, 1);
+        assert!(!over_quota(&i, 0));
+        assert!(over_quota(&info(&[("x-container-meta-quota-count", "2")], 0, 2), 0));
+        // Values that are not whole numbers set no quota.
+        let i = info(&[("x-container-meta-quota-bytes", "x"), ("x-container-meta-quota-count", "")], 100, 100);
+        assert!(!has_quota(&i) && !over_quota(&i, 1));
+        let huge = info(&[("x-container-meta-quota-bytes", "99999999999999999999999")], u64::MAX - 1, 0);
+        assert!(!over_quota(&huge, 0));
+    }
+
+    #[test]
+    fn refusal_respects_authorization() {
+        let anonymous = Ctx::default();
+        assert!(matches!(refusal(&anonymous, "AUTH_t", "c", &ContainerAcl::default()), ProxyError::Unauthorized));
+        let owner = Ctx::new(
+            "tx",
+            Some(crate::auth::Identity {
+                account: "t".into(),
+                user: "u".into(),
+                admin: true,
+                reseller_admin: false,
+                storage_account: "AUTH_t".into(),
+            }),
+        );
+        let e = refusal(&owner, "AUTH_t", "c", &ContainerAcl::default());
+        assert!(matches!(e, ProxyError::EntityTooLarge(ref m) if m == OVER_QUOTA));
     }
 }
