@@ -276,21 +276,6 @@ pub async fn put_versioning(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body
     Ok(empty_response(StatusCode::OK))
 }
 
-/// CORS and lifecycle are never configured through S3 here: the bucket must exist, and
-/// then it has no such configuration.
-pub async fn get_unset_config(ctx: &S3Ctx<'_>, which: &super::router::Endpoint) -> Result<Response<Body>> {
-    head_container(ctx).await?;
-    Err(match which {
-        super::router::Endpoint::GetBucketCors => S3Error::NoSuchCORSConfiguration,
-        _ => S3Error::NoSuchLifecycleConfiguration,
-    })
-}
-
-pub async fn delete_unset_config(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
-    head_container(ctx).await?;
-    Ok(empty_response(StatusCode::NO_CONTENT))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

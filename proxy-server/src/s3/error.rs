@@ -85,6 +85,12 @@ pub enum S3Error {
     NoSuchLifecycleConfiguration,
     #[error("The specified method is not allowed against this resource.")]
     MethodNotAllowed,
+    /// A CORS preflight no rule allows (S3's `AccessForbidden`).
+    #[error("{0}")]
+    CorsForbidden(String),
+    /// A CORS preflight missing its Origin or requested method (S3's `BadRequest`).
+    #[error("{0}")]
+    CorsBadRequest(String),
     #[error("A header or parameter you provided implies functionality that is not implemented: {0}")]
     NotImplemented(String),
     #[error("Your socket connection to the server was not read from or written to within the timeout period.")]
@@ -140,6 +146,8 @@ impl S3Error {
             NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
             NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
             MethodNotAllowed => "MethodNotAllowed",
+            CorsForbidden(_) => "AccessForbidden",
+            CorsBadRequest(_) => "BadRequest",
             NotImplemented(_) => "NotImplemented",
             RequestTimeout => "RequestTimeout",
             SlowDown => "SlowDown",
@@ -186,7 +194,8 @@ impl HttpError for S3Error {
             | ExpiredPresignedRequest
             | InvalidAccessKeyId
             | SignatureDoesNotMatch
-            | RequestTimeTooSkewed => StatusCode::FORBIDDEN,
+            | RequestTimeTooSkewed
+            | CorsForbidden(_) => StatusCode::FORBIDDEN,
             NoSuchBucket
             | NoSuchKey
             | NoSuchUpload
@@ -223,6 +232,7 @@ impl HttpError for S3Error {
             | MetadataTooLarge
             | InvalidStorageClass
             | InvalidTag(_)
+            | CorsBadRequest(_)
             | RequestTimeout => StatusCode::BAD_REQUEST,
         }
     }

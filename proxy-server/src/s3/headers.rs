@@ -146,6 +146,9 @@ pub fn object_response_headers(swift: &HeaderMap) -> HeaderMap {
     if let Some(tags) = get(swift, SYSMETA_TAGGING).filter(|t| !t.is_empty()) {
         set(&mut out, "x-amz-tagging-count", &tags.split('&').count().to_string());
     }
+    if let Some(exp) = super::lifecycle::expiration_of_object(swift) {
+        set(&mut out, "x-amz-expiration", &exp);
+    }
     out.insert("accept-ranges", HeaderValue::from_static("bytes"));
     out.insert("x-amz-storage-class", HeaderValue::from_static("STANDARD"));
     out

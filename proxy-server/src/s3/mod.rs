@@ -8,14 +8,17 @@
 
 pub mod acl;
 pub mod bucket;
+pub mod cors;
 pub mod delete;
 pub mod error;
 pub mod get;
 pub mod headers;
+pub mod lifecycle;
 pub mod list;
 pub mod multipart;
 pub mod multipart_list;
 pub mod object;
+pub mod replaced;
 pub mod router;
 pub mod signature;
 pub mod swift;
@@ -104,14 +107,28 @@ impl S3Ctx<'_> {
 
 /// Serves one S3 request; errors become S3's XML here. Boxed with an explicit `Send`
 /// bound, so the proxy's accept loop need not prove it through every S3 handler.
+/// `OPTIONS` is a CORS preflight (no credentials); other requests with an `Origin` get
+/// the CORS headers their bucket's rules grant.
 pub fn handle<'a>(p: &'a Arc<Proxy>, trans_id: &'a str, req: Request<Incoming>) -> BoxFuture<'a, Response<Body>> {
     Box::pin(async move {
-        let head = req.method() == Method::HEAD;
+        let method = req.method().clone();
+        let head = method == Method::HEAD;
         let resource = req.uri().path().to_string();
-        let mut resp = match serve(p, trans_id, req).await {
+        let origin = req.headers().get("origin").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let mut seen = Seen::default();
+        let result = if method == Method::OPTIONS {
+            let (parts, _) = req.into_parts();
+            cors::preflight(p, trans_id, &parts).await
+        } else {
+            serve(p, trans_id, req, &mut seen).await
+        };
+        let mut resp = match result {
             Ok(r) => r,
             Err(e) => e.to_s3_response(trans_id, &resource, head),
         };
+        if let (Some(origin), Some(bucket)) = (origin.filter(|_| method != Method::OPTIONS), &seen.bucket) {
+            cors::decorate(p, trans_id, &origin, &method, seen.account.as_deref(), bucket, &mut resp).await;
+        }
         if let Ok(v) = HeaderValue::from_str(trans_id) {
             resp.headers_mut().insert("x-amz-request-id", v.clone());
             resp.headers_mut().insert("x-amz-id-2", v);
@@ -120,7 +137,15 @@ pub fn handle<'a>(p: &'a Arc<Proxy>, trans_id: &'a str, req: Request<Incoming>) 
     })
 }
 
-async fn serve(p: &Arc<Proxy>, trans_id: &str, req: Request<Incoming>) -> Result<Response<Body>> {
+/// What serving a request learnt about it, for the CORS headers of its answer: the
+/// authenticated user's storage account and the bucket.
+#[derive(Default)]
+struct Seen {
+    account: Option<String>,
+    bucket: Option<String>,
+}
+
+async fn serve(p: &Arc<Proxy>, trans_id: &str, req: Request<Incoming>, seen: &mut Seen) -> Result<Response<Body>> {
     let (parts, body) = req.into_parts();
     let host_bucket = host_bucket(&parts.headers);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
@@ -135,6 +160,7 @@ async fn serve(p: &Arc<Proxy>, trans_id: &str, req: Request<Incoming>) -> Result
     // Paths name no account, so anonymous requests have nothing to act on (as Swift's s3api).
     let user = verified.user.ok_or(S3Error::AccessDenied)?;
     let (bucket, key) = bucket_and_key(host_bucket, parts.uri.path())?;
+    seen.bucket = bucket.clone();
     let query = Query::parse(parts.uri.query());
     let copy_source = parts.headers.contains_key("x-amz-copy-source");
     let endpoint = Endpoint::parse(&parts.method, bucket.as_deref(), key.as_deref(), &query, copy_source)?;
@@ -142,6 +168,7 @@ async fn serve(p: &Arc<Proxy>, trans_id: &str, req: Request<Incoming>) -> Result
     let body = body.map_err(|e| Box::new(e) as BodyError).boxed_unsync();
     let (body, body_len) = verified_body(body, &parts.headers, verified.payload, &failure)?;
     let identity = identity_of(p, &user);
+    seen.account = Some(identity.storage_account.clone());
     tracing::debug!(op = endpoint.name(), user = %user.access_key(), bucket = ?bucket, key = ?key, "S3 request");
     let ctx = S3Ctx {
         swift: Swift::new(p, trans_id, identity),
@@ -168,11 +195,12 @@ async fn dispatch(ctx: &S3Ctx<'_>, endpoint: Endpoint, body: Body) -> Result<Res
         GetBucketLocation => bucket::location(ctx).await,
         GetBucketVersioning => bucket::get_versioning(ctx).await,
         PutBucketVersioning => bucket::put_versioning(ctx, body).await,
-        GetBucketCors | GetBucketLifecycle => bucket::get_unset_config(ctx, &endpoint).await,
-        DeleteBucketCors | DeleteBucketLifecycle => bucket::delete_unset_config(ctx).await,
-        PutBucketCors | PutBucketLifecycle => {
-            Err(S3Error::NotImplemented(format!("{} (configure CORS through the Swift API)", endpoint.name())))
-        }
+        GetBucketCors => cors::get_config(ctx).await,
+        PutBucketCors => cors::put(ctx, body).await,
+        DeleteBucketCors => cors::delete(ctx).await,
+        GetBucketLifecycle => lifecycle::get_config(ctx).await,
+        PutBucketLifecycle => lifecycle::put(ctx, body).await,
+        DeleteBucketLifecycle => lifecycle::delete(ctx).await,
         ListObjects => list::list_objects(ctx, false).await,
         ListObjectsV2 => list::list_objects(ctx, true).await,
         ListObjectVersions => list::list_versions(ctx).await,

@@ -4,11 +4,12 @@
 //! Object manifest of the parts at `<bucket>/<key>`, so Swift clients read the whole
 //! object too; its S3 ETag (`<md5 of the parts' md5s>-<count>`) is kept in sysmeta.
 
-use super::bucket::{empty_response, head_container, read_body, segments_container, versioning_status, xml_response};
+use super::bucket::{empty_response, head_container, read_body, segments_container, xml_response};
 use super::error::{Result, S3Error};
 use super::headers::{get, object_put_headers, s3_etag, set, SYSMETA_ETAG, SYSMETA_TAGGING, SYSMETA_UPLOAD_ID};
 use super::list::{swift_page, Row};
 use super::object::{check_copy_conditions, head_source, iso_of_http_date, CopySource};
+use super::replaced::delete_segments;
 use super::swift::{error_for, error_from, read_small};
 use super::xml::{self, XmlWriter};
 use super::S3Ctx;
@@ -239,22 +240,6 @@ fn complete_result(ctx: &S3Ctx<'_>, etag: &str) -> Response<Body> {
     xml_response(StatusCode::OK, x.finish())
 }
 
-/// Deletes the named segments, a few at a time; failures are logged (the data is garbage).
-async fn delete_segments(ctx: &S3Ctx<'_>, names: Vec<String>) {
-    for batch in names.chunks(8) {
-        futures::future::join_all(batch.iter().map(|name| delete_segment(ctx, name))).await;
-    }
-}
-
-async fn delete_segment(ctx: &S3Ctx<'_>, name: &str) {
-    let seg = segments_container(ctx.bucket());
-    match ctx.swift.small(Method::DELETE, Some(&seg), Some(name), &[], HeaderMap::new()).await {
-        Ok(r) if r.status.is_success() || r.status == StatusCode::NOT_FOUND => {}
-        Ok(r) => tracing::warn!(segment = %name, status = %r.status, "could not delete a segment"),
-        Err(e) => tracing::warn!(segment = %name, error = %e, "could not delete a segment"),
-    }
-}
-
 pub async fn complete(ctx: &S3Ctx<'_>, upload_id: &str, body: Body) -> Result<Response<Body>> {
     let doc = read_body(ctx, body, MAX_COMPLETE_BODY).await?;
     let wanted = parse_complete(&doc)?;
@@ -295,7 +280,7 @@ pub async fn complete(ctx: &S3Ctx<'_>, upload_id: &str, body: Body) -> Result<Re
         }));
     }
     let s3_etag = format!("{}-{}", hex::encode(md5s.finalize()), wanted.len());
-    let previous = ctx.swift.small(Method::HEAD, Some(ctx.bucket()), Some(ctx.key()), &[], HeaderMap::new()).await?;
+    let replaced = super::replaced::before_write(ctx, Some(upload_id)).await;
     let mut headers = HeaderMap::new();
     for (name, value) in &marker {
         let n = name.as_str();
@@ -315,6 +300,7 @@ pub async fn complete(ctx: &S3Ctx<'_>, upload_id: &str, body: Body) -> Result<Re
     }
     set(&mut headers, SYSMETA_ETAG, &s3_etag);
     set(&mut headers, SYSMETA_UPLOAD_ID, upload_id);
+    let expiry = super::lifecycle::apply(ctx, Some(&bucket_headers), &mut headers).await?;
     // Listings show the S3 ETag: SLO fills in the base value and keeps this parameter.
     set(&mut headers, "x-object-sysmeta-container-update-override-etag", &format!("; s3_etag={s3_etag}"));
     let body = bytes::Bytes::from(serde_json::Value::Array(manifest).to_string());
@@ -327,21 +313,21 @@ pub async fn complete(ctx: &S3Ctx<'_>, upload_id: &str, body: Body) -> Result<Re
             s => error_for(s, &r.body, S3Error::NoSuchBucket),
         });
     }
-    // The marker, parts left out of the object, and (unless versioning keeps the old
-    // object) the segments of the multipart object this one replaced are garbage now.
+    // The marker and the parts left out of the object are garbage now, and so are the
+    // segments of the multipart object this one replaced.
     let used: Vec<u32> = wanted.iter().map(|w| w.0).collect();
     let mut garbage: Vec<String> =
         stored.iter().filter(|p| !used.contains(&p.0)).map(|p| part_name(ctx.key(), upload_id, p.0)).collect();
     garbage.push(marker_name(ctx.key(), upload_id));
-    let old_upload = get(&previous.headers, SYSMETA_UPLOAD_ID).filter(|u| *u != upload_id && is_upload_id(u));
-    if let (true, Some(old), None) = (previous.status.is_success(), old_upload, versioning_status(&bucket_headers)) {
-        let old = old.to_string();
-        for p in stored_parts(ctx, &old).await? {
-            garbage.push(part_name(ctx.key(), &old, p.0));
-        }
-    }
     delete_segments(ctx, garbage).await;
-    Ok(complete_result(ctx, &s3_etag))
+    super::replaced::after_write(ctx, replaced).await;
+    let mut resp = complete_result(ctx, &s3_etag);
+    if let Some(e) = expiry {
+        let parts: Vec<String> = used.iter().map(|n| part_name(ctx.key(), upload_id, *n)).collect();
+        super::lifecycle::expire_segments(ctx, &parts, e.delete_at).await;
+        set(resp.headers_mut(), "x-amz-expiration", &e.header);
+    }
+    Ok(resp)
 }
 
 pub async fn abort(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<Response<Body>> {

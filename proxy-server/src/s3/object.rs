@@ -26,6 +26,8 @@ pub async fn put_object(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     }
     let mut headers = object_put_headers(&ctx.headers)?;
     set(&mut headers, "content-length", &len.to_string());
+    let expiry = super::lifecycle::apply(ctx, None, &mut headers).await?;
+    let replaced = super::replaced::before_write(ctx, None).await;
     let resp = ctx.swift.call(Method::PUT, Some(ctx.bucket()), Some(ctx.key()), &[], headers, body).await;
     let status = resp.status();
     let r = read_small(resp).await?;
@@ -35,9 +37,13 @@ pub async fn put_object(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
         }
         return Err(error_for(status, &r.body, S3Error::NoSuchBucket));
     }
+    super::replaced::after_write(ctx, replaced).await;
     let mut out = empty_response(StatusCode::OK);
     if let Some(etag) = s3_etag(&r.headers) {
         set(out.headers_mut(), "etag", &etag);
+    }
+    if let Some(e) = expiry {
+        set(out.headers_mut(), "x-amz-expiration", &e.header);
     }
     Ok(out)
 }
@@ -161,6 +167,8 @@ pub async fn copy_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     // The copy is a plain object: it does not inherit a multipart ETag.
     set(&mut headers, SYSMETA_ETAG, "");
     set(&mut headers, SYSMETA_UPLOAD_ID, "");
+    let expiry = super::lifecycle::apply(ctx, None, &mut headers).await?;
+    let replaced = super::replaced::before_write(ctx, None).await;
     let r = ctx
         .swift
         .small_with(Method::PUT, Some(ctx.bucket()), Some(ctx.key()), &[], headers, bytes::Bytes::new())
@@ -171,6 +179,7 @@ pub async fn copy_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
         }
         return Err(error_for(r.status, &r.body, S3Error::NoSuchKey));
     }
+    super::replaced::after_write(ctx, replaced).await;
     let mut x = XmlWriter::new();
     x.root("CopyObjectResult");
     x.elem("LastModified", &iso_of_http_date(get(&r.headers, "last-modified")));
@@ -179,6 +188,9 @@ pub async fn copy_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let mut resp = xml_response(StatusCode::OK, x.finish());
     if let Some(v) = &src.version_id {
         set(resp.headers_mut(), "x-amz-copy-source-version-id", v);
+    }
+    if let Some(e) = expiry {
+        set(resp.headers_mut(), "x-amz-expiration", &e.header);
     }
     Ok(resp)
 }

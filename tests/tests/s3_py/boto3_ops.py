@@ -350,6 +350,172 @@ def multipart():
     s3.abort_multipart_upload(Bucket="bkt1", Key="p", UploadId=up3)
 
 
+def segments_of(sw, key):
+    return [o["name"] for o in sw.get_container("bkt1+segments", prefix=key + "/")[1]]
+
+
+def complete(bucket, key, sizes):
+    up, parts, data = upload_parts(bucket, key, sizes)
+    r = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={"Parts": parts})
+    return up, data, r
+
+
+@check
+def overwrites_free_segments():
+    sw = swiftclient.client.Connection(authurl=AUTH, user="test:tester", key="testing")
+    up_keep, _, _ = complete("bkt1", "ow/put-keep", [10])
+    # PutObject over a multipart object deletes the old upload's segments, no one else's.
+    up, _, _ = complete("bkt1", "ow/put", [5 * MiB, 10])
+    assert segments_of(sw, "ow/put") == [f"ow/put/{up}/1", f"ow/put/{up}/2"]
+    s3.put_object(Bucket="bkt1", Key="ow/put", Body=b"plain now")
+    assert segments_of(sw, "ow/put") == [], segments_of(sw, "ow/put")
+    assert segments_of(sw, "ow/put-keep") == [f"ow/put-keep/{up_keep}/1"]
+    assert s3.get_object(Bucket="bkt1", Key="ow/put")["Body"].read() == b"plain now"
+    assert s3.get_object(Bucket="bkt1", Key="ow/put-keep")["Body"].read()
+    # CopyObject onto a multipart object.
+    complete("bkt1", "ow/copy", [5 * MiB, 20])
+    s3.copy_object(Bucket="bkt1", Key="ow/copy", CopySource="bkt1/k2")
+    assert segments_of(sw, "ow/copy") == [] and s3.get_object(Bucket="bkt1", Key="ow/copy")["Body"].read() == b"hello world"
+    # A multipart object copied onto itself becomes a plain copy of its content.
+    _, data, _ = complete("bkt1", "ow/self", [5 * MiB, 10])
+    s3.copy_object(Bucket="bkt1", Key="ow/self", CopySource="bkt1/ow/self", MetadataDirective="REPLACE")
+    assert segments_of(sw, "ow/self") == [] and s3.get_object(Bucket="bkt1", Key="ow/self")["Body"].read() == data
+    # A new multipart upload completing onto the key frees the old one's segments too.
+    complete("bkt1", "ow/mp", [10])
+    up2, data2, _ = complete("bkt1", "ow/mp", [20])
+    assert segments_of(sw, "ow/mp") == [f"ow/mp/{up2}/1"] and s3.get_object(Bucket="bkt1", Key="ow/mp")["Body"].read() == data2
+    # A failed overwrite (the precondition does not hold) leaves the object and its segments.
+    up3, _, _ = complete("bkt1", "ow/kept", [10])
+    expect_error("PreconditionFailed", 412, s3.put_object, Bucket="bkt1", Key="ow/kept", Body=b"x", IfNoneMatch="*")
+    assert segments_of(sw, "ow/kept") == [f"ow/kept/{up3}/1"]
+
+
+def preflight(path, origin, method, headers=None):
+    h = {"Access-Control-Request-Method": method}
+    if origin:
+        h["Origin"] = origin
+    if headers:
+        h["Access-Control-Request-Headers"] = headers
+    return requests.options(f"{EP}{path}", headers=h)
+
+
+@check
+def cors():
+    s3.create_bucket(Bucket="cors-b")
+    expect_error("NoSuchCORSConfiguration", 404, s3.get_bucket_cors, Bucket="cors-b")
+    rules = [{"ID": "web", "AllowedHeaders": ["x-amz-*", "content-type"], "AllowedMethods": ["GET", "PUT"],
+              "AllowedOrigins": ["https://*.example.com"], "ExposeHeaders": ["ETag", "x-amz-request-id"],
+              "MaxAgeSeconds": 600},
+             {"AllowedMethods": ["HEAD"], "AllowedOrigins": ["*"]}]
+    s3.put_bucket_cors(Bucket="cors-b", CORSConfiguration={"CORSRules": rules})
+    assert s3.get_bucket_cors(Bucket="cors-b")["CORSRules"] == rules
+    s3.put_object(Bucket="cors-b", Key="obj", Body=b"cors body")
+    origin = "https://app.example.com"
+    r = preflight("/cors-b/obj", origin, "PUT", "X-Amz-Date, Content-Type")
+    assert r.status_code == 200, r.content
+    assert r.headers["Access-Control-Allow-Origin"] == origin, r.headers
+    assert r.headers["Access-Control-Allow-Methods"] == "GET, PUT", r.headers
+    assert r.headers["Access-Control-Allow-Headers"] == "x-amz-date, content-type", r.headers
+    assert r.headers["Access-Control-Max-Age"] == "600" and r.headers["Access-Control-Expose-Headers"] == "ETag, x-amz-request-id"
+    r = preflight("/cors-b/obj", "http://anyone.test", "HEAD")
+    assert r.status_code == 200 and r.headers["Access-Control-Allow-Origin"] == "*", r.headers
+    for o, m, hdrs in [("https://evil.test", "GET", None), (origin, "DELETE", None), (origin, "PUT", "authorization")]:
+        r = preflight("/cors-b/obj", o, m, hdrs)
+        assert r.status_code == 403 and error_code(r) == "AccessForbidden", (o, m, r.content)
+        assert b"CORSResponse: This CORS request is not allowed" in r.content and "Access-Control-Allow-Origin" not in r.headers
+    r = preflight("/cors-b/obj", None, "GET")
+    assert r.status_code == 400 and error_code(r) == "BadRequest", r.content
+    r = preflight("/bkt1/k", origin, "GET")
+    assert r.status_code == 403 and error_code(r) == "AccessForbidden", r.content
+    # Actual requests with a matching Origin get the headers; others do not.
+    r = raw("GET", "/cors-b/obj", headers={"origin": origin}, payload_hash=sigv4.EMPTY)
+    assert r.status_code == 200 and r.content == b"cors body", r.content
+    assert r.headers["Access-Control-Allow-Origin"] == origin and r.headers["Access-Control-Expose-Headers"] == "ETag, x-amz-request-id"
+    r = raw("GET", "/cors-b/obj", headers={"origin": "https://evil.test"}, payload_hash=sigv4.EMPTY)
+    assert r.status_code == 200 and "Access-Control-Allow-Origin" not in r.headers, r.headers
+    for body, code in [
+        (b"<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod>"
+         b"</CORSRule></CORSConfiguration>", "InvalidRequest"),
+        (b"<CORSConfiguration><CORSRule><AllowedOrigin>*.*</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"
+         b"</CORSRule></CORSConfiguration>", "InvalidRequest"),
+        (b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>", "MalformedXML"),
+        (b"<CORSConfiguration><CORSRule>", "MalformedXML"),
+    ]:
+        r = raw("PUT", "/cors-b", "cors", {}, body)
+        assert r.status_code == 400 and error_code(r) == code, (body, r.content)
+    assert s3.get_bucket_cors(Bucket="cors-b")["CORSRules"] == rules, "a refused configuration changed nothing"
+    expect_error("NoSuchBucket", 404, s3.put_bucket_cors, Bucket="nope-bucket", CORSConfiguration={"CORSRules": rules})
+    s3.delete_bucket_cors(Bucket="cors-b")
+    expect_error("NoSuchCORSConfiguration", 404, s3.get_bucket_cors, Bucket="cors-b")
+    r = preflight("/cors-b/obj", origin, "GET")
+    assert r.status_code == 403 and error_code(r) == "AccessForbidden", r.content
+
+
+def expiration(value):
+    """(expiry epoch, rule id) of an x-amz-expiration value."""
+    import email.utils
+    date = value.split('expiry-date="')[1].split('"')[0]
+    rule = value.split('rule-id="')[1].split('"')[0]
+    return int(email.utils.parsedate_to_datetime(date).timestamp()), rule
+
+
+@check
+def lifecycle():
+    sw = swiftclient.client.Connection(authurl=AUTH, user="test:tester", key="testing")
+    s3.create_bucket(Bucket="lc-b")
+    s3.put_object(Bucket="lc-b", Key="logs/before", Body=b"written before the rule")
+    expect_error("NoSuchLifecycleConfiguration", 404, s3.get_bucket_lifecycle_configuration, Bucket="lc-b")
+    y2099 = datetime.datetime(2099, 1, 1, tzinfo=datetime.timezone.utc)
+    rules = [{"ID": "logs", "Filter": {"Prefix": "logs/"}, "Status": "Enabled", "Expiration": {"Days": 2}},
+             {"ID": "fixed", "Filter": {"Prefix": "tmp/"}, "Status": "Enabled", "Expiration": {"Date": y2099}},
+             {"ID": "past", "Filter": {"Prefix": "gone/"}, "Status": "Enabled",
+              "Expiration": {"Date": datetime.datetime(2001, 1, 1, tzinfo=datetime.timezone.utc)}},
+             {"ID": "off", "Filter": {"Prefix": ""}, "Status": "Disabled", "Expiration": {"Days": 1}}]
+    s3.put_bucket_lifecycle_configuration(Bucket="lc-b", LifecycleConfiguration={"Rules": rules})
+    assert s3.get_bucket_lifecycle_configuration(Bucket="lc-b")["Rules"] == rules
+    before = time.time()
+    r = s3.put_object(Bucket="lc-b", Key="logs/a", Body=b"log line")
+    at, rule = expiration(r["Expiration"])
+    assert rule == "logs" and at % 86400 == 0 and before + 2 * 86400 <= at <= time.time() + 3 * 86400, r["Expiration"]
+    assert sw.head_object("lc-b", "logs/a")["x-delete-at"] == str(at)
+    assert expiration(s3.head_object(Bucket="lc-b", Key="logs/a")["Expiration"]) == (at, "logs")
+    r = s3.put_object(Bucket="lc-b", Key="tmp/x", Body=b"t")
+    assert expiration(r["Expiration"]) == (int(y2099.timestamp()), "fixed"), r["Expiration"]
+    assert sw.head_object("lc-b", "tmp/x")["x-delete-at"] == str(int(y2099.timestamp()))
+    r = s3.put_object(Bucket="lc-b", Key="other", Body=b"kept")
+    assert "Expiration" not in r and "x-delete-at" not in sw.head_object("lc-b", "other"), r
+    # Existing objects are not changed by a new rule.
+    assert "x-delete-at" not in sw.head_object("lc-b", "logs/before")
+    # Multipart objects and copies get the expiry too (and the segments a later one).
+    up, _, r = complete("lc-b", "logs/mp", [10])
+    at_mp, _ = expiration(r["ResponseMetadata"]["HTTPHeaders"]["x-amz-expiration"])
+    assert sw.head_object("lc-b", "logs/mp")["x-delete-at"] == str(at_mp)
+    assert sw.head_object("lc-b+segments", f"logs/mp/{up}/1")["x-delete-at"] == str(at_mp + 86400)
+    r = s3.copy_object(Bucket="lc-b", Key="logs/copied", CopySource="lc-b/other")
+    assert expiration(r["Expiration"])[1] == "logs" and sw.head_object("lc-b", "logs/copied").get("x-delete-at")
+    # A Date already past expires new objects at once; Swift stops serving them.
+    s3.put_object(Bucket="lc-b", Key="gone/x", Body=b"short-lived")
+    time.sleep(2.1)
+    expect_error("NoSuchKey", 404, s3.get_object, Bucket="lc-b", Key="gone/x")
+    rule = lambda exp, status="Enabled": (f"<LifecycleConfiguration><Rule><ID>r</ID><Filter><Prefix>p</Prefix></Filter>"
+                                          f"<Status>{status}</Status>{exp}</Rule></LifecycleConfiguration>").encode()
+    for body, code, status in [
+        (rule("<Expiration><Days>0</Days></Expiration>"), "InvalidArgument", 400),
+        (rule("<Expiration><Date>2099-01-01T12:00:00Z</Date></Expiration>"), "InvalidArgument", 400),
+        (rule("<Expiration><Days>1</Days></Expiration>", "Maybe"), "MalformedXML", 400),
+        (rule(""), "InvalidRequest", 400),
+        (rule("<Transition><Days>1</Days><StorageClass>GLACIER</StorageClass></Transition>"), "NotImplemented", 501),
+        (b"<LifecycleConfiguration><Rule>", "MalformedXML", 400),
+    ]:
+        r = raw("PUT", "/lc-b", "lifecycle", {}, body)
+        assert r.status_code == status and error_code(r) == code, (body, r.content)
+    assert s3.get_bucket_lifecycle_configuration(Bucket="lc-b")["Rules"] == rules
+    s3.delete_bucket_lifecycle(Bucket="lc-b")
+    expect_error("NoSuchLifecycleConfiguration", 404, s3.get_bucket_lifecycle_configuration, Bucket="lc-b")
+    r = s3.put_object(Bucket="lc-b", Key="logs/after", Body=b"x")
+    assert "Expiration" not in r and "x-delete-at" not in sw.head_object("lc-b", "logs/after")
+
+
 @check
 def presigned_and_v2():
     url = s3.generate_presigned_url("get_object", Params={"Bucket": "bkt1", "Key": "k2"}, ExpiresIn=60)
