@@ -12,3 +12,8 @@ pub use client::{HttpClient, HttpClientError};
 pub use error::HttpError;
 pub use server::{serve, ServerOptions};
 pub use trans_id::{new_trans_id, TRANS_ID_HEADER};
+
+/// The trailer field in which the proxy sends a streamed object's ETag (MD5 hex) after its
+/// body, so only the proxy hashes the body with MD5, once, instead of every replica again.
+/// An object PUT announces it with `Trailer: x-backend-obj-etag`.
+pub const ETAG_TRAILER: &str = "x-backend-obj-etag";

@@ -33,7 +33,8 @@ pub struct DiskFileWriter {
     written: u64,
     /// Bytes handed to writeback so far (see `start_writeback`).
     flushed: u64,
-    md5: Md5,
+    /// `None` when the sender supplies the ETag itself (see `without_md5`).
+    md5: Option<Md5>,
     blake3: blake3::Hasher,
     committed: bool,
 }
@@ -92,7 +93,7 @@ impl DiskFileWriter {
             file,
             written: 0,
             flushed: 0,
-            md5: Md5::new(),
+            md5: Some(Md5::new()),
             blake3: blake3::Hasher::new(),
             committed: false,
         };
@@ -111,7 +112,9 @@ impl DiskFileWriter {
 
     /// Appends body bytes.
     pub fn write(&mut self, buf: &[u8]) -> Result<()> {
-        self.md5.update(buf);
+        if let Some(md5) = &mut self.md5 {
+            md5.update(buf);
+        }
         self.blake3.update(buf);
         self.file.write_all(buf).map_err(Error::from_write)?;
         self.written += buf.len() as u64;
@@ -138,9 +141,17 @@ impl DiskFileWriter {
         self.written
     }
 
-    /// MD5 hex of the body written so far (the ETag).
-    pub fn etag(&self) -> String {
-        hex::encode(self.md5.clone().finalize())
+    /// Stops computing the body's MD5: the proxy, which hashes the client's body once on
+    /// its way to every replica, sends the ETag after the body. Integrity on this node is
+    /// still covered by the BLAKE3 every write computes.
+    pub fn without_md5(mut self) -> Self {
+        self.md5 = None;
+        self
+    }
+
+    /// MD5 hex of the body written so far (the ETag); `None` after `without_md5`.
+    pub fn etag(&self) -> Option<String> {
+        self.md5.as_ref().map(|m| hex::encode(m.clone().finalize()))
     }
 
     /// BLAKE3 hex of the body written so far.
@@ -220,7 +231,7 @@ mod tests {
         let hash = m.object_hash("a", "c", "o");
         let mut w = DiskFileWriter::create(m.clone(), 3, hash.clone(), Some(5)).unwrap();
         w.write(b"hello").unwrap();
-        assert_eq!(w.etag(), "5d41402abc4b2a76b9719d911017c592");
+        assert_eq!(w.etag().as_deref(), Some("5d41402abc4b2a76b9719d911017c592"));
         let meta = Metadata::from([("X-Timestamp".to_string(), "1700000000.00000".to_string())]);
         w.put(&meta).unwrap();
         assert_eq!(std::fs::read_dir(m.tmp_dir()).unwrap().count(), 1);

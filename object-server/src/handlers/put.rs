@@ -37,6 +37,8 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
     let delete_at = headers::delete_at(h, timestamp)?;
     headers::check_object_metadata(h)?;
     let client_etag = headers::get(h, "etag").map(|e| headers::normalize_etag(e).to_ascii_lowercase());
+    let etag_in_trailer = headers::get(h, "trailer")
+        .is_some_and(|t| t.split(',').any(|n| n.trim().eq_ignore_ascii_case(common::http::ETAG_TRAILER)));
     let if_none_match = Match::parse(h, "if-none-match");
     // A chunked upload may still announce its size, so space can be reserved up front.
     let reserve = length.or_else(|| headers::get(h, "x-backend-obj-content-length").and_then(|v| v.parse().ok()));
@@ -62,7 +64,8 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
             if let Some(t) = orig_ts.filter(|t| *t >= timestamp) {
                 return Err(Error::Conflict { timestamp: Some(t) });
             }
-            Ok((df.writer(reserve)?, orig))
+            let writer = df.writer(reserve)?;
+            Ok((if etag_in_trailer { writer.without_md5() } else { writer }, orig))
         })
         .await?;
 
@@ -135,13 +138,19 @@ struct Finish {
 }
 
 impl Finish {
-    /// Checks the body, stores metadata, fsyncs and commits. Runs on the pool.
-    fn seal(mut self, mut w: DiskFileWriter) -> Result<(String, u64)> {
+    /// Checks the body, stores metadata, fsyncs and commits. Runs on the pool. `trailer_etag`
+    /// is the ETag the sender put in the body's trailer, for a writer that skipped MD5.
+    fn seal(mut self, mut w: DiskFileWriter, trailer_etag: Option<String>) -> Result<(String, u64)> {
         let size = w.bytes_written();
         if self.length.is_some_and(|l| l != size) {
             return Err(Error::ClientDisconnect);
         }
-        let etag = w.etag();
+        let etag = match w.etag() {
+            Some(etag) => etag,
+            None => trailer_etag
+                .filter(|e| e.len() == 32 && e.bytes().all(|b| b.is_ascii_hexdigit()))
+                .ok_or_else(|| Error::BadRequest("Missing or malformed ETag trailer".into()))?,
+        };
         if self.client_etag.as_ref().is_some_and(|e| *e != etag) {
             return Err(Error::Unprocessable("Unprocessable Entity".into()));
         }
@@ -187,10 +196,15 @@ async fn stream_to_disk(
             (None, None) => return Err(Error::Internal("writer lost".into())),
         };
         if !more {
+            let trailer_etag = reader
+                .trailers()
+                .and_then(|t| t.get(common::http::ETAG_TRAILER))
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_ascii_lowercase());
             return pool
                 .run_io(move || {
                     w.write(&buf)?;
-                    finish.seal(w)
+                    finish.seal(w, trailer_etag)
                 })
                 .await;
         }

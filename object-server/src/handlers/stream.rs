@@ -20,11 +20,17 @@ pub struct BodyReader {
     pending: Bytes,
     eof: bool,
     total: u64,
+    trailers: Option<http::HeaderMap>,
 }
 
 impl BodyReader {
     pub fn new(body: Incoming, timeout: Duration) -> Self {
-        BodyReader { body, timeout, pending: Bytes::new(), eof: false, total: 0 }
+        BodyReader { body, timeout, pending: Bytes::new(), eof: false, total: 0, trailers: None }
+    }
+
+    /// The chunked body's trailer fields, once the body has ended.
+    pub fn trailers(&self) -> Option<&http::HeaderMap> {
+        self.trailers.as_ref()
     }
 
     /// Bytes taken from the body so far.
@@ -50,8 +56,13 @@ impl BodyReader {
                 }
                 Ok(Some(Ok(frame))) => frame,
             };
-            if let Ok(data) = frame.into_data() {
-                self.pending = data;
+            match frame.into_data() {
+                Ok(data) => self.pending = data,
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        self.trailers = Some(trailers);
+                    }
+                }
             }
         }
         let take = max.min(self.pending.len());

@@ -157,7 +157,7 @@ async fn apply(
                 .pool
                 .run_io(move || {
                     let mut w = writer;
-                    if h.metadata.get(ETAG) != Some(&w.etag()) {
+                    if h.metadata.get(ETAG) != w.etag().as_ref() {
                         return Err(Error::Unprocessable(format!("{}: body does not match its ETag", h.hash)));
                     }
                     if h.metadata.get(BLAKE3).is_some_and(|b| *b != w.blake3_hex()) {

@@ -181,7 +181,12 @@ async fn stream_put(
     let connections =
         futures::future::join_all(primaries.into_iter().map(|first| connect_slot(p, first, &handoffs))).await;
     let mut streams: Vec<Option<Stream>> = Vec::with_capacity(n);
-    for (conn, headers) in connections.into_iter().zip(slots) {
+    for (conn, mut headers) in connections.into_iter().zip(slots) {
+        // Chunked to the replicas, with the ETag in a trailer: they skip hashing with MD5.
+        if let Some(len) = headers.remove("content-length") {
+            headers.insert("x-backend-obj-content-length", len);
+        }
+        set_header(&mut headers, "trailer", common::http::ETAG_TRAILER);
         streams.push(conn.and_then(|(node, sender)| start_upload(p, node, sender, part, path, headers)));
     }
     if streams.iter().flatten().count() < quorum_size(n) {
@@ -209,11 +214,22 @@ async fn stream_put(
             return Err(abort(streams, "too many object servers failed during the upload").await);
         }
     }
-    // Closing each channel ends that replica's body; then wait for the commits.
+    // The trailer, then closing each channel, ends that replica's body; then wait for the commits.
+    let md5 = hex::encode(md5.finalize());
+    let mut trailers = HeaderMap::new();
+    trailers.insert(
+        common::http::ETAG_TRAILER,
+        HeaderValue::from_str(&md5).map_err(|e| ProxyError::Internal(e.to_string()))?,
+    );
     let mut replies = Vec::with_capacity(n);
     for stream in streams {
         replies.push(match stream {
             Some(Stream { tx: Some(tx), reply }) => {
+                let sent =
+                    tokio::time::timeout(p.config.node_timeout(), tx.send(Ok(Frame::trailers(trailers.clone()))));
+                if !matches!(sent.await, Ok(Ok(()))) {
+                    tracing::warn!("object server stopped taking the upload before its trailer");
+                }
                 drop(tx);
                 reply.await.ok().flatten()
             }
@@ -224,7 +240,7 @@ async fn stream_put(
             None => None,
         });
     }
-    Ok((replies, hex::encode(md5.finalize())))
+    Ok((replies, md5))
 }
 
 /// Opens a connection for one replica slot: its primary, or the next handoff that answers.
