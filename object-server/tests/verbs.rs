@@ -205,6 +205,9 @@ async fn ranges_single_multiple_and_unsatisfiable() {
         let r = s.req("GET", &path, &[("range", &format!("bytes={len}-"))], "").await;
         assert_eq!(r.status, 416);
         assert_eq!(r.header("content-range"), Some(format!("bytes */{len}").as_str()));
+        // Swift's 416 still names the object: its ETag and that ranges are accepted.
+        assert_eq!(r.header("etag"), put.header("etag"));
+        assert_eq!(r.header("accept-ranges"), Some("bytes"));
         // A syntactically bad Range is ignored.
         let r = s.req("GET", &path, &[("range", "bytes=9-3")], "").await;
         assert_eq!((r.status, r.body.len()), (200, len));

@@ -11,7 +11,7 @@ use crate::diskfile::metadata::ETAG;
 use crate::diskfile::{ObjectState, OpenObject};
 use crate::error::{Error, Result};
 use bytes::Bytes;
-use common::http::{empty, full, Body};
+use common::http::{empty, full, Body, HttpError};
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
@@ -74,7 +74,7 @@ pub async fn handle(
         Some(specs) => {
             let ranges = range::for_length(&specs, len);
             match ranges.as_slice() {
-                [] => return Err(Error::RangeNotSatisfiable { length: len }),
+                [] => return Ok(unsatisfiable(out, len)),
                 [(start, end)] => {
                     headers::set(&mut out, "content-range", &range::content_range(*start, *end, len));
                     (StatusCode::PARTIAL_CONTENT, vec![Segment::Object { start: *start, end: *end }], end - start)
@@ -99,6 +99,18 @@ pub async fn handle(
     *resp.status_mut() = status;
     *resp.headers_mut() = out;
     Ok(resp)
+}
+
+/// A 416 that still describes the object (ETag, Last-Modified, Accept-Ranges, metadata), as
+/// Swift's does: clients check the ETag of a failed range too.
+fn unsatisfiable(object: HeaderMap, len: u64) -> Response<Body> {
+    let mut resp = Error::RangeNotSatisfiable { length: len }.to_response();
+    for (name, value) in &object {
+        if name != http::header::CONTENT_TYPE && name != http::header::CONTENT_LENGTH {
+            resp.headers_mut().entry(name).or_insert_with(|| value.clone());
+        }
+    }
+    resp
 }
 
 /// Builds a small body from segments over bytes already in memory.
