@@ -98,6 +98,38 @@ async fn stack_mode_archives_and_pops() {
     assert_eq!(get(&t, &s, &format!("/v/{}", rows[0].0)).await.1, "first");
     assert_eq!(get(&t, &s, &format!("/v/{}", rows[1].0)).await.1, "copied");
 
+    // An SLO manifest is archived as a manifest: the archive lists its full size and
+    // reads as the assembled object; a DELETE brings the older manifest back.
+    assert_eq!(status(&t, &s, Method::PUT, "/segs").await, StatusCode::CREATED);
+    assert_eq!(put(&t, &s, "/segs/s1", "aaa").await, StatusCode::CREATED);
+    assert_eq!(put(&t, &s, "/segs/s2", "bbbb").await, StatusCode::CREATED);
+    for segs in [&["s1"][..], &["s1", "s2"][..]] {
+        let manifest: Vec<Value> = segs.iter().map(|n| serde_json::json!({"path": format!("/segs/{n}")})).collect();
+        let r = t.req(&s, Method::PUT, "/c/m?multipart-manifest=put").body(Value::from(manifest).to_string());
+        assert_eq!(r.send().await.unwrap().status(), StatusCode::CREATED);
+    }
+    assert_eq!(get(&t, &s, "/c/m").await.1, "aaabbbb");
+    let r = t.req(&s, Method::GET, "/v?format=json&prefix=001m/").send().await.unwrap();
+    let rows: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["bytes"], 3, "{rows:?}");
+    let archived_manifest = format!("/v/{}", rows[0]["name"].as_str().unwrap());
+    assert_eq!(get(&t, &s, &archived_manifest).await.1, "aaa");
+    assert_eq!(status(&t, &s, Method::DELETE, "/c/m").await, StatusCode::NO_CONTENT);
+    assert_eq!(get(&t, &s, "/c/m").await.1, "aaa");
+    let r = t.req(&s, Method::HEAD, "/c/m").send().await.unwrap();
+    assert_eq!(r.headers()["x-static-large-object"], "True");
+
+    // A DLO manifest (zero bytes of its own) is archived as a manifest too.
+    assert_eq!(put(&t, &s, "/c/d", "plain").await, StatusCode::CREATED);
+    let r = t.req(&s, Method::PUT, "/c/d").header("X-Object-Manifest", "segs/s").header("Content-Length", "0");
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(get(&t, &s, "/c/d").await.1, "aaabbbb");
+    assert_eq!(put(&t, &s, "/c/d", "after").await, StatusCode::CREATED);
+    let rows = archived(&t, &s, "v", "001d/").await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(get(&t, &s, &format!("/v/{}", rows[1].0)).await.1, "aaabbbb");
+
     // Both flags at once: 400. An unusable location: 412.
     let r = t.req(&s, Method::POST, "/c").header("X-Versions-Location", "v").header("X-History-Location", "h");
     assert_eq!(r.send().await.unwrap().status(), StatusCode::BAD_REQUEST);

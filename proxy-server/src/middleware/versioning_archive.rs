@@ -162,6 +162,9 @@ impl Versioning {
             let ctype = header(&headers, "content-type").unwrap_or("application/octet-stream").to_string();
             set(&mut headers, "content-type", &format!("{ctype};swift_bytes={size}"));
         }
+        // Nothing to stream for an empty version (a DLO manifest, a delete marker); the
+        // GET's body is not read at all then.
+        let body = if header(&headers, "content-length") == Some("0") { common::http::empty() } else { body };
         let mut put = self.request(Method::PUT, container, object, body);
         *put.headers_mut() = headers;
         check(self.next.call(put).await.status())
