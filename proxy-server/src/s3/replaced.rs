@@ -11,6 +11,7 @@ use super::headers::{get, SYSMETA_UPLOAD_ID};
 use super::multipart::is_upload_id;
 use super::swift::read_small;
 use super::S3Ctx;
+use crate::controllers::container_info::container_info;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::Value;
 
@@ -27,6 +28,13 @@ pub struct Replaced {
 /// The multipart object at the request's key, unless it was made by `keep_upload` (a
 /// retried Complete replaces nothing). Failures to read it only mean nothing is cleaned.
 pub async fn before_write(ctx: &S3Ctx<'_>, keep_upload: Option<&str>) -> Option<Replaced> {
+    // A bucket that never had a multipart upload has no segments container (it is made
+    // by CreateMultipartUpload): the cached lookup spares plain writes the object HEAD.
+    let p = ctx.swift.proxy;
+    let seg = segments_container(ctx.bucket());
+    if let Ok(None) = container_info(p, &ctx.swift.ctx, &ctx.swift.account, &seg).await {
+        return None;
+    }
     let head = ctx.swift.small(Method::HEAD, Some(ctx.bucket()), Some(ctx.key()), &[], HeaderMap::new()).await.ok()?;
     if !head.status.is_success() || !is_slo(&head.headers) {
         return None;
