@@ -130,6 +130,20 @@ async fn stack_mode_archives_and_pops() {
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(get(&t, &s, &format!("/v/{}", rows[1].0)).await.1, "aaabbbb");
 
+    // Versions larger than the proxy buffers stream from the GET into the PUT.
+    let big = |seed: u32| -> Vec<u8> { (0..3_000_000u32).map(|i| (i.wrapping_mul(seed) % 251) as u8).collect() };
+    for seed in [7, 13] {
+        let r = t.req(&s, Method::PUT, "/c/big").body(big(seed)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let rows = archived(&t, &s, "v", "003big/").await;
+    assert_eq!(rows.len(), 1);
+    let r = t.req(&s, Method::GET, &format!("/v/{}", rows[0].0)).send().await.unwrap();
+    assert!(r.bytes().await.unwrap() == big(7));
+    assert_eq!(status(&t, &s, Method::DELETE, "/c/big").await, StatusCode::NO_CONTENT);
+    let r = t.req(&s, Method::GET, "/c/big").send().await.unwrap();
+    assert!(r.bytes().await.unwrap() == big(7));
+
     // Both flags at once: 400. An unusable location: 412.
     let r = t.req(&s, Method::POST, "/c").header("X-Versions-Location", "v").header("X-History-Location", "h");
     assert_eq!(r.send().await.unwrap().status(), StatusCode::BAD_REQUEST);
