@@ -1,7 +1,7 @@
 //! DeleteObject and DeleteObjects. A multipart object is deleted with its segments
 //! (`multipart-manifest=delete`); deleting what is not there succeeds, as in S3.
 
-use super::bucket::{empty_response, head_container, read_body, xml_response};
+use super::bucket::{empty_response, head_container, read_body, versioning_status, xml_response};
 use super::error::{Result, S3Error};
 use super::headers::get;
 use super::object::version_object;
@@ -17,17 +17,22 @@ pub const MAX_DELETE_KEYS: usize = 1000;
 /// How many deletes of one DeleteObjects run at once.
 const PARALLEL_DELETES: usize = 8;
 
-/// Deletes one key (or one old version); a missing object is not an error.
-async fn delete_one(ctx: &S3Ctx<'_>, key: &str, version_id: Option<&str>) -> Result<()> {
-    let (c, o) = match version_id.filter(|v| *v != "null" && !v.is_empty()) {
+/// Deletes one key (or one old version); a missing object is not an error. In a
+/// versioned bucket the current object is archived by the DELETE, so a multipart one
+/// keeps its segments (its archived manifest still names them).
+async fn delete_one(ctx: &S3Ctx<'_>, key: &str, version_id: Option<&str>, versioned: bool) -> Result<()> {
+    let version = version_id.filter(|v| *v != "null" && !v.is_empty());
+    let (c, o) = match version {
         Some(v) => version_object(ctx.bucket(), key, v),
         None => (ctx.bucket().to_string(), key.to_string()),
     };
+    let keep_segments = versioned && version.is_none();
     let head = ctx.swift.small(Method::HEAD, Some(&c), Some(&o), &[], HeaderMap::new()).await?;
     let query: &[(&str, &str)] = match head.status {
         StatusCode::NOT_FOUND => return Ok(()),
         s if s.is_success() => {
-            if get(&head.headers, "x-static-large-object").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+            let slo = get(&head.headers, "x-static-large-object").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+            if slo && !keep_segments {
                 &[("multipart-manifest", "delete")]
             } else {
                 &[]
@@ -43,8 +48,9 @@ async fn delete_one(ctx: &S3Ctx<'_>, key: &str, version_id: Option<&str>) -> Res
 }
 
 pub async fn delete_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
-    head_container(ctx).await?;
-    delete_one(ctx, ctx.key(), ctx.query.get("versionId")).await?;
+    let bucket = head_container(ctx).await?;
+    let versioned = versioning_status(&bucket).is_some();
+    delete_one(ctx, ctx.key(), ctx.query.get("versionId"), versioned).await?;
     let mut resp = empty_response(StatusCode::NO_CONTENT);
     if let Some(v) = ctx.query.get("versionId") {
         super::headers::set(resp.headers_mut(), "x-amz-version-id", v);
@@ -52,11 +58,11 @@ pub async fn delete_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     Ok(resp)
 }
 
-async fn delete_checked(ctx: &S3Ctx<'_>, t: &Target) -> Result<()> {
+async fn delete_checked(ctx: &S3Ctx<'_>, t: &Target, versioned: bool) -> Result<()> {
     if t.key.len() > super::MAX_KEY_BYTES {
         return Err(S3Error::KeyTooLongError);
     }
-    delete_one(ctx, &t.key, t.version_id.as_deref()).await
+    delete_one(ctx, &t.key, t.version_id.as_deref(), versioned).await
 }
 
 struct Target {
@@ -95,12 +101,12 @@ pub async fn delete_objects(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body
         None => return Err(S3Error::InvalidRequest("Missing required header for this request: Content-MD5".into())),
     }
     let (quiet, targets) = parse_request(&doc)?;
-    head_container(ctx).await?;
+    let versioned = versioning_status(&head_container(ctx).await?).is_some();
     let mut results: Vec<(Target, Result<()>)> = Vec::with_capacity(targets.len());
     let mut targets = targets.into_iter().peekable();
     while targets.peek().is_some() {
         let batch: Vec<Target> = targets.by_ref().take(PARALLEL_DELETES).collect();
-        let outcomes = futures::future::join_all(batch.iter().map(|t| delete_checked(ctx, t))).await;
+        let outcomes = futures::future::join_all(batch.iter().map(|t| delete_checked(ctx, t, versioned))).await;
         results.extend(batch.into_iter().zip(outcomes));
     }
     let mut x = XmlWriter::new();

@@ -517,6 +517,38 @@ def lifecycle():
 
 
 @check
+def versions():
+    sw = swiftclient.client.Connection(authurl=AUTH, user="test:tester", key="testing")
+    s3.create_bucket(Bucket="ver-b")
+    s3.put_bucket_versioning(Bucket="ver-b", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="ver-b", Key="doc", Body=b"v1")
+    s3.put_object(Bucket="ver-b", Key="doc", Body=b"v2!")
+    v = s3.list_object_versions(Bucket="ver-b", Prefix="doc")["Versions"]
+    assert [(x["Key"], x["IsLatest"], x["Size"]) for x in v] == [("doc", True, 3), ("doc", False, 2)], v
+    old = v[1]["VersionId"]
+    assert old != "null" and s3.get_object(Bucket="ver-b", Key="doc", VersionId=old)["Body"].read() == b"v1"
+    assert s3.get_object(Bucket="ver-b", Key="doc")["Body"].read() == b"v2!"
+    # An overwritten multipart object is archived with its segments, so its old version reads whole.
+    up, data, _ = complete("ver-b", "mp", [5 * MiB, 10])
+    s3.put_object(Bucket="ver-b", Key="mp", Body=b"plain")
+    segs = [o["name"] for o in sw.get_container("ver-b+segments", prefix="mp/")[1]]
+    assert segs == [f"mp/{up}/1", f"mp/{up}/2"], segs
+    vid = [x for x in s3.list_object_versions(Bucket="ver-b", Prefix="mp")["Versions"] if not x["IsLatest"]][0]
+    assert s3.get_object(Bucket="ver-b", Key="mp", VersionId=vid["VersionId"])["Body"].read() == data
+    # Deleting a multipart object in a versioned bucket keeps the segments its archived copy names.
+    s3.delete_object(Bucket="ver-b", Key="mp")
+    complete("ver-b", "mp2", [5 * MiB, 10])
+    s3.delete_object(Bucket="ver-b", Key="mp2")
+    assert len(sw.get_container("ver-b+segments", prefix="mp2/")[1]) == 2
+    # Deleting the current object archives it; old versions stay readable until deleted.
+    s3.delete_object(Bucket="ver-b", Key="doc")
+    expect_error("NoSuchKey", 404, s3.get_object, Bucket="ver-b", Key="doc")
+    assert s3.get_object(Bucket="ver-b", Key="doc", VersionId=old)["Body"].read() == b"v1"
+    s3.delete_object(Bucket="ver-b", Key="doc", VersionId=old)
+    expect_error("NoSuchVersion", 404, s3.get_object, Bucket="ver-b", Key="doc", VersionId=old)
+
+
+@check
 def presigned_and_v2():
     url = s3.generate_presigned_url("get_object", Params={"Bucket": "bkt1", "Key": "k2"}, ExpiresIn=60)
     assert requests.get(url).content == b"hello world"
