@@ -53,6 +53,9 @@ fn empty_account(account: &str, req: &Parts) -> Response<Body> {
         ),
         ListingFormat::Plain => (StatusCode::NO_CONTENT, String::new(), "text/plain; charset=utf-8"),
     };
+    // A HEAD is 204 in every format, as the account servers answer it.
+    let (status, body) =
+        if req.method == Method::HEAD { (StatusCode::NO_CONTENT, String::new()) } else { (status, body) };
     let mut resp = Response::new(common::http::full(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -166,4 +169,23 @@ pub fn listing_format(query: Option<&str>, headers: &HeaderMap) -> ListingFormat
 
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(method: Method, uri: &str) -> Parts {
+        http::Request::builder().method(method).uri(uri).body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn empty_account_head_is_204_in_every_format() {
+        for q in ["", "?format=json", "?format=xml"] {
+            let r = empty_account("AUTH_t", &parts(Method::HEAD, &format!("/v1/AUTH_t{q}")));
+            assert_eq!(r.status(), StatusCode::NO_CONTENT, "HEAD {q}");
+        }
+        assert_eq!(empty_account("AUTH_t", &parts(Method::GET, "/v1/AUTH_t?format=json")).status(), StatusCode::OK);
+        assert_eq!(empty_account("AUTH_t", &parts(Method::GET, "/v1/AUTH_t")).status(), StatusCode::NO_CONTENT);
+    }
 }
