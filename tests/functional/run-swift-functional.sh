@@ -50,6 +50,8 @@ grep -q ready "$WORK/saio.log" || { echo "saio did not become ready" >&2; cat "$
 URL="$(grep -o 'ready: proxy http://[0-9.:]*' "$WORK/saio.log" | head -1 | sed 's/.*proxy //')"
 [ -n "$URL" ] || { echo "cannot find the proxy URL in the saio log" >&2; cat "$WORK/saio.log"; exit 2; }
 
+# The users of the default tempauth config; account6 is the reseller admin, as in Swift's
+# own in-process functional setup (it unlocks the account quota admin tests).
 cat >"$WORK/test.conf" <<CONF
 [func_test]
 auth_uri = $URL/auth/v1.0
@@ -61,6 +63,9 @@ username2 = tester2
 password2 = testing2
 username3 = tester3
 password3 = testing3
+account6 = admin
+username6 = admin
+password6 = admin
 collate = C
 CONF
 
