@@ -7,6 +7,7 @@ use super::signature::v4::uri_encode;
 use super::swift::error_for;
 use super::xml::XmlWriter;
 use super::S3Ctx;
+use crate::middleware::versioning_archive::DELETE_MARKER;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::http::Body;
@@ -269,18 +270,35 @@ pub async fn list_versions(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     for row in &rows {
         let Row::Object { name, hash, bytes, content_type, last_modified } = row else { continue };
         let mut versions =
-            vec![("null".to_string(), true, Entry::from_row(name, hash, *bytes, content_type, last_modified))];
+            vec![("null".to_string(), true, false, Entry::from_row(name, hash, *bytes, content_type, last_modified))];
         if has_archive {
             let prefix = format!("{:03x}{name}/", name.len());
             let old = swift_page(ctx, &archive, &prefix, "", "", 10_000).await?.unwrap_or_default();
             for r in old.iter().rev() {
                 if let Row::Object { name: vname, hash, bytes, content_type, last_modified } = r {
                     let id = vname[prefix.len()..].to_string();
-                    versions.push((id, false, Entry::from_row(name, hash, *bytes, content_type, last_modified)));
+                    // History mode archives a delete as a marker object.
+                    let marker = content_type == DELETE_MARKER;
+                    versions.push((
+                        id,
+                        false,
+                        marker,
+                        Entry::from_row(name, hash, *bytes, content_type, last_modified),
+                    ));
                 }
             }
         }
-        for (id, latest, e) in versions {
+        for (id, latest, marker, e) in versions {
+            if marker {
+                x.open("DeleteMarker");
+                x.elem("Key", &p.enc(&e.key));
+                x.elem("VersionId", &id);
+                x.elem("IsLatest", "false");
+                x.elem("LastModified", &e.last_modified);
+                owner_element(&mut x, &owner);
+                x.close("DeleteMarker");
+                continue;
+            }
             x.open("Version");
             x.elem("Key", &p.enc(&e.key));
             x.elem("VersionId", &id);

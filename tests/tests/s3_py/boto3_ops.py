@@ -546,6 +546,11 @@ def versions():
     assert s3.get_object(Bucket="ver-b", Key="doc", VersionId=old)["Body"].read() == b"v1"
     s3.delete_object(Bucket="ver-b", Key="doc", VersionId=old)
     expect_error("NoSuchVersion", 404, s3.get_object, Bucket="ver-b", Key="doc", VersionId=old)
+    # Written again, the key lists its delete as a DeleteMarker among its versions.
+    s3.put_object(Bucket="ver-b", Key="doc", Body=b"v3")
+    lv = s3.list_object_versions(Bucket="ver-b", Prefix="doc")
+    assert [(x["IsLatest"], x["Size"]) for x in lv["Versions"]] == [(True, 2), (False, 3)], lv
+    assert len(lv["DeleteMarkers"]) == 1 and not lv["DeleteMarkers"][0]["IsLatest"], lv
 
 
 @check
