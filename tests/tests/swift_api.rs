@@ -164,6 +164,15 @@ async fn copy_and_copy_from() {
     assert_eq!(r.status(), 404);
     let r = t.req(&s, Method::PUT, "/dst/o4").header("X-Copy-From", "nocontainer").send().await.unwrap();
     assert_eq!(r.status(), 412);
+    // An empty object reads and copies like any other.
+    let r = t.req(&s, Method::PUT, "/src/empty").header("Content-Length", "0").send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let r = t.req(&s, Method::GET, "/src/empty").send().await.unwrap();
+    assert_eq!((r.status(), r.text().await.unwrap()), (StatusCode::OK, String::new()));
+    let r = t.req(&s, Method::PUT, "/dst/empty").header("X-Copy-From", "/src/empty").send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let r = t.req(&s, Method::HEAD, "/dst/empty").send().await.unwrap();
+    assert_eq!(r.headers()["content-length"], "0");
 }
 
 #[tokio::test]

@@ -92,9 +92,11 @@ impl Fetched {
     pub fn into_response(self, p: &Proxy) -> Response<Body> {
         let status = self.response.status();
         let resumable_range = match status {
+            // An empty body has nothing to resume (and no last byte to name).
             StatusCode::OK => header_str(self.response.headers(), "content-length")
                 .and_then(|l| l.parse::<u64>().ok())
-                .map(|len| (0, len.saturating_sub(1))),
+                .filter(|len| *len > 0)
+                .map(|len| (0, len - 1)),
             StatusCode::PARTIAL_CONTENT => {
                 header_str(self.response.headers(), "content-range").and_then(parse_content_range)
             }
