@@ -44,17 +44,18 @@ impl ListingFormat {
 pub struct Query(Vec<(String, String)>);
 
 impl Query {
-    /// Parses a raw query string; a value that is not UTF-8 or holds NUL is refused.
+    /// Parses a raw query string; a value that is not UTF-8 is refused, and so is a name
+    /// holding NUL. Values may hold NUL: clients page with `marker=<name>\0`, as Swift allows.
     pub fn parse(raw: Option<&str>) -> Result<Query, ListingError> {
         let mut out = Vec::new();
         for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let decode = |s: &str| -> Option<String> {
                 let bytes: Vec<u8> = s.bytes().map(|b| if b == b'+' { b' ' } else { b }).collect();
-                let text = percent_decode(&bytes).decode_utf8().ok()?.into_owned();
-                (!text.contains('\0')).then_some(text)
+                Some(percent_decode(&bytes).decode_utf8().ok()?.into_owned())
             };
-            let key = decode(k).ok_or_else(|| ListingError::BadEncoding(k.chars().take(64).collect()))?;
+            let bad_key = || ListingError::BadEncoding(k.chars().take(64).collect());
+            let key = decode(k).filter(|k| !k.contains('\0')).ok_or_else(bad_key)?;
             let value = decode(v).ok_or_else(|| ListingError::BadEncoding(key.clone()))?;
             out.push((key, value));
         }
@@ -344,7 +345,8 @@ mod tests {
         let p = list_params(&q, 10_000).unwrap();
         assert!(p.reverse && p.limit == 5);
         assert!(matches!(Query::parse(Some("marker=%ff")), Err(ListingError::BadEncoding(_))));
-        assert!(matches!(Query::parse(Some("prefix=a%00")), Err(ListingError::BadEncoding(_))));
+        assert_eq!(Query::parse(Some("marker=a%00")).unwrap().get("marker"), Some("a\0"));
+        assert!(matches!(Query::parse(Some("a%00=b")), Err(ListingError::BadEncoding(_))));
         let big = Query::parse(Some("limit=10001")).unwrap();
         assert_eq!(list_params(&big, 10_000), Err(ListingError::LimitTooLarge(10_000)));
         assert_eq!(list_params(&Query::parse(Some("limit=-3")).unwrap(), 10_000).unwrap().limit, 10_000);

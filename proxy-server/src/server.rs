@@ -125,6 +125,11 @@ impl Proxy {
         if crate::s3::is_s3_request(&req) {
             return Ok(crate::s3::handle(self, trans_id, req).await);
         }
+        // Swift's server refuses any header line longer than max_header_size.
+        let limit = common::constraints::MAX_HEADER_SIZE;
+        if let Some((name, _)) = req.headers().iter().find(|(n, v)| n.as_str().len() + v.len() > limit) {
+            return Err(ProxyError::BadRequest(format!("Header line too long: {name} (limit {limit} bytes)")));
+        }
         let route = Route::parse(req.uri().path())?;
         match route {
             Route::Healthcheck => Ok(common::http::text(http::StatusCode::OK, "OK")),

@@ -252,6 +252,10 @@ async fn bad_input_is_refused_cleanly() {
     let r = t.req(&s, Method::PUT, "/c/huge").header("Content-Length", (6u64 << 30).to_string()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(t.req(&s, Method::GET, "/c/o%00x").send().await.unwrap().status(), 412);
+    let r = t.req(&s, Method::POST, "").header("X-Account-Meta-Long", "v".repeat(8200)).send().await.unwrap();
+    assert_eq!(r.status(), 400, "a header line over max_header_size");
+    // NUL is fine inside a listing marker (clients page with `<last name>\0`).
+    assert_eq!(t.req(&s, Method::GET, "/c?marker=a%00").send().await.unwrap().status(), 204);
     // Not a Swift path: on the shared port it is S3 (bucket "v2"), which refuses anonymous access.
     let r = t.http.get(t.url("/v2/AUTH_test")).send().await.unwrap();
     assert_eq!(r.status(), 403);
