@@ -260,6 +260,10 @@ async fn bad_input_is_refused_cleanly() {
     let r = t.http.get(t.url("/v2/AUTH_test")).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("<Code>AccessDenied</Code>"));
+    // With a Swift token it is a Swift request, and not a valid path.
+    let r =
+        t.http.get(t.url(&format!("//v1/{}", s.url.split_once("/v1/").unwrap().1))).header("X-Auth-Token", &s.token);
+    assert_eq!(r.send().await.unwrap().status(), 404);
     // Nothing above was stored.
     let listing = t.req(&s, Method::GET, "/c").send().await.unwrap().text().await.unwrap();
     assert_eq!(listing, "");

@@ -56,7 +56,9 @@ pub fn is_s3_request<B>(req: &Request<B>) -> bool {
     }) {
         return true;
     }
-    !is_swift_path(req.uri().path())
+    // A Swift token says Swift, whatever the path (`//v1/...` is then a bad Swift path).
+    let swift_token = req.headers().contains_key("x-auth-token") || req.headers().contains_key("x-storage-token");
+    !swift_token && !is_swift_path(req.uri().path())
 }
 
 fn is_swift_path(path: &str) -> bool {
