@@ -125,6 +125,14 @@ async fn convert(
         return Ok(Response::from_parts(parts, common::http::empty()));
     }
     let bytes = sub::read_body(body, MAX_LISTING_BYTES).await?;
+    if matches!(format, Format::Plain) {
+        // The default format needs only the names: no map per row (listings are hot).
+        if let Some(out) = plain_names(&bytes) {
+            parts.status = if out.is_empty() { StatusCode::NO_CONTENT } else { StatusCode::OK };
+            set(&mut parts.headers, "content-length", &out.len().to_string());
+            return Ok(Response::from_parts(parts, common::http::full(out)));
+        }
+    }
     let listing: Vec<Map<String, Value>> = if bytes.is_empty() {
         Vec::new()
     } else {
@@ -149,6 +157,29 @@ async fn convert(
 }
 
 /// Account listings name each container's storage policy (there is one).
+/// One listing row as far as the plain format cares; other fields are skipped unparsed.
+#[derive(serde::Deserialize)]
+struct NameOnly<'a> {
+    #[serde(borrow, default)]
+    name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    subdir: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// `name\n` per row of a JSON listing; `None` when the body is not a JSON listing.
+fn plain_names(bytes: &[u8]) -> Option<String> {
+    if bytes.is_empty() {
+        return Some(String::new());
+    }
+    let rows: Vec<NameOnly> = serde_json::from_slice(bytes).ok()?;
+    let mut out = String::with_capacity(rows.len() * 32);
+    for row in &rows {
+        out.push_str(row.name.as_deref().or(row.subdir.as_deref()).unwrap_or(""));
+        out.push('\n');
+    }
+    Some(out)
+}
+
 fn with_policy(mut m: Map<String, Value>, container: Option<&str>) -> Value {
     if container.is_none() && m.contains_key("name") && !m.contains_key("storage_policy") {
         m.insert("storage_policy".into(), Value::String(crate::controllers::container::POLICY_NAME.into()));
