@@ -49,3 +49,77 @@ async fn upload_list_download_stat_delete() {
         assert!(!run(&["list"]).lines().any(|l| l == "docs"));
     });
 }
+
+/// `swift` as another user.
+fn swift_as(t: &TestCluster, user: &str, key: &str, args: &[&str], cwd: &std::path::Path) -> (bool, String) {
+    let out = Command::new(venv_bin("swift"))
+        .args(["-A", &t.auth_url(), "-U", user, "-K", key])
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run swift");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_objects_copy_and_acls() {
+    let t = TestCluster::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let body: Vec<u8> = (0..2_500_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(work.path().join("big.bin"), &body).unwrap();
+    let run = |args: &[&str]| {
+        let (ok, text) = swift(&t, args, work.path());
+        assert!(ok, "swift {args:?} failed:\n{text}");
+        text
+    };
+    let anon = t.http.clone();
+    let url = t.login("test:tester", "testing").await.url;
+    tokio::task::block_in_place(|| {
+        // SLO and DLO uploads in 1 MB segments read back whole.
+        run(&["upload", "--use-slo", "--segment-size", "1000000", "slo", "big.bin"]);
+        run(&["upload", "--use-dlo", "--segment-size", "1000000", "dlo", "big.bin"]);
+        assert_eq!(run(&["list", "slo_segments"]).lines().count(), 3);
+        assert_eq!(run(&["list", "dlo_segments"]).lines().count(), 3);
+        let slo_stat = run(&["stat", "slo", "big.bin"]);
+        assert!(slo_stat.contains("Content Length: 2500000") && slo_stat.contains("Manifest"), "{slo_stat}");
+        let dlo_stat = run(&["stat", "dlo", "big.bin"]);
+        assert!(dlo_stat.contains("Manifest: dlo_segments/big.bin/"), "{dlo_stat}");
+        for c in ["slo", "dlo"] {
+            let out = work.path().join(format!("out-{c}"));
+            run(&["download", c, "big.bin", "-o", out.to_str().unwrap()]);
+            assert_eq!(std::fs::read(&out).unwrap(), body, "{c} download");
+        }
+        // Deleting a large object through the CLI removes its segments too.
+        run(&["delete", "slo", "big.bin"]);
+        assert_eq!(run(&["list", "slo_segments"]).lines().count(), 0);
+
+        // Server-side copy keeps the content and adds metadata.
+        run(&["copy", "--destination", "/copies/big-copy.bin", "--meta", "Color:red", "dlo", "big.bin"]);
+        let out = work.path().join("out-copy");
+        run(&["download", "copies", "big-copy.bin", "-o", out.to_str().unwrap()]);
+        assert_eq!(std::fs::read(&out).unwrap(), body);
+        assert!(run(&["stat", "copies", "big-copy.bin"]).contains("Meta Color: red"));
+
+        // ACLs: tester3 (no admin) reads only after a read ACL names it; public read.
+        let (ok, _) =
+            swift_as(&t, "test:tester3", "testing3", &["download", "copies", "big-copy.bin", "-o", "-"], work.path());
+        assert!(!ok, "tester3 has no rights yet");
+        run(&["post", "-r", "test:tester3", "copies"]);
+        let (ok, text) = swift_as(&t, "test:tester3", "testing3", &["list", "copies"], work.path());
+        assert!(ok && text.trim() == "big-copy.bin", "a user named in the read ACL may list too: {text}");
+        let (ok, text) = swift_as(&t, "test:tester3", "testing3", &["stat", "copies", "big-copy.bin"], work.path());
+        assert!(ok && text.contains("Content Length: 2500000"), "{text}");
+        let (ok, _) = swift_as(&t, "test:tester3", "testing3", &["upload", "copies", "big.bin"], work.path());
+        assert!(!ok, "a read ACL does not allow writes");
+        run(&["post", "-w", "test:tester3", "copies"]);
+        let (ok, text) = swift_as(&t, "test:tester3", "testing3", &["upload", "copies", "big.bin"], work.path());
+        assert!(ok, "the write ACL allows uploads: {text}");
+        run(&["post", "-r", ".r:*,.rlistings", "copies"]);
+    });
+    let public = anon.get(format!("{url}/copies/big-copy.bin")).send().await.unwrap();
+    assert_eq!(public.status(), 200);
+    assert_eq!(public.bytes().await.unwrap().len(), body.len());
+    let listing = anon.get(format!("{url}/copies")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(listing, "big-copy.bin\nbig.bin\n");
+}
