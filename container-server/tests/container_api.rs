@@ -171,7 +171,9 @@ async fn bad_input_is_refused_and_changes_nothing() {
         ("GET", format!("{C}?limit=10001"), vec![], StatusCode::PRECONDITION_FAILED),
         ("GET", format!("{C}?format=yaml"), vec![], StatusCode::BAD_REQUEST),
         ("GET", format!("{C}?marker=%FF"), vec![], StatusCode::BAD_REQUEST),
-        ("GET", format!("{C}?prefix=a%00"), vec![], StatusCode::BAD_REQUEST),
+        ("GET", format!("{C}?prefix=a%ff"), vec![], StatusCode::BAD_REQUEST),
+        // NUL is a valid character in a query value (Swift checks only UTF-8).
+        ("GET", format!("{C}?marker=a%00"), vec![], StatusCode::OK),
         ("GET", C.into(), vec![("accept", "image/png")], StatusCode::NOT_ACCEPTABLE),
         ("GET", format!("{C}/o"), vec![], StatusCode::BAD_REQUEST),
         ("PATCH", C.into(), vec![], StatusCode::METHOD_NOT_ALLOWED),
