@@ -416,3 +416,32 @@ async fn client_disconnect_and_timeout_write_nothing() {
     let tmp = s.device_path("sda/tmp");
     assert!(support::eventually(Duration::from_secs(5), || support::files_under(&tmp).is_empty()).await);
 }
+
+#[tokio::test]
+async fn etag_in_a_trailer_is_stored_and_checked() {
+    let s = Server::start().await;
+    let c = Clock::new();
+    let put = |ts: String, extra: &str, trailer: &str| {
+        format!(
+            "PUT {OBJ} HTTP/1.1\r\nHost: x\r\nX-Timestamp: {ts}\r\nContent-Type: a/b\r\n{extra}\
+             Trailer: x-backend-obj-etag\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n{trailer}\r\n"
+        )
+    };
+    let hello_md5 = "5d41402abc4b2a76b9719d911017c592";
+    // The trailer's ETag is stored as the object's ETag (the node does not hash with MD5).
+    let ok = put(c.at(1), "", &format!("x-backend-obj-etag: {hello_md5}\r\n"));
+    assert_eq!(raw_status(&raw(s.addr, ok.as_bytes()).await), 201);
+    let head = s.req("HEAD", OBJ, &[], "").await;
+    assert_eq!(head.header("etag"), Some(format!("\"{hello_md5}\"").as_str()));
+    // A missing or malformed trailer: 400 and nothing new committed.
+    for trailer in ["", "x-backend-obj-etag: nothex\r\n"] {
+        let bad = put(c.at(2), "", trailer);
+        assert_eq!(raw_status(&raw(s.addr, bad.as_bytes()).await), 400, "trailer {trailer:?}");
+    }
+    // A client ETag that disagrees with the trailer: 422.
+    let mismatch =
+        put(c.at(3), "ETag: 00000000000000000000000000000000\r\n", &format!("x-backend-obj-etag: {hello_md5}\r\n"));
+    assert_eq!(raw_status(&raw(s.addr, mismatch.as_bytes()).await), 422);
+    let files = object_files(&s.device_path("sda"));
+    assert_eq!(files.len(), 1, "only the first version is on disk: {files:?}");
+}
