@@ -66,9 +66,19 @@ where
         };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
-        let svc = service_fn(move |req| {
+        let svc = service_fn(move |req: Request<Incoming>| {
             let handler = handler.clone();
-            async move { Ok::<_, Infallible>(handler(req).await) }
+            let may_send_body_late = expects_continue(&req);
+            async move {
+                let mut resp = handler(req).await;
+                // A client that asked `Expect: 100-continue` may send its body after a
+                // timeout even though we refused it; the bytes would then be read as the
+                // next request on this connection. Close instead of reusing it.
+                if may_send_body_late && !resp.status().is_success() {
+                    resp.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+                }
+                Ok::<_, Infallible>(resp)
+            }
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
         // Room for Swift's 90 metadata headers plus the usual ones (hyper's default is 100).
@@ -94,6 +104,11 @@ where
         _ = tokio::time::sleep(opts.drain_timeout) => tracing::warn!("connections still open after drain timeout"),
     }
     Ok(())
+}
+
+/// Whether the client waits for `100 Continue` before sending a body.
+fn expects_continue<B>(req: &Request<B>) -> bool {
+    req.headers().get(http::header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
 #[cfg(test)]

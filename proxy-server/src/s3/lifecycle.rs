@@ -20,6 +20,9 @@ use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
+/// Seconds after now that objects under an already-past expiration Date expire.
+const PAST_DATE_GRACE_SECS: u64 = 3;
+
 /// Where a bucket's lifecycle rules are kept.
 pub const SYSMETA_LIFECYCLE: &str = "x-container-sysmeta-s3api-lifecycle";
 /// The id of the rule that set an object's `X-Delete-At`, for `x-amz-expiration` on reads.
@@ -255,8 +258,9 @@ pub async fn apply(ctx: &S3Ctx<'_>, bucket: Option<&HeaderMap>, out: &mut Header
     let Some(rules) = rules else { return Ok(None) };
     let now = now();
     let Some((at, rule)) = expiry(&rules, ctx.key(), now) else { return Ok(None) };
-    // A Date already past expires new objects at once (Swift refuses a past X-Delete-At).
-    let delete_at = at.max(now + 1);
+    // A Date already past expires new objects at once. Swift refuses an X-Delete-At that is
+    // past by the time the write is stamped, which may be a moment later on a busy proxy.
+    let delete_at = at.max(now + PAST_DATE_GRACE_SECS);
     set(out, "x-delete-at", &delete_at.to_string());
     set(out, SYSMETA_EXPIRATION_RULE, &rule.id);
     Ok(Some(Expiry { delete_at, header: expiration_header(at, &rule.id) }))

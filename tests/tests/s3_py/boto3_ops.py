@@ -495,7 +495,7 @@ def lifecycle():
     assert expiration(r["Expiration"])[1] == "logs" and sw.head_object("lc-b", "logs/copied").get("x-delete-at")
     # A Date already past expires new objects at once; Swift stops serving them.
     s3.put_object(Bucket="lc-b", Key="gone/x", Body=b"short-lived")
-    time.sleep(2.1)
+    time.sleep(4.1)
     expect_error("NoSuchKey", 404, s3.get_object, Bucket="lc-b", Key="gone/x")
     rule = lambda exp, status="Enabled": (f"<LifecycleConfiguration><Rule><ID>r</ID><Filter><Prefix>p</Prefix></Filter>"
                                           f"<Status>{status}</Status>{exp}</Rule></LifecycleConfiguration>").encode()
