@@ -134,4 +134,27 @@ mod tests {
         server.await.unwrap().unwrap();
         assert!(tokio::net::TcpStream::connect(addr).await.is_err());
     }
+
+    #[tokio::test]
+    async fn a_refused_100_continue_request_closes_its_connection() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cancel = CancellationToken::new();
+        let handler = |_req: Request<Incoming>| async move { text(StatusCode::NOT_FOUND, "no") };
+        let server = tokio::spawn(serve(listener, handler, ServerOptions::default(), cancel.clone()));
+        let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+        // The client gives up waiting for 100 Continue and sends its body anyway, then the
+        // next request: the server must not read the body as that request.
+        let req = "PUT /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx";
+        sock.write_all(req.as_bytes()).await.unwrap();
+        sock.write_all(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let mut out = String::new();
+        tokio::time::timeout(Duration::from_secs(5), sock.read_to_string(&mut out)).await.unwrap().unwrap();
+        assert!(out.starts_with("HTTP/1.1 404"), "{out}");
+        assert!(out.to_ascii_lowercase().contains("connection: close"), "{out}");
+        assert_eq!(out.matches("HTTP/1.1").count(), 1, "one response, then the connection closed: {out}");
+        cancel.cancel();
+        server.await.unwrap().unwrap();
+    }
 }
