@@ -53,10 +53,30 @@ impl TestCluster {
         }
     }
 
+    /// Runs the real `swift` CLI (python-swiftclient) as `user`/`key` against this cluster.
+    pub fn swift_cli(&self, user: &str, key: &str, args: &[&str], cwd: &std::path::Path) -> CliOutput {
+        let out = std::process::Command::new(venv_bin("swift"))
+            .args(["-A", &self.auth_url(), "-U", user, "-K", key])
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .expect("run swift");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        CliOutput { ok: out.status.success(), stdout, all }
+    }
+
     /// A request to `<storage url><path>` with the session's token.
     pub fn req(&self, s: &Session, method: Method, path: &str) -> RequestBuilder {
         self.http.request(method, format!("{}{}", s.url, path)).header("X-Auth-Token", &s.token)
     }
+}
+
+/// What a CLI run printed: `all` is stdout then stderr, for failure messages.
+pub struct CliOutput {
+    pub ok: bool,
+    pub stdout: String,
+    pub all: String,
 }
 
 /// The venv the test setup creates (`scripts/bootstrap.sh --python`).

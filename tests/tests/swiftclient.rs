@@ -1,17 +1,9 @@
 //! The real python-swiftclient CLI against a cluster.
 
-use std::process::Command;
-use swiftlet_tests::{venv_bin, TestCluster};
+use swiftlet_tests::TestCluster;
 
 fn swift(t: &TestCluster, args: &[&str], cwd: &std::path::Path) -> (bool, String) {
-    let out = Command::new(venv_bin("swift"))
-        .args(["-A", &t.auth_url(), "-U", "test:tester", "-K", "testing"])
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run swift");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
+    swift_as(t, "test:tester", "testing", args, cwd)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,14 +44,8 @@ async fn upload_list_download_stat_delete() {
 
 /// `swift` as another user.
 fn swift_as(t: &TestCluster, user: &str, key: &str, args: &[&str], cwd: &std::path::Path) -> (bool, String) {
-    let out = Command::new(venv_bin("swift"))
-        .args(["-A", &t.auth_url(), "-U", user, "-K", key])
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run swift");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
+    let out = t.swift_cli(user, key, args, cwd);
+    (out.ok, out.all)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

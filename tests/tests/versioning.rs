@@ -4,8 +4,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use std::process::Command;
-use swiftlet_tests::{venv_bin, Session, TestCluster};
+use swiftlet_tests::{Session, TestCluster};
 
 const MARKER: &str = "application/x-deleted;swift_versions_deleted=1";
 
@@ -223,15 +222,9 @@ async fn history_mode_and_permissions() {
 }
 
 fn swift(t: &TestCluster, args: &[&str], cwd: &std::path::Path) -> String {
-    let out = Command::new(venv_bin("swift"))
-        .args(["-A", &t.auth_url(), "-U", "test:tester", "-K", "testing"])
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run swift");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "swift {args:?} failed:\n{text}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let out = t.swift_cli("test:tester", "testing", args, cwd);
+    assert!(out.ok, "swift {args:?} failed:\n{}", out.all);
+    out.stdout
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
