@@ -1,4 +1,5 @@
-//! `swiftlet-bench`: a load generator for any Swift API endpoint (Swiftlet or OpenStack Swift).
+//! `swiftlet-bench`: a load generator for any Swift API endpoint (Swiftlet or OpenStack
+//! Swift; tempauth URL, user, key) or S3 endpoint (access key, secret key; SigV4).
 //!
 //! Fixed concurrency, a duration or an operation count, object sizes; workloads put, get,
 //! head, delete, mixed, list (paged full listing) and large-put/large-get (streamed bodies,
@@ -6,12 +7,17 @@
 //! processes' CPU seconds and peak RSS (`--server-pid`), as a table and one JSON line.
 //! `--self-test` measures the generator's own ceiling against a trivial in-process server.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
+use bench::body::ObjectBody;
+use bench::endpoint::Endpoint;
 use bench::latency::Latencies;
+use bench::listing::list_all;
 use bench::procfs;
+use bench::report::{print_table, Report};
+use bench::s3sign::Credentials;
 use bytes::Bytes;
 use clap::{Parser, ValueEnum};
-use common::http::{empty, full, Body, HttpClient};
+use common::http::{empty, full};
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,17 +36,43 @@ enum Workload {
     LargeGet,
 }
 
-/// Drive a Swift API endpoint and report throughput and latency.
+/// What S3 requests put in `x-amz-content-sha256`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum S3Payload {
+    /// `UNSIGNED-PAYLOAD`: the headers are signed, the body is not (SDKs over TLS).
+    Unsigned,
+    /// The body's SHA-256, which the server checks (SDKs over plain HTTP).
+    Sha256,
+}
+
+/// Drive a Swift API or S3 API endpoint and report throughput and latency.
 #[derive(Parser, Debug, Clone)]
 #[command(version, about)]
 struct Args {
-    /// tempauth URL, e.g. http://127.0.0.1:8080/auth/v1.0
+    /// tempauth URL (Swift API), e.g. http://127.0.0.1:8080/auth/v1.0
     #[arg(long, default_value = "http://127.0.0.1:8080/auth/v1.0")]
     auth: String,
+    /// tempauth user (Swift API).
     #[arg(long, default_value = "test:tester")]
     user: String,
+    /// tempauth key (Swift API).
     #[arg(long, default_value = "testing")]
     key: String,
+    /// Drive the S3 API at this URL (path-style buckets, SigV4) instead of the Swift API,
+    /// e.g. http://127.0.0.1:8080.
+    #[arg(long, conflicts_with_all = ["auth", "user", "key"])]
+    s3_endpoint: Option<String>,
+    /// S3 access key (on Swiftlet: the tempauth user account:user).
+    #[arg(long, default_value = "test:tester", requires = "s3_endpoint")]
+    access_key: String,
+    /// S3 secret key (on Swiftlet: that user's tempauth key).
+    #[arg(long, default_value = "testing", requires = "s3_endpoint")]
+    secret_key: String,
+    /// S3 region named in the signature's scope.
+    #[arg(long, default_value = "us-east-1", requires = "s3_endpoint")]
+    region: String,
+    #[arg(long, value_enum, default_value = "unsigned", requires = "s3_endpoint")]
+    s3_payload: S3Payload,
     #[arg(long, value_enum, default_value = "put")]
     workload: Workload,
     /// Concurrent workers.
@@ -61,10 +93,10 @@ struct Args {
     /// Percentage of GETs in the mixed workload (the rest are PUTs).
     #[arg(long, default_value_t = 80)]
     read_pct: u64,
-    /// Page size for the list workload.
+    /// Page size for the list workload (Swift limit, S3 max-keys).
     #[arg(long, default_value_t = 1000)]
     page: u64,
-    /// Container to use (created if missing).
+    /// Container (S3: bucket) to use, created if missing.
     #[arg(long, default_value = "bench")]
     container: String,
     /// Server process ids whose CPU seconds and peak RSS to report (repeatable).
@@ -73,7 +105,8 @@ struct Args {
     /// Label for the report.
     #[arg(long, default_value = "swiftlet")]
     label: String,
-    /// Measure the generator itself against a trivial in-process HTTP server.
+    /// Measure the generator itself against a trivial in-process HTTP server (through the
+    /// S3 signing path when --s3-endpoint is given).
     #[arg(long)]
     self_test: bool,
     /// Print only the JSON line.
@@ -81,63 +114,20 @@ struct Args {
     json_only: bool,
 }
 
-/// Where requests go and how they authenticate.
-#[derive(Clone)]
-struct Endpoint {
-    client: HttpClient,
-    storage_url: String,
-    token: String,
-}
-
-impl Endpoint {
-    async fn login(args: &Args) -> Result<Endpoint> {
-        let client = HttpClient::new(Duration::from_secs(2));
-        let req =
-            Request::get(&args.auth).header("x-auth-user", &args.user).header("x-auth-key", &args.key).body(empty())?;
-        let resp = client.send(req, Duration::from_secs(10)).await.context("auth request")?;
-        if !resp.status().is_success() {
-            bail!("auth failed: {}", resp.status());
-        }
-        let h = resp.headers();
-        let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned).context(format!("no {n} header"));
-        Ok(Endpoint { storage_url: get("x-storage-url")?, token: get("x-auth-token")?, client })
-    }
-
-    /// Sends one request and reads the whole response body; returns (status, body bytes).
-    async fn call(&self, method: Method, path: &str, body: Body, len: Option<u64>) -> Result<(StatusCode, u64)> {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(format!("{}{}", self.storage_url, path))
-            .header("x-auth-token", &self.token);
-        if let Some(l) = len {
-            req = req.header("content-length", l);
-        }
-        let resp = self.client.send(req.body(body)?, Duration::from_secs(120)).await?;
-        let status = resp.status();
-        let mut body = resp.into_body();
-        let mut n = 0u64;
-        while let Some(frame) = body.frame().await {
-            if let Ok(d) = frame?.into_data() {
-                n += d.len() as u64;
+impl Args {
+    async fn endpoint(&self) -> Result<Endpoint> {
+        match &self.s3_endpoint {
+            Some(url) => {
+                let creds = Credentials {
+                    access_key: self.access_key.clone(),
+                    secret_key: self.secret_key.clone(),
+                    region: self.region.clone(),
+                };
+                Endpoint::s3(url, creds, self.s3_payload == S3Payload::Sha256)
             }
+            None => Endpoint::swift(&self.auth, &self.user, &self.key).await,
         }
-        Ok((status, n))
     }
-}
-
-/// A body of `len` bytes produced in 1 MiB chunks of one shared buffer: no per-object allocation.
-fn streamed_body(len: u64, chunk: Bytes) -> Body {
-    let stream = futures::stream::unfold(len, move |left| {
-        let chunk = chunk.clone();
-        async move {
-            if left == 0 {
-                return None;
-            }
-            let n = left.min(chunk.len() as u64);
-            Some((Ok::<_, std::io::Error>(chunk.slice(..n as usize)), left - n))
-        }
-    });
-    common::http::stream_body(stream)
 }
 
 #[derive(Default)]
@@ -147,91 +137,23 @@ struct Counters {
     bytes: AtomicU64,
 }
 
-struct Report {
-    label: String,
-    workload: Workload,
-    concurrency: usize,
-    size: u64,
-    ops: u64,
-    errors: u64,
-    bytes: u64,
-    secs: f64,
-    lat: Latencies,
-    cpu_secs: Option<f64>,
-    peak_rss: Option<u64>,
-}
-
-impl Report {
-    fn json(&mut self) -> serde_json::Value {
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        serde_json::json!({
-            "label": self.label,
-            "workload": format!("{:?}", self.workload).to_lowercase(),
-            "concurrency": self.concurrency,
-            "size": self.size,
-            "ops": self.ops,
-            "errors": self.errors,
-            "secs": self.secs,
-            "ops_per_s": self.ops as f64 / self.secs,
-            "mb_per_s": self.bytes as f64 / self.secs / 1e6,
-            "p50_ms": ms(self.lat.percentile(50.0)),
-            "p90_ms": ms(self.lat.percentile(90.0)),
-            "p99_ms": ms(self.lat.percentile(99.0)),
-            "max_ms": ms(self.lat.percentile(100.0)),
-            "server_cpu_s": self.cpu_secs,
-            "server_cpu_s_per_1000": self.cpu_secs.map(|c| c * 1000.0 / self.ops.max(1) as f64),
-            "server_peak_rss_mib": self.peak_rss.map(|b| b as f64 / 1048576.0),
-        })
-    }
-}
-
-fn print_table(j: &serde_json::Value) {
-    println!(
-        "{:<12} {:>10} {:>6} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>7} {:>12}",
-        "workload", "size", "conc", "ops/s", "MB/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "cpu s/1000"
-    );
-    let f = |k: &str| j[k].as_f64().unwrap_or(0.0);
-    let cpu = j["server_cpu_s_per_1000"].as_f64().map(|c| format!("{c:.3}")).unwrap_or_else(|| "-".into());
-    println!(
-        "{:<12} {:>10} {:>6} {:>10.1} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>12}",
-        j["workload"].as_str().unwrap_or(""),
-        j["size"],
-        j["concurrency"],
-        f("ops_per_s"),
-        f("mb_per_s"),
-        f("p50_ms"),
-        f("p90_ms"),
-        f("p99_ms"),
-        f("max_ms"),
-        j["errors"],
-        cpu
-    );
-}
-
 fn object_name(i: u64) -> String {
     format!("obj-{i:010}")
 }
 
-/// Writes `n` objects of `size` bytes with the given concurrency (setup, not measured).
-async fn prepare(ep: &Endpoint, container: &str, n: u64, size: u64, concurrency: usize, data: &Bytes) -> Result<()> {
+/// Writes `n` objects with the given concurrency (setup, not measured).
+async fn prepare(ep: &Endpoint, container: &str, n: u64, body: &Arc<ObjectBody>, concurrency: usize) -> Result<()> {
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (ep, next, data, container) = (ep.clone(), next.clone(), data.clone(), container.to_string());
+        let (ep, next, body, container) = (ep.clone(), next.clone(), body.clone(), container.to_string());
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n {
                     return Ok::<_, anyhow::Error>(());
                 }
-                let (s, _) = ep
-                    .call(
-                        Method::PUT,
-                        &format!("/{container}/{}", object_name(i)),
-                        streamed_body(size, data.clone()),
-                        Some(size),
-                    )
-                    .await?;
+                let (s, _) = ep.call(Method::PUT, &container, Some(&object_name(i)), Some(&body)).await?;
                 if !s.is_success() {
                     bail!("prepare PUT answered {s}");
                 }
@@ -247,11 +169,8 @@ async fn prepare(ep: &Endpoint, container: &str, n: u64, size: u64, concurrency:
 async fn run(args: Args, ep: Endpoint) -> Result<Report> {
     let large = matches!(args.workload, Workload::LargePut | Workload::LargeGet);
     let size = args.size.unwrap_or(if large { 256 << 20 } else { 4096 });
-    let data = Bytes::from((0..(1u64 << 20).min(size.max(1))).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
-    let (s, _) = ep.call(Method::PUT, &format!("/{}", args.container), empty(), Some(0)).await?;
-    if !s.is_success() {
-        bail!("container PUT answered {s}");
-    }
+    let body = Arc::new(ObjectBody::new(size));
+    ep.create_container(&args.container).await?;
     let prepared = match args.workload {
         Workload::Get | Workload::Head | Workload::Mixed | Workload::Delete | Workload::List => args.objects,
         Workload::LargeGet => args.objects.min(args.concurrency as u64),
@@ -259,7 +178,10 @@ async fn run(args: Args, ep: Endpoint) -> Result<Report> {
     };
     if prepared > 0 {
         eprintln!("preparing {prepared} objects of {size} bytes...");
-        prepare(&ep, &args.container, prepared, size, args.concurrency.min(32), &data).await?;
+        prepare(&ep, &args.container, prepared, &body, args.concurrency.min(32)).await?;
+    }
+    if args.s3_payload == S3Payload::Sha256 {
+        body.sha256(); // hashed once before the clock starts, as a client hashes a file first
     }
     let cpu_before: Option<f64> = sum_cpu(&args.server_pids);
     let counters = Arc::new(Counters::default());
@@ -286,7 +208,7 @@ async fn run(args: Args, ep: Endpoint) -> Result<Report> {
     let seq = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for w in 0..args.concurrency {
-        let (ep, args, counters, seq, data) = (ep.clone(), args.clone(), counters.clone(), seq.clone(), data.clone());
+        let (ep, args, counters, seq, body) = (ep.clone(), args.clone(), counters.clone(), seq.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Latencies::default();
             let mut rng_state = (w as u64 + 1).wrapping_mul(0x9E3779B97F4A7C15);
@@ -302,44 +224,28 @@ async fn run(args: Args, ep: Endpoint) -> Result<Report> {
                 rng_state ^= rng_state << 13;
                 rng_state ^= rng_state >> 7;
                 rng_state ^= rng_state << 17;
-                let pick = if prepared > 0 { rng_state % prepared } else { 0 };
+                let picked = object_name(if prepared > 0 { rng_state % prepared } else { 0 });
                 let c = &args.container;
+                let put = |name: String| {
+                    let (ep, body) = (&ep, &body);
+                    async move { ep.call(Method::PUT, c, Some(&name), Some(body)).await.map(|(s, _)| (s, size)) }
+                };
                 let t0 = Instant::now();
                 let result = match args.workload {
-                    Workload::Put | Workload::LargePut => {
-                        let name = format!("w{w}-{i}");
-                        ep.call(Method::PUT, &format!("/{c}/{name}"), streamed_body(size, data.clone()), Some(size))
-                            .await
-                            .map(|(s, _)| (s, size))
-                    }
-                    Workload::Get | Workload::LargeGet => {
-                        ep.call(Method::GET, &format!("/{c}/{}", object_name(pick)), empty(), None).await
-                    }
-                    Workload::Head => ep
-                        .call(Method::HEAD, &format!("/{c}/{}", object_name(pick)), empty(), None)
-                        .await
-                        .map(|(s, _)| (s, 0)),
+                    Workload::Put | Workload::LargePut => put(format!("w{w}-{i}")).await,
+                    Workload::Get | Workload::LargeGet => ep.call(Method::GET, c, Some(&picked), None).await,
+                    Workload::Head => ep.call(Method::HEAD, c, Some(&picked), None).await.map(|(s, _)| (s, 0)),
                     Workload::Delete => {
                         // Each prepared object is deleted once; then the run ends.
                         if i >= prepared {
                             return lat;
                         }
-                        ep.call(Method::DELETE, &format!("/{c}/{}", object_name(i)), empty(), None).await
+                        ep.call(Method::DELETE, c, Some(&object_name(i)), None).await
                     }
-                    Workload::Mixed => {
-                        if rng_state % 100 < args.read_pct {
-                            ep.call(Method::GET, &format!("/{c}/{}", object_name(pick)), empty(), None).await
-                        } else {
-                            ep.call(
-                                Method::PUT,
-                                &format!("/{c}/{}", object_name(pick)),
-                                full(data.slice(..size.min(data.len() as u64) as usize)),
-                                Some(size.min(data.len() as u64)),
-                            )
-                            .await
-                            .map(|(s, _)| (s, size))
-                        }
+                    Workload::Mixed if rng_state % 100 < args.read_pct => {
+                        ep.call(Method::GET, c, Some(&picked), None).await
                     }
+                    Workload::Mixed => put(picked).await,
                     Workload::List => list_all(&ep, c, args.page).await,
                 };
                 lat.record(t0.elapsed());
@@ -369,7 +275,8 @@ async fn run(args: Args, ep: Endpoint) -> Result<Report> {
     let peak_rss = args.server_pids.iter().filter_map(|p| procfs::peak_rss_bytes(*p)).max();
     Ok(Report {
         label: args.label.clone(),
-        workload: args.workload,
+        api: if ep.is_s3() { "s3" } else { "swift" },
+        workload: format!("{:?}", args.workload).to_lowercase(),
         concurrency: args.concurrency,
         size,
         ops: counters.ops.load(Ordering::Relaxed),
@@ -380,42 +287,6 @@ async fn run(args: Args, ep: Endpoint) -> Result<Report> {
         cpu_secs,
         peak_rss,
     })
-}
-
-/// Pages through a whole container listing; one "operation" is the full listing.
-async fn list_all(ep: &Endpoint, container: &str, page: u64) -> Result<(StatusCode, u64)> {
-    let mut marker = String::new();
-    let mut total = 0u64;
-    loop {
-        let path = format!("/{container}?limit={page}&marker={}", percent_encode(&marker));
-        let mut req =
-            Request::get(format!("{}{}", ep.storage_url, path)).header("x-auth-token", &ep.token).body(empty())?;
-        req.headers_mut().insert("accept", http::HeaderValue::from_static("text/plain"));
-        let resp = ep.client.send(req, Duration::from_secs(120)).await?;
-        let status = resp.status();
-        let text = resp.into_body().collect().await?.to_bytes();
-        if !status.is_success() {
-            return Ok((status, total));
-        }
-        let names: Vec<&str> = std::str::from_utf8(&text)?.lines().collect();
-        total += text.len() as u64;
-        match names.last() {
-            Some(last) if names.len() as u64 == page => marker = last.to_string(),
-            _ => return Ok((StatusCode::OK, total)),
-        }
-    }
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn sum_cpu(pids: &[u32]) -> Option<f64> {
@@ -448,9 +319,16 @@ async fn self_test(args: Args) -> Result<Report> {
         }
     };
     tokio::spawn(common::http::serve(listener, handler, common::http::ServerOptions::default(), cancel.clone()));
-    let args = Args { auth: format!("http://{addr}/auth/v1.0"), objects: 0, label: "self-test".into(), ..args };
-    let ep = Endpoint::login(&args).await?;
-    let report = run(Args { workload: Workload::Get, ..args }, ep).await;
+    let args = Args {
+        auth: format!("http://{addr}/auth/v1.0"),
+        s3_endpoint: args.s3_endpoint.as_ref().map(|_| format!("http://{addr}")),
+        objects: 0,
+        label: "self-test".into(),
+        workload: Workload::Get,
+        ..args
+    };
+    let ep = args.endpoint().await?;
+    let report = run(args, ep).await;
     cancel.cancel();
     report
 }
@@ -461,12 +339,12 @@ async fn main() -> Result<()> {
     let mut report = if args.self_test {
         self_test(args.clone()).await?
     } else {
-        let ep = Endpoint::login(&args).await?;
+        let ep = args.endpoint().await?;
         run(args.clone(), ep).await?
     };
     let j = report.json();
     if !args.json_only {
-        println!("{}: {} ops in {:.2} s", report.label, report.ops, report.secs);
+        println!("{} ({}): {} ops in {:.2} s", report.label, report.api, report.ops, report.secs);
         print_table(&j);
     }
     println!("{j}");
