@@ -163,26 +163,43 @@ pub fn negotiate(format: Option<&str>, accept: Option<&str>) -> Result<ListingFo
 
 /// Swift's `last_modified`: ISO 8601 in UTC with microseconds, no zone suffix.
 pub fn iso8601(ts: Timestamp) -> String {
-    let micros = ts.ticks() * 10;
-    let secs = micros / 1_000_000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        micros % 1_000_000
-    )
+    Iso8601(ts).to_string()
+}
+
+/// [`iso8601`] as a `Display`, so a listing serializes it without a String per row.
+#[derive(Clone, Copy)]
+pub struct Iso8601(pub Timestamp);
+
+impl std::fmt::Display for Iso8601 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let micros = self.0.ticks() * 10;
+        let secs = micros / 1_000_000;
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60,
+            micros % 1_000_000
+        )
+    }
+}
+
+impl Serialize for Iso8601 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 fn xml_text(s: &str) -> String {
@@ -196,7 +213,7 @@ fn xml_attr(s: &str) -> String {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum JsonObject<'a> {
-    Object { bytes: u64, hash: &'a str, name: &'a str, content_type: &'a str, last_modified: String },
+    Object { bytes: u64, hash: &'a str, name: &'a str, content_type: &'a str, last_modified: Iso8601 },
     Subdir { subdir: &'a str },
 }
 
@@ -233,7 +250,7 @@ pub fn render_objects(entries: &[Entry<ObjectEntry>], format: ListingFormat, con
                             hash: &o.etag,
                             name: &o.name,
                             content_type,
-                            last_modified: iso8601(o.last_modified),
+                            last_modified: Iso8601(o.last_modified),
                         }
                     }
                     Entry::Subdir(s) => JsonObject::Subdir { subdir: s },
@@ -253,7 +270,7 @@ pub fn render_objects(entries: &[Entry<ObjectEntry>], format: ListingFormat, con
                             xml_text(&o.name),
                             xml_text(&o.etag),
                             xml_text(content_type),
-                            iso8601(o.last_modified)
+                            Iso8601(o.last_modified)
                         ));
                     }
                     Entry::Subdir(s) => {

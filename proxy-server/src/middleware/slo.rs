@@ -440,6 +440,8 @@ async fn read_manifest(
     })
 }
 
+const SLO_ETAG_PARAM: &[u8] = b"slo_etag=";
+
 /// Container listings in JSON: split `; slo_etag=` out of `hash` into its own key.
 async fn listing(resp: Response<Body>) -> Result<Response<Body>> {
     let json = header(resp.headers(), "content-type").is_some_and(|ct| ct.starts_with("application/json"));
@@ -448,6 +450,10 @@ async fn listing(resp: Response<Body>) -> Result<Response<Body>> {
     }
     let (mut parts, body) = resp.into_parts();
     let bytes = sub::read_body(body, 64 << 20).await?;
+    // Most listings hold no manifest: skip parsing them.
+    if memchr::memmem::find(&bytes, SLO_ETAG_PARAM).is_none() {
+        return Ok(Response::from_parts(parts, common::http::full(bytes)));
+    }
     let Ok(Value::Array(mut items)) = serde_json::from_slice::<Value>(&bytes) else {
         return Ok(Response::from_parts(parts, common::http::full(bytes)));
     };
