@@ -267,3 +267,24 @@ fn impossible_rings_are_errors() {
     d.run(&["empty.builder", "set_replicas", "0"]).fails(2, "replica count");
     d.run(&["empty.builder", "frobnicate"]).fails(2, "unrecognized subcommand");
 }
+
+#[test]
+fn get_nodes_agrees_with_the_ring() {
+    let d = Dir::new();
+    d.four_zones("8");
+    d.run(&["object.builder", "rebalance"]).ok();
+    std::fs::write(d.path("secret.toml"), "prefix = \"p\"\nsuffix = \"s\"\n").unwrap();
+    let out = d.run(&["object.ring", "get_nodes", "AUTH_test", "c", "o", "--secret-file", "secret.toml"]);
+    out.ok();
+    let text = out.text();
+    let ring = Ring::load(&d.path("object.ring")).unwrap();
+    let secret = common::HashPathSecret::new("p", "s");
+    let (part, nodes) = ring.get_nodes(&secret, "AUTH_test", Some("c"), Some("o"));
+    assert!(text.contains(&format!("Partition\t{part}\n")), "{text}");
+    assert!(text.contains(&format!("Hash     \t{}\n", secret.hash_hex("AUTH_test", Some("c"), Some("o")))), "{text}");
+    for n in nodes {
+        assert!(text.contains(&format!("Server:Port Device\t{}:{} {}\n", n.ip, n.port, n.device)), "{text}");
+    }
+    assert_eq!(text.matches("[Handoff]").count(), 1, "four devices: three primaries, one handoff\n{text}");
+    d.run(&["object.ring", "get_nodes", "AUTH_test", "--secret-file", "missing.toml"]).fails(2, "cannot read");
+}

@@ -87,6 +87,23 @@ pub enum Command {
         #[arg(allow_hyphen_values = true)]
         replicas: f64,
     },
+    /// Where an account, container or object lives: partition, placement hash, primary and
+    /// handoff nodes (swift-get-nodes). Reads the ring file.
+    GetNodes(GetNodesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GetNodesArgs {
+    pub account: String,
+    pub container: Option<String>,
+    pub object: Option<String>,
+    /// A TOML file with the cluster's hash-path `prefix` and `suffix` (saio keeps it in
+    /// `etc/secret.toml`); SWIFTLET_HASH_PATH_PREFIX/SUFFIX override it.
+    #[arg(long)]
+    pub secret_file: Option<PathBuf>,
+    /// Handoff nodes to show after the primaries.
+    #[arg(long, default_value_t = 3)]
+    pub handoffs: usize,
 }
 
 /// Device filters given as flags instead of a search value.

@@ -130,6 +130,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::SetOverload { overload } => ring_cmds::set_overload(&files, &overload),
         Command::SetMinPartHours { hours } => ring_cmds::set_min_part_hours(&files, hours),
         Command::SetReplicas { replicas } => ring_cmds::set_replicas(&files, replicas),
+        Command::GetNodes(args) => ring_cmds::get_nodes(&files, &args),
     }
 }
 

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ring::stats::MAX_BALANCE;
 use ring::{Progress, Ring, RING_FORMAT_VERSION};
 
+use crate::cli::GetNodesArgs;
 use crate::{show, CmdResult, Fail, Files, Status};
 
 fn now_secs() -> u64 {
@@ -198,5 +199,38 @@ pub fn set_replicas(files: &Files, replicas: f64) -> CmdResult {
     println!("The replica count is now {:.6}.", b.replicas());
     println!("The change will take effect after the next rebalance.");
     files.save(&b, false)?;
+    Ok(Status::Ok)
+}
+
+/// Prints where a path lives, in swift-get-nodes' layout so the same scripts read both.
+pub fn get_nodes(files: &Files, args: &GetNodesArgs) -> CmdResult {
+    let ring = Ring::load(&files.ring).map_err(|e| Fail(format!("cannot load ring file: {e}")))?;
+    let secret = match &args.secret_file {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| Fail(format!("cannot read {}: {e}", path.display())))?;
+            toml::from_str::<common::HashPathSecret>(&text).map_err(|e| Fail(format!("{}: {e}", path.display())))?
+        }
+        None => common::HashPathSecret::default(),
+    }
+    .with_env_overrides();
+    if args.object.is_some() && args.container.is_none() {
+        return Err(Fail("an object needs a container".into()));
+    }
+    let (container, object) = (args.container.as_deref(), args.object.as_deref());
+    let (part, primaries) = ring.get_nodes(&secret, &args.account, container, object);
+    println!("Account  \t{}", args.account);
+    println!("Container\t{}", container.unwrap_or("None"));
+    println!("Object   \t{}", object.unwrap_or("None"));
+    println!();
+    println!("Partition\t{part}");
+    println!("Hash     \t{}", secret.hash_hex(&args.account, container, object));
+    println!();
+    for d in primaries {
+        println!("Server:Port Device\t{}:{} {}", d.ip, d.port, d.device);
+    }
+    for d in ring.get_more_nodes(part).take(args.handoffs) {
+        println!("Server:Port Device\t{}:{} {}\t [Handoff]", d.ip, d.port, d.device);
+    }
     Ok(Status::Ok)
 }
