@@ -3,8 +3,8 @@
 # each proxy (alternating which goes first), the machine's physical limits, and one table
 # of ratios Swiftlet/Swift.
 #
-#   bench/compare.sh                 # the standard run (~10 min)
-#   DURATION=5 LIST_OBJECTS=2000 bench/compare.sh      # quicker
+#   bench/compare.sh                 # the standard run (~12 min)
+#   DURATION=5 LIST_OBJECTS=10000 bench/compare.sh     # quicker
 #   bench/compare.sh --full          # also the ring, listing-server and object-server comparisons
 #
 # Both clusters: 4 devices on 4 storage nodes, 3 replicas, part power 10, tempauth with the
@@ -16,9 +16,11 @@ source bench/lib.sh
 DURATION=${DURATION:-10}
 CLIENTS=${CLIENTS:-16}
 LARGE_MB=${LARGE_MB:-256}
-LIST_OBJECTS=${LIST_OBJECTS:-10000}
+LIST_OBJECTS=${LIST_OBJECTS:-100000}
+# Ports below Linux's ephemeral range (32768-60999), so no client socket can hold one.
 SWIFT_PROXY_PORT=${SWIFT_PROXY_PORT:-28080}
-SWIFTLET_PROXY_PORT=${SWIFTLET_PROXY_PORT:-38080}
+SWIFTLET_PROXY_PORT=${SWIFTLET_PROXY_PORT:-18080}
+SWIFTLET_NODE_PORT=${SWIFTLET_NODE_PORT:-16210}
 
 scripts/bootstrap.sh
 ensure_swift_venv
@@ -26,7 +28,8 @@ if ! command -v memcached >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends memcached >/dev/null
 fi
 cargo build --release -q -p saio --bin saio
-cargo build --release -q -p bench --bin swiftlet-bench --bin limits
+cargo build --release -q -p ring --bin ring-builder
+cargo build --release -q -p bench --bin swiftlet-bench --bin limits --bin listing_fill
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/swiftlet-compare.XXXXXX")
 PIDS=()
@@ -37,10 +40,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-echo "== physical limits (this disk, this machine)" >&2
-"$BENCH_BIN/limits" --dir "$WORK" >"$WORK/limits.json"
-cat "$WORK/limits.json" >&2
 
 # ---- OpenStack Swift SAIO -------------------------------------------------------------
 SW=$WORK/swift
@@ -136,7 +135,8 @@ done
 PIDS+=($!)
 
 # ---- Swiftlet saio --------------------------------------------------------------------
-"$BENCH_BIN/saio" --data-dir "$WORK/swiftlet" --proxy-port "$SWIFTLET_PROXY_PORT" --node-base-port 36210 >"$WORK/saio.log" 2>&1 &
+"$BENCH_BIN/saio" --data-dir "$WORK/swiftlet" --proxy-port "$SWIFTLET_PROXY_PORT" --node-base-port "$SWIFTLET_NODE_PORT" \
+  --no-cloud >"$WORK/saio.log" 2>&1 &
 SAIO_PID=$!
 PIDS+=($SAIO_PID)
 
@@ -180,7 +180,49 @@ both get4k --workload get --size 4096 --objects 1000 -c "$CLIENTS" --duration "$
 both head --workload head --size 4096 --objects 1000 -c "$CLIENTS" --duration "$DURATION"
 both largeput --workload large-put --size $((LARGE_MB << 20)) -c 2 --count 4
 both largeget --workload large-get --size $((LARGE_MB << 20)) -c 2 --count 6 --objects 2
-both list --workload list --size 0 --objects "$LIST_OBJECTS" -c 1 --count 3 --page 1000
+
+# The listing container: rows go straight into each system's container DB replicas
+# (REPLICATE merge_items, the replicators' call, which both servers answer), since
+# writing 100,000 objects through Swift's proxy would take about 20 minutes.
+swift_container_nodes() { # partition, hash, then ip:port/device of each replica
+  "$SWIFT_VENV/bin/python" - "$SW/etc" "$1" <<'PY'
+import sys
+from swift.common.utils import set_swift_dir, hash_path
+from swift.common.ring import Ring
+set_swift_dir(sys.argv[1])
+part, nodes = Ring(sys.argv[1], ring_name="container").get_nodes("AUTH_test", sys.argv[2])
+print(part, hash_path("AUTH_test", sys.argv[2]), " ".join("%s:%d/%s" % (n["ip"], n["port"], n["device"]) for n in nodes))
+PY
+}
+swiftlet_container_nodes() {
+  "$BENCH_BIN/ring-builder" "$WORK/swiftlet/etc/container.ring" get_nodes AUTH_test "$1" \
+    --secret-file "$WORK/swiftlet/etc/secret.toml" |
+    awk '/^Partition/ {p=$2} /^Hash/ {h=$2} /^Server:Port Device/ && !/Handoff/ {n=n" "$3"/"$4} END {print p, h, n}'
+}
+fill_listing() { # <system> <container>
+  local system=$1 container=$2 port nodes token
+  if [ "$system" = swift ]; then port=$SWIFT_PROXY_PORT; nodes=$(swift_container_nodes "$container")
+  else port=$SWIFTLET_PROXY_PORT; nodes=$(swiftlet_container_nodes "$container"); fi
+  token=$(curl -fsi -H "X-Auth-User: test:tester" -H "X-Auth-Key: testing" "http://127.0.0.1:$port/auth/v1.0" |
+    tr -d '\r' | awk 'tolower($1) == "x-auth-token:" {print $2}')
+  curl -fs -o /dev/null -X PUT -H "X-Auth-Token: $token" "http://127.0.0.1:$port/v1/AUTH_test/$container"
+  set -- $nodes
+  local part=$1 hash=$2 node_args=()
+  shift 2
+  for n in "$@"; do node_args+=(--node "$n"); done
+  echo "== $system: filling $container with $LIST_OBJECTS rows (partition $part)" >&2
+  "$BENCH_BIN/listing_fill" --partition "$part" --hash "$hash" "${node_args[@]}" --rows "$LIST_OBJECTS"
+}
+fill_listing swift bench-list
+fill_listing swiftlet bench-list
+both list --workload list --size 0 --objects 0 -c 1 --count 3 --page 1000
+
+# The disk's limits last: deleting the test files leaves inodes that this kernel's ext4
+# (no journal) skips over while they are recently deleted, which slows new files for a
+# minute or more and would tax whichever system ran next.
+echo "== physical limits (this disk, this machine)" >&2
+"$BENCH_BIN/limits" --dir "$WORK" >"$WORK/limits.json"
+cat "$WORK/limits.json" >&2
 
 python3 - "$WORK/results.jsonl" "$WORK/limits.json" "$LIST_OBJECTS" <<'PY'
 import json, sys, datetime, platform, os

@@ -4,7 +4,7 @@
 # with a signed SHA-256 payload (as SDKs over plain HTTP), then S3/Swift ratios: what the
 # signature check and the payload hash cost. Release build.
 # Env: DURATION (s per small load, 5), CLIENTS (16), LARGE_MB (64), LARGE_COUNT (4),
-#      S3_COMPARE_PORT (proxy, 38180), S3_COMPARE_NODE_PORT (first node port, 38310).
+#      S3_COMPARE_PORT (proxy, 19180), S3_COMPARE_NODE_PORT (first node port, 19310).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -12,10 +12,10 @@ DURATION=${DURATION:-5}
 CLIENTS=${CLIENTS:-16}
 LARGE=$((${LARGE_MB:-64} << 20))
 LARGE_COUNT=${LARGE_COUNT:-4}
-PORT=${S3_COMPARE_PORT:-38180}
+PORT=${S3_COMPARE_PORT:-19180}
 cargo build --release -q -p saio --bin saio -p bench --bin swiftlet-bench
 WORK=$(mktemp -d)
-"$BENCH_BIN/saio" --data-dir "$WORK/data" --proxy-port "$PORT" --node-base-port "${S3_COMPARE_NODE_PORT:-38310}" \
+"$BENCH_BIN/saio" --data-dir "$WORK/data" --proxy-port "$PORT" --node-base-port "${S3_COMPARE_NODE_PORT:-19310}" \
   --no-cloud >"$WORK/saio.log" 2>&1 &
 SAIO=$!
 trap 'kill $SAIO 2>/dev/null; wait $SAIO 2>/dev/null; rm -rf "$WORK"' EXIT

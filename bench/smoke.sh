@@ -2,14 +2,15 @@
 # CI smoke run: a second of each swiftlet-bench workload against a fresh saio, through the
 # Swift API and then through the S3 API (listings paged by continuation tokens), so the
 # load generator never rots. Numbers from this (debug) build mean nothing; errors fail it.
-# Ports: SMOKE_PORT (proxy, 48080), SMOKE_NODE_PORT (first storage node, 46210).
+# Ports: SMOKE_PORT (proxy, 17080), SMOKE_NODE_PORT (first storage node, 17210); below the
+# ephemeral port range (32768-60999), so no client socket can be holding one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${CARGO_TARGET_DIR:-target}/debug"
 cargo build -q -p saio --bin saio -p bench --bin swiftlet-bench
 WORK=$(mktemp -d)
-PORT=${SMOKE_PORT:-48080}
-"$BIN/saio" --data-dir "$WORK/data" --proxy-port "$PORT" --node-base-port "${SMOKE_NODE_PORT:-46210}" --part-power 6 \
+PORT=${SMOKE_PORT:-17080}
+"$BIN/saio" --data-dir "$WORK/data" --proxy-port "$PORT" --node-base-port "${SMOKE_NODE_PORT:-17210}" --part-power 6 \
   >"$WORK/saio.log" 2>&1 &
 SAIO=$!
 trap 'kill $SAIO 2>/dev/null; wait $SAIO 2>/dev/null; rm -rf "$WORK"' EXIT
