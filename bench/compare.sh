@@ -41,6 +41,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The disk's limits first, on a quiet disk. The small files stay until the end: deleting
+# them would leave inodes that ext4 without a journal (as here) skips over while they are
+# recently deleted, slowing new files for a minute or more for whichever system ran next.
+echo "== physical limits (this disk, this machine)" >&2
+"$BENCH_BIN/limits" --dir "$WORK" --keep-files >"$WORK/limits.json"
+cat "$WORK/limits.json" >&2
+
 # ---- OpenStack Swift SAIO -------------------------------------------------------------
 SW=$WORK/swift
 mkdir -p "$SW/etc"
@@ -215,16 +222,16 @@ fill_listing() { # <system> <container>
 }
 fill_listing swift bench-list
 fill_listing swiftlet bench-list
-both list --workload list --size 0 --objects 0 -c 1 --count 3 --page 1000
+# By duration, not count: the median then discounts the first, cold listing.
+both list --workload list --size 0 --objects 0 -c 1 --duration "$DURATION" --page 1000
 
-# The disk's limits last: deleting the test files leaves inodes that this kernel's ext4
-# (no journal) skips over while they are recently deleted, which slows new files for a
-# minute or more and would tax whichever system ran next.
-echo "== physical limits (this disk, this machine)" >&2
-"$BENCH_BIN/limits" --dir "$WORK" >"$WORK/limits.json"
-cat "$WORK/limits.json" >&2
+# The disk again after the runs (its rate drops after gigabytes of writes on this VM).
+sync
+sleep 5
+"$BENCH_BIN/limits" --dir "$WORK" --keep-files --tcp-bytes $((1 << 30)) >"$WORK/limits-after.json"
+cat "$WORK/limits-after.json" >&2
 
-python3 - "$WORK/results.jsonl" "$WORK/limits.json" "$LIST_OBJECTS" <<'PY'
+python3 - "$WORK/results.jsonl" "$WORK/limits.json" "$LIST_OBJECTS" "$WORK/limits-after.json" <<'PY'
 import json, sys, datetime, platform, os
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 limits = json.load(open(sys.argv[2]))
@@ -260,6 +267,8 @@ w = limits["fsync_write_mb_s"]
 lp = get("swiftlet", "largeput", "mb_per_s") or 0
 print(f"\nPhysical limits: fsynced sequential write {w:.0f} MB/s, 4 KiB create+fsync {limits['create_fsync_4k_per_s']:.0f} files/s, loopback TCP {limits['loopback_tcp_mb_s']:.0f} MB/s")
 print(f"Swiftlet large PUT = {lp / (w / 3) * 100:.0f}% of (fsynced write bandwidth / 3 replicas); errors in all runs: {errors}")
+after = json.load(open(sys.argv[4]))
+print(f"The disk after the runs: fsynced sequential write {after['fsync_write_mb_s']:.0f} MB/s, 4 KiB create+fsync {after['create_fsync_4k_per_s']:.0f} files/s")
 PY
 
 if [ "${1:-}" = "--full" ]; then

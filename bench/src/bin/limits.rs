@@ -21,6 +21,10 @@ struct Args {
     /// Bytes over loopback TCP.
     #[arg(long, default_value_t = 4 << 30)]
     tcp_bytes: u64,
+    /// Leave the small files in `--dir/.bench-create-fsync-<pid>` (for a caller that goes on
+    /// creating files there and deletes the directory at its end).
+    #[arg(long)]
+    keep_files: bool,
 }
 
 #[tokio::main]
@@ -30,7 +34,11 @@ async fn main() -> Result<()> {
     let (write, files) = tokio::task::spawn_blocking(move || -> std::io::Result<(f64, f64)> {
         Ok((
             bench::limits::fsync_write_mb_s(&dir, args.write_bytes)?,
-            bench::limits::create_fsync_files_per_s(&dir, 4096, args.files)?,
+            if args.keep_files {
+                bench::limits::create_fsync_files_kept(&dir, 4096, args.files)?
+            } else {
+                bench::limits::create_fsync_files_per_s(&dir, 4096, args.files)?
+            },
         ))
     })
     .await??;

@@ -56,7 +56,8 @@ fn batch_body(args: &Args, start: usize, end: usize, created_at: &str) -> Vec<u8
             })
         })
         .collect();
-    serde_json::to_vec(&json!(["merge_items", rows, "listing-fill"])).expect("rows serialize")
+    // No source DB id: with one, Swift expects a ROWID in every row for its sync point.
+    serde_json::to_vec(&json!(["merge_items", rows, null])).expect("rows serialize")
 }
 
 #[tokio::main(flavor = "current_thread")]

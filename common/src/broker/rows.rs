@@ -30,13 +30,27 @@ pub struct ObjectRow {
     pub size: u64,
     pub content_type: String,
     pub etag: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flag")]
     pub deleted: bool,
     #[serde(default)]
     pub storage_policy_index: u32,
     /// Set on rows read for replication: the row's position in the DB.
     #[serde(rename = "ROWID", default, skip_serializing_if = "Option::is_none")]
     pub rowid: Option<i64>,
+}
+
+/// A flag sent as a JSON bool, or as Swift's replicators send it: the SQLite integer 0/1.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match Flag::deserialize(d)? {
+        Flag::Bool(b) => b,
+        Flag::Int(i) => i != 0,
+    })
 }
 
 impl ObjectRow {
@@ -139,7 +153,7 @@ pub struct ContainerRow {
     pub delete_timestamp: Timestamp,
     pub object_count: i64,
     pub bytes_used: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flag")]
     pub deleted: bool,
     #[serde(default)]
     pub storage_policy_index: u32,
@@ -495,5 +509,22 @@ impl Db {
         d.apply(&tx).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    #[test]
+    fn rows_from_swift_replicators_carry_deleted_as_an_integer() {
+        let swift = r#"{"name": "o", "created_at": "1700000000.00000", "size": 0, "content_type": "text/plain",
+            "etag": "d41d8cd98f00b204e9800998ecf8427e", "deleted": 1, "storage_policy_index": 0}"#;
+        assert!(serde_json::from_str::<ObjectRow>(swift).unwrap().deleted);
+        let ours = swift.replace("\"deleted\": 1", "\"deleted\": false");
+        assert!(!serde_json::from_str::<ObjectRow>(&ours).unwrap().deleted);
+        let container = r#"{"name": "c", "put_timestamp": "1700000000.00000", "delete_timestamp": "0",
+            "object_count": 0, "bytes_used": 0, "deleted": 0}"#;
+        assert!(!serde_json::from_str::<ContainerRow>(container).unwrap().deleted);
     }
 }
