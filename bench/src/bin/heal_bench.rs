@@ -11,10 +11,11 @@
 //! `cargo run --release -p bench --bin heal_bench -- [--dir .] [--small 10000]
 //!  [--small-size 4096] [--large-mib 1024] [--large-object-mib 64]`
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
+use bench::tempauth::{login, Session};
 use bytes::Bytes;
 use clap::Parser;
-use common::http::{empty, full, HttpClient};
+use common::http::{full, HttpClient};
 use futures::StreamExt;
 use http_body_util::BodyExt;
 use saio::{Cluster, ClusterOptions};
@@ -55,24 +56,9 @@ struct Healed {
     failures: usize,
 }
 
-struct Session {
-    url: String,
-    token: String,
-}
-
-async fn login(client: &HttpClient, proxy: &str) -> Result<Session> {
-    let req = http::Request::get(format!("{proxy}/auth/v1.0"))
-        .header("x-auth-user", "test:tester")
-        .header("x-auth-key", "testing")
-        .body(empty())?;
-    let resp = client.send(req, Duration::from_secs(10)).await?;
-    ensure!(resp.status().is_success(), "login: {}", resp.status());
-    let h = |n: &str| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
-    Ok(Session { url: h("x-storage-url").context("no storage url")?, token: h("x-auth-token").context("no token")? })
-}
-
 async fn put(client: &HttpClient, s: &Session, path: String, body: Bytes) -> Result<()> {
-    let req = http::Request::put(format!("{}{path}", s.url)).header("x-auth-token", &s.token).body(full(body))?;
+    let req =
+        http::Request::put(format!("{}{path}", s.storage_url)).header("x-auth-token", &s.token).body(full(body))?;
     let resp = client.send(req, Duration::from_secs(600)).await?;
     let status = resp.status();
     let _ = resp.into_body().collect().await;
@@ -103,7 +89,7 @@ async fn heal_case(dir: &Path, label: &str, count: usize, size: usize, concurren
     let tmp = tempfile::tempdir_in(dir)?;
     let mut cluster = Cluster::start(ClusterOptions::ephemeral(tmp.path())).await?;
     let client = HttpClient::new(Duration::from_secs(5));
-    let s = login(&client, &cluster.proxy_url()).await?;
+    let s = login(&client, &format!("{}/auth/v1.0", cluster.proxy_url()), "test:tester", "testing").await?;
     put(&client, &s, "/bench".into(), Bytes::new()).await?;
     let body = Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
     let started = Instant::now();

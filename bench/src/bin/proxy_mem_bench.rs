@@ -196,18 +196,6 @@ async fn download(client: &HttpClient, url: &str, token: &str) -> Result<(f64, u
     Ok((start.elapsed().as_secs_f64(), n, hex::encode(md5.finalize())))
 }
 
-async fn login(client: &HttpClient, proxy: &str) -> Result<(String, String)> {
-    let req = Request::get(format!("{proxy}/auth/v1.0"))
-        .header("x-auth-user", "test:tester")
-        .header("x-auth-key", "testing")
-        .body(empty())?;
-    let resp = client.send(req, Duration::from_secs(10)).await?;
-    ensure!(resp.status().is_success(), "auth answered {}", resp.status());
-    let h = resp.headers();
-    let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned).context(format!("no {n}"));
-    Ok((get("x-storage-url")?, get("x-auth-token")?))
-}
-
 async fn simple(client: &HttpClient, method: Method, url: &str, token: &str) -> Result<StatusCode> {
     let req = Request::builder().method(method).uri(url).header("x-auth-token", token).body(empty())?;
     let resp = client.send(req, Duration::from_secs(30)).await?;
@@ -231,7 +219,9 @@ async fn main() -> Result<()> {
     let cluster = Cluster::start(opts).await?;
     let mut proxy = ProxyProcess::start(&bin, &cluster, work.path()).await?;
     let client = HttpClient::new(Duration::from_secs(2));
-    let (storage, token) = login(&client, &proxy.url).await?;
+    let session =
+        bench::tempauth::login(&client, &format!("{}/auth/v1.0", proxy.url), "test:tester", "testing").await?;
+    let (storage, token) = (session.storage_url, session.token);
     let status = simple(&client, Method::PUT, &format!("{storage}/mem"), &token).await?;
     ensure!(status.is_success(), "container PUT answered {status}");
     let idle = bench::procfs::rss_bytes(proxy.pid).unwrap_or(0);
