@@ -285,14 +285,14 @@ pub fn parse_amz_date(s: &str) -> Option<u64> {
 }
 
 pub fn format_amz_date(secs: u64) -> String {
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let (y, m, d) = common::timestamp::civil_from_days((secs / 86_400) as i64);
     let t = secs % 86_400;
     format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", t / 3600, t % 3600 / 60, t % 60)
 }
 
 /// ISO 8601 with milliseconds, as S3 writes `LastModified` and `CreationDate`.
 pub fn format_iso8601(secs: u64, millis: u32) -> String {
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let (y, m, d) = common::timestamp::civil_from_days((secs / 86_400) as i64);
     let t = secs % 86_400;
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", t / 3600, t % 3600 / 60, t % 60)
 }
@@ -305,18 +305,6 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
 }
 
 /// Where a body check that fails mid-stream leaves its S3 error, so the handler can answer
