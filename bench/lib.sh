@@ -12,3 +12,17 @@ ensure_swift_venv() {
     "$SWIFT_VENV/bin/pip" install -q --disable-pip-version-check "swift==$SWIFT_VERSION" python-swiftclient
   fi
 }
+
+# start_saio <saio binary> <work dir> <proxy port> <first node port> [saio args...]: a fresh
+# saio (no cloud services) with its data in <work dir>/data; sets SAIO to its pid, removes
+# <work dir> on exit, and returns once it is ready (or prints its log and exits).
+start_saio() {
+  local bin=$1 work=$2 port=$3 node_port=$4
+  shift 4
+  "$bin" --data-dir "$work/data" --proxy-port "$port" --node-base-port "$node_port" --no-cloud "$@" \
+    >"$work/saio.log" 2>&1 &
+  SAIO=$!
+  trap "kill $SAIO 2>/dev/null; wait $SAIO 2>/dev/null; rm -rf '$work'" EXIT
+  for _ in $(seq 300); do grep -q "saio ready" "$work/saio.log" && break; sleep 0.1; done
+  grep -q "saio ready" "$work/saio.log" || { cat "$work/saio.log"; exit 1; }
+}

@@ -15,12 +15,7 @@ LARGE_COUNT=${LARGE_COUNT:-4}
 PORT=${S3_COMPARE_PORT:-19180}
 cargo build --release -q -p saio --bin saio -p bench --bin swiftlet-bench
 WORK=$(mktemp -d)
-"$BENCH_BIN/saio" --data-dir "$WORK/data" --proxy-port "$PORT" --node-base-port "${S3_COMPARE_NODE_PORT:-19310}" \
-  --no-cloud >"$WORK/saio.log" 2>&1 &
-SAIO=$!
-trap 'kill $SAIO 2>/dev/null; wait $SAIO 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 300); do grep -q "saio ready" "$WORK/saio.log" && break; sleep 0.1; done
-grep -q "saio ready" "$WORK/saio.log" || { cat "$WORK/saio.log"; exit 1; }
+start_saio "$BENCH_BIN/saio" "$WORK" "$PORT" "${S3_COMPARE_NODE_PORT:-19310}"
 
 # run <api> <name> <swiftlet-bench args...>: one load through one API, its JSON line kept.
 run() {

@@ -6,16 +6,12 @@
 # ephemeral port range (32768-60999), so no client socket can be holding one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 BIN="${CARGO_TARGET_DIR:-target}/debug"
 cargo build -q -p saio --bin saio -p bench --bin swiftlet-bench
 WORK=$(mktemp -d)
 PORT=${SMOKE_PORT:-17080}
-"$BIN/saio" --data-dir "$WORK/data" --proxy-port "$PORT" --node-base-port "${SMOKE_NODE_PORT:-17210}" --part-power 6 \
-  >"$WORK/saio.log" 2>&1 &
-SAIO=$!
-trap 'kill $SAIO 2>/dev/null; wait $SAIO 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 300); do grep -q "saio ready" "$WORK/saio.log" && break; sleep 0.1; done
-grep -q "saio ready" "$WORK/saio.log" || { cat "$WORK/saio.log"; exit 1; }
+start_saio "$BIN/saio" "$WORK" "$PORT" "${SMOKE_NODE_PORT:-17210}" --part-power 6
 
 # smoke <api> <workload> <target args...>: one second of one workload; fails on any error.
 smoke() {
