@@ -7,6 +7,7 @@
 pub mod broker;
 pub mod config;
 pub mod constraints;
+pub mod group_sync;
 pub mod hash;
 pub mod http;
 pub mod listing;

@@ -12,6 +12,7 @@ use crate::diskfile::xattrs::supports_user_xattrs;
 use crate::diskfile::DiskFileManager;
 use crate::error::{Error, Result};
 use crate::pool::DevicePool;
+use common::group_sync::GroupSync;
 use common::HashPathSecret;
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
@@ -26,6 +27,8 @@ pub struct Device {
     pub path: PathBuf,
     pub pool: DevicePool,
     pub manager: DiskFileManager,
+    /// Group commit of the device's filesystem, for writes made with deferred fsyncs.
+    pub sync: Arc<GroupSync>,
     mount_check: bool,
 }
 
@@ -145,8 +148,9 @@ impl Devices {
             tracing::info!(device = name, removed, "removed temp files of unfinished writes");
         }
         let pool = DevicePool::new(name, self.config.threads_per_device, self.config.queue_per_device)?;
+        let sync = GroupSync::for_path(&path)?;
         tracing::info!(device = name, path = %path.display(), "device opened");
-        Ok(Device { name: name.to_string(), path, pool, manager, mount_check: self.config.mount_check })
+        Ok(Device { name: name.to_string(), path, pool, manager, sync, mount_check: self.config.mount_check })
     }
 
     /// Opens every device directory under the root that passes the checks (blocking).

@@ -4,7 +4,9 @@
 //! the auditor as it streams), then the metadata ([`put`](DiskFileWriter::put): xattrs or spill,
 //! then fsync), then [`commit`](DiskFileWriter::commit) renames it to
 //! `<hash dir>/<timestamp>.<ext>`, fsyncs the directory (and the parents of any directory it
-//! had to create), removes superseded files and invalidates the suffix hash. Until commit,
+//! had to create), removes superseded files and invalidates the suffix hash. A writer told
+//! to [`defer_sync`](DiskFileWriter::defer_sync) skips those fsyncs: its caller makes the
+//! write durable with the device's group sync before acknowledging it. Until commit,
 //! nothing is visible; dropping an uncommitted writer deletes its temp file, and a crash
 //! leaves only a temp file that [`DiskFileManager::clean_tmp`] removes at startup.
 
@@ -36,6 +38,8 @@ pub struct DiskFileWriter {
     /// `None` when the sender supplies the ETag itself (see `without_md5`).
     md5: Option<Md5>,
     blake3: blake3::Hasher,
+    /// Fsyncs left to the caller's group sync (see `defer_sync`).
+    sync_deferred: bool,
     committed: bool,
 }
 
@@ -95,6 +99,7 @@ impl DiskFileWriter {
             flushed: 0,
             md5: Some(Md5::new()),
             blake3: blake3::Hasher::new(),
+            sync_deferred: false,
             committed: false,
         };
         if let Some(size) = size.filter(|s| *s > 0) {
@@ -149,6 +154,14 @@ impl DiskFileWriter {
         self
     }
 
+    /// Skips the file and directory fsyncs of `put` and `commit`. The caller must then await
+    /// the device's [`GroupSync`](common::group_sync::GroupSync) after `commit` and before
+    /// acknowledging the write: for small objects, where one shared sync is far cheaper.
+    pub fn defer_sync(mut self) -> Self {
+        self.sync_deferred = true;
+        self
+    }
+
     /// MD5 hex of the body written so far (the ETag); `None` after `without_md5`.
     pub fn etag(&self) -> Option<String> {
         self.md5.as_ref().map(|m| hex::encode(m.clone().finalize()))
@@ -173,7 +186,9 @@ impl DiskFileWriter {
             Error::XattrNotSupported(_) => Error::XattrNotSupported(self.manager.device().to_string()),
             e => e,
         })?;
-        self.file.sync_all().map_err(Error::from_write)?;
+        if !self.sync_deferred {
+            self.file.sync_all().map_err(Error::from_write)?;
+        }
         Ok(stored)
     }
 
@@ -185,12 +200,14 @@ impl DiskFileWriter {
         let target = dir.join(OnDiskFile::new(timestamp, kind).file_name());
         std::fs::rename(&self.tmp_path, &target).map_err(Error::from_write)?;
         self.committed = true;
-        // The rename first, then the entries of new directories in their parents; on ext4
-        // the later fsyncs find their changes already in the committed journal transaction.
-        fsync_dir(&dir)?;
-        for d in created.iter().rev() {
-            if let Some(parent) = d.parent() {
-                fsync_dir(parent)?;
+        if !self.sync_deferred {
+            // The rename first, then the entries of new directories in their parents; on
+            // ext4 the later fsyncs find their changes already in the committed journal.
+            fsync_dir(&dir)?;
+            for d in created.iter().rev() {
+                if let Some(parent) = d.parent() {
+                    fsync_dir(parent)?;
+                }
             }
         }
         if created.is_empty() {

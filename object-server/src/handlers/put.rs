@@ -5,7 +5,8 @@
 //! The body is written in `disk_chunk_size` pieces on the device pool while the next piece
 //! arrives from the network (two buffers, so memory stays constant for any size). A small
 //! body sent without `Expect` (what the proxy sends for small objects) is read whole first
-//! and costs one pool job: checks, temp file, write, fsync, rename, directory fsyncs.
+//! and costs one pool job: checks, temp file, write, rename; its fsyncs are left to the
+//! device's group sync, which concurrent small PUTs share (see `common::group_sync`).
 
 use super::headers::{self, Match};
 use super::stream::BodyReader;
@@ -72,15 +73,18 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
         Some(len) => {
             let mut buf = BytesMut::with_capacity(len as usize);
             reader.fill(&mut buf, len as usize).await?;
-            device
+            let written = device
                 .pool
                 .run_io(move || {
-                    let (mut w, orig) = prepare.run()?;
+                    let (w, orig) = prepare.run()?;
+                    let mut w = w.defer_sync();
                     w.write(&buf)?;
                     let (etag, size) = finish.seal(w, None)?;
                     Ok((etag, size, orig))
                 })
-                .await?
+                .await?;
+            device.sync.wait().await.map_err(Error::from_write)?;
+            written
         }
         None => {
             let (writer, orig) = device.pool.run_io(move || prepare.run()).await?;
