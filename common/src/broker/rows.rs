@@ -256,19 +256,20 @@ impl Deltas {
     }
 
     fn apply(&self, tx: &Transaction) -> rusqlite::Result<()> {
+        // Cached statements: a batch is often one row, and parsing these cost as much as it.
         for (policy, (c, o, b)) in &self.by_policy {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO policy_stat (storage_policy_index, container_count, object_count, bytes_used)
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT(storage_policy_index) DO UPDATE SET
                  container_count = container_count + ?2, object_count = object_count + ?3,
                  bytes_used = bytes_used + ?4",
-                params![policy, c, o, b],
-            )?;
+            )?
+            .execute(params![policy, c, o, b])?;
         }
         if self.hash != 0 {
-            let old: String = tx.query_row("SELECT hash FROM info", [], |r| r.get(0))?;
+            let old: String = tx.prepare_cached("SELECT hash FROM info")?.query_row([], |r| r.get(0))?;
             let old = u128::from_str_radix(&old, 16).unwrap_or(0);
-            tx.execute("UPDATE info SET hash = ?1", [format!("{:032x}", old ^ self.hash)])?;
+            tx.prepare_cached("UPDATE info SET hash = ?1")?.execute([format!("{:032x}", old ^ self.hash)])?;
         }
         Ok(())
     }
