@@ -25,12 +25,22 @@ struct Args {
     /// creating files there and deletes the directory at its end).
     #[arg(long)]
     keep_files: bool,
+    /// Measure only the sequential write (for a figure taken right beside a workload, since
+    /// this VM's disk rate drifts by a third over minutes).
+    #[arg(long)]
+    write_only: bool,
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
     let dir = args.dir.clone();
+    if args.write_only {
+        let write =
+            tokio::task::spawn_blocking(move || bench::limits::fsync_write_mb_s(&dir, args.write_bytes)).await??;
+        println!("{}", serde_json::json!({ "fsync_write_mb_s": write }));
+        return Ok(());
+    }
     let (write, files) = tokio::task::spawn_blocking(move || -> std::io::Result<(f64, f64)> {
         Ok((
             bench::limits::fsync_write_mb_s(&dir, args.write_bytes)?,

@@ -247,22 +247,23 @@ impl DiskFile {
     }
 
     /// Writes a body-less `.meta` or `.ts` file carrying `metadata` (which must hold
-    /// `X-Timestamp`; `name` is added when known).
-    pub fn write_marker(&self, kind: FileKind, mut metadata: Metadata) -> Result<Timestamp> {
+    /// `X-Timestamp`; `name` is added when known). Its fsyncs are left to the device's
+    /// group sync: await `Device::sync` before acknowledging the write.
+    pub fn write_marker_unsynced(&self, kind: FileKind, mut metadata: Metadata) -> Result<Timestamp> {
         let timestamp = metadata.timestamp().map_err(|_| Error::Internal("marker without X-Timestamp".into()))?;
         if let Some(name) = &self.name {
             metadata.entry(NAME.into()).or_insert_with(|| name.clone());
         }
-        let mut w = self.writer(None)?;
+        let mut w = self.writer(None)?.defer_sync();
         w.put(&metadata)?;
         w.commit(timestamp, kind)?;
         Ok(timestamp)
     }
 
-    /// Writes a tombstone at `timestamp`.
-    pub fn delete(&self, timestamp: Timestamp) -> Result<()> {
+    /// Writes a tombstone at `timestamp` (unsynced, as `write_marker_unsynced`).
+    pub fn delete_unsynced(&self, timestamp: Timestamp) -> Result<()> {
         let metadata = Metadata::from([(X_TIMESTAMP.to_string(), timestamp.internal())]);
-        self.write_marker(FileKind::Tombstone, metadata).map(|_| ())
+        self.write_marker_unsynced(FileKind::Tombstone, metadata).map(|_| ())
     }
 }
 

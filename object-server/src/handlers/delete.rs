@@ -65,13 +65,16 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
             }
             let wrote = orig_ts.is_none_or(|t| t < timestamp);
             if wrote {
-                df.delete(timestamp)?;
+                df.delete_unsynced(timestamp)?;
             }
             let content_type = meta.as_ref().and_then(|m| m.get(CONTENT_TYPE).cloned()).unwrap_or_default();
             Ok(Deleted { status, orig_timestamp: orig_ts, orig_delete_at, content_type, wrote })
         })
         .await?;
 
+    if done.wrote {
+        device.sync.wait().await.map_err(Error::from_write)?;
+    }
     let names = (path.account.as_str(), path.container.as_str(), path.obj.as_str());
     if let Some(old) = done.orig_delete_at {
         state.updater.delete_at_update(&device, h, "DELETE", old, names, BTreeMap::new()).await;

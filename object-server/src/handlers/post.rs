@@ -80,7 +80,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
                 meta.insert(CONTENT_TYPE.into(), content_type.clone());
                 meta.insert(CONTENT_TYPE_TIMESTAMP.into(), content_type_timestamp.internal());
             }
-            df.write_marker(FileKind::Meta, meta)?;
+            df.write_marker_unsynced(FileKind::Meta, meta)?;
             Ok(Posted {
                 orig_delete_at: obj.metadata.delete_at().ok().flatten(),
                 data_metadata: obj.data_metadata,
@@ -91,6 +91,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
             })
         })
         .await?;
+    device.sync.wait().await.map_err(Error::from_write)?;
 
     let names = (path.account.as_str(), path.container.as_str(), path.obj.as_str());
     if timestamp > posted.orig_timestamp {

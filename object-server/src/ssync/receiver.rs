@@ -133,10 +133,11 @@ async fn apply(
 ) -> Result<()> {
     let df = df.clone();
     match h.op {
-        FrameOp::Delete => {
-            device.pool.run_io(move || df.write_marker(FileKind::Tombstone, h.metadata).map(|_| ())).await
+        FrameOp::Delete | FrameOp::Post => {
+            let kind = if h.op == FrameOp::Delete { FileKind::Tombstone } else { FileKind::Meta };
+            device.pool.run_io(move || df.write_marker_unsynced(kind, h.metadata).map(|_| ())).await?;
+            device.sync.wait().await.map_err(Error::from_write)
         }
-        FrameOp::Post => device.pool.run_io(move || df.write_marker(FileKind::Meta, h.metadata).map(|_| ())).await,
         FrameOp::Put => {
             let length = h.length;
             let mut writer = device.pool.run_io(move || df.writer(Some(length))).await?;
