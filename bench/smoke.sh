@@ -18,7 +18,7 @@ smoke() {
   local api=$1 workload=$2
   shift 2
   local out
-  out=$("$BIN/swiftlet-bench" "$@" --workload "$workload" --duration 1 -c 4 --objects 50 --page 20 \
+  out=$("$BIN/swiftlet-bench" "$@" --workload "$workload" --duration 1 --warmup 0.3 -c 4 --objects 50 --page 20 \
     --container "smoke-$api-$workload" --server-pid "$SAIO" --json-only)
   echo "bench smoke $api $workload: $out"
   echo "$out" | python3 -c 'import json,sys; j=json.load(sys.stdin); sys.exit(1 if j["errors"] or not j["ops"] else 0)'

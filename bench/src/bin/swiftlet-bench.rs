@@ -84,6 +84,10 @@ struct Args {
     /// Stop after this many operations instead of after --duration.
     #[arg(long)]
     count: Option<u64>,
+    /// Seconds of the same workload run first and not measured, so the measurement sees a
+    /// steady state (directories, DB pages and connections already made). Not for delete.
+    #[arg(long, default_value_t = 0.0)]
+    warmup: f64,
     /// Object size in bytes (large-* default to 256 MiB when not given).
     #[arg(long)]
     size: Option<u64>,
@@ -183,9 +187,15 @@ async fn run(args: Args, ep: Endpoint) -> Result<Report> {
     if args.s3_payload == S3Payload::Sha256 {
         body.sha256(); // hashed once before the clock starts, as a client hashes a file first
     }
+    if args.warmup > 0.0 && args.workload != Workload::Delete {
+        eprintln!("warming up for {} s...", args.warmup);
+        let warm = Phase::new("warm", Some(Instant::now() + Duration::from_secs_f64(args.warmup)), None);
+        drive(&ep, &args, &body, size, prepared, warm).await?;
+    }
     let cpu_before: Option<f64> = sum_cpu(&args.server_pids);
-    let counters = Arc::new(Counters::default());
     let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
+    let phase = Phase::new("w", args.count.is_none().then_some(deadline), args.count);
+    let counters = phase.counters.clone();
     let start = Instant::now();
     let progress = tokio::spawn({
         let counters = counters.clone();
@@ -205,66 +215,7 @@ async fn run(args: Args, ep: Endpoint) -> Result<Report> {
             }
         }
     });
-    let seq = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for w in 0..args.concurrency {
-        let (ep, args, counters, seq, body) = (ep.clone(), args.clone(), counters.clone(), seq.clone(), body.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Latencies::default();
-            let mut rng_state = (w as u64 + 1).wrapping_mul(0x9E3779B97F4A7C15);
-            loop {
-                let i = seq.fetch_add(1, Ordering::Relaxed);
-                let done = match args.count {
-                    Some(c) => i >= c,
-                    None => Instant::now() >= deadline,
-                };
-                if done {
-                    return lat;
-                }
-                rng_state ^= rng_state << 13;
-                rng_state ^= rng_state >> 7;
-                rng_state ^= rng_state << 17;
-                let picked = object_name(if prepared > 0 { rng_state % prepared } else { 0 });
-                let c = &args.container;
-                let put = |name: String| {
-                    let (ep, body) = (&ep, &body);
-                    async move { ep.call(Method::PUT, c, Some(&name), Some(body)).await.map(|(s, _)| (s, size)) }
-                };
-                let t0 = Instant::now();
-                let result = match args.workload {
-                    Workload::Put | Workload::LargePut => put(format!("w{w}-{i}")).await,
-                    Workload::Get | Workload::LargeGet => ep.call(Method::GET, c, Some(&picked), None).await,
-                    Workload::Head => ep.call(Method::HEAD, c, Some(&picked), None).await.map(|(s, _)| (s, 0)),
-                    Workload::Delete => {
-                        // Each prepared object is deleted once; then the run ends.
-                        if i >= prepared {
-                            return lat;
-                        }
-                        ep.call(Method::DELETE, c, Some(&object_name(i)), None).await
-                    }
-                    Workload::Mixed if rng_state % 100 < args.read_pct => {
-                        ep.call(Method::GET, c, Some(&picked), None).await
-                    }
-                    Workload::Mixed => put(picked).await,
-                    Workload::List => list_all(&ep, c, args.page).await,
-                };
-                lat.record(t0.elapsed());
-                match result {
-                    Ok((s, n)) if s.is_success() => {
-                        counters.ops.fetch_add(1, Ordering::Relaxed);
-                        counters.bytes.fetch_add(n, Ordering::Relaxed);
-                    }
-                    _ => {
-                        counters.errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
-        }));
-    }
-    let mut lat = Latencies::default();
-    for t in tasks {
-        lat.merge(t.await?);
-    }
+    let lat = drive(&ep, &args, &body, size, prepared, phase).await?;
     let secs = start.elapsed().as_secs_f64();
     progress.abort();
     eprintln!();
@@ -287,6 +238,94 @@ async fn run(args: Args, ep: Endpoint) -> Result<Report> {
         cpu_secs,
         peak_rss,
     })
+}
+
+/// One timed run of the workers: when it ends, what it counts, and the prefix of the names
+/// its PUTs write (so a warm-up never overwrites the measured run's objects).
+struct Phase {
+    prefix: &'static str,
+    deadline: Option<Instant>,
+    count: Option<u64>,
+    counters: Arc<Counters>,
+    seq: AtomicU64,
+}
+
+impl Phase {
+    fn new(prefix: &'static str, deadline: Option<Instant>, count: Option<u64>) -> Arc<Self> {
+        Arc::new(Phase { prefix, deadline, count, counters: Arc::default(), seq: AtomicU64::new(0) })
+    }
+}
+
+/// Runs `args.concurrency` workers until the phase ends; their merged latencies.
+async fn drive(
+    ep: &Endpoint,
+    args: &Args,
+    body: &Arc<ObjectBody>,
+    size: u64,
+    prepared: u64,
+    phase: Arc<Phase>,
+) -> Result<Latencies> {
+    let mut tasks = Vec::new();
+    for w in 0..args.concurrency {
+        let (ep, args, body, phase) = (ep.clone(), args.clone(), body.clone(), phase.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Latencies::default();
+            let mut rng_state = (w as u64 + 1).wrapping_mul(0x9E3779B97F4A7C15);
+            loop {
+                let i = phase.seq.fetch_add(1, Ordering::Relaxed);
+                let done = match (phase.count, phase.deadline) {
+                    (Some(c), _) => i >= c,
+                    (None, Some(deadline)) => Instant::now() >= deadline,
+                    (None, None) => true,
+                };
+                if done {
+                    return lat;
+                }
+                rng_state ^= rng_state << 13;
+                rng_state ^= rng_state >> 7;
+                rng_state ^= rng_state << 17;
+                let picked = object_name(if prepared > 0 { rng_state % prepared } else { 0 });
+                let c = &args.container;
+                let put = |name: String| {
+                    let (ep, body) = (&ep, &body);
+                    async move { ep.call(Method::PUT, c, Some(&name), Some(body)).await.map(|(s, _)| (s, size)) }
+                };
+                let t0 = Instant::now();
+                let result = match args.workload {
+                    Workload::Put | Workload::LargePut => put(format!("{}{w}-{i}", phase.prefix)).await,
+                    Workload::Get | Workload::LargeGet => ep.call(Method::GET, c, Some(&picked), None).await,
+                    Workload::Head => ep.call(Method::HEAD, c, Some(&picked), None).await.map(|(s, _)| (s, 0)),
+                    Workload::Delete => {
+                        // Each prepared object is deleted once; then the run ends.
+                        if i >= prepared {
+                            return lat;
+                        }
+                        ep.call(Method::DELETE, c, Some(&object_name(i)), None).await
+                    }
+                    Workload::Mixed if rng_state % 100 < args.read_pct => {
+                        ep.call(Method::GET, c, Some(&picked), None).await
+                    }
+                    Workload::Mixed => put(picked).await,
+                    Workload::List => list_all(&ep, c, args.page).await,
+                };
+                lat.record(t0.elapsed());
+                match result {
+                    Ok((s, n)) if s.is_success() => {
+                        phase.counters.ops.fetch_add(1, Ordering::Relaxed);
+                        phase.counters.bytes.fetch_add(n, Ordering::Relaxed);
+                    }
+                    _ => {
+                        phase.counters.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    let mut lat = Latencies::default();
+    for t in tasks {
+        lat.merge(t.await?);
+    }
+    Ok(lat)
 }
 
 fn sum_cpu(pids: &[u32]) -> Option<f64> {
