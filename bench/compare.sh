@@ -18,6 +18,10 @@ CLIENTS=${CLIENTS:-16}
 # Unmeasured seconds of each small-object workload first (both systems alike), so the
 # figures are a steady state, not a fresh cluster making its first partition directories.
 WARMUP=${WARMUP:-2}
+# Rounds of the small-object workloads, both systems back to back in each: this VM's speed
+# swings by a third within a minute, so the table gives each system's median and the
+# median of the per-round ratios.
+ROUNDS=${ROUNDS:-3}
 LARGE_MB=${LARGE_MB:-256}
 LIST_OBJECTS=${LIST_OBJECTS:-100000}
 # Ports below Linux's ephemeral range (32768-60999), so no client socket can hold one.
@@ -165,6 +169,9 @@ sleep 1
 SWIFT_PIDS=$(pgrep -f "$SW/etc" | tr '\n' ' ')
 
 # run <system> <name> <swiftlet-bench args...>: one workload on one system, JSON to results.
+# Its container is bench-<name>, with -r<round> inside the rounds below.
+ROUND=1
+SUFFIX=
 run() {
   local system=$1 name=$2
   shift 2
@@ -174,7 +181,8 @@ run() {
   for p in $pids; do pid_args+=(--server-pid "$p"); done
   echo "== $system: $name" >&2
   "$BENCH_BIN/swiftlet-bench" --auth "http://127.0.0.1:$port/auth/v1.0" --label "$system" \
-    --container "bench-$name" "${pid_args[@]}" "$@" | tail -n 1 | sed "s/^{/{\"name\":\"$name\",/" >>"$WORK/results.jsonl"
+    --container "bench-$name$SUFFIX" "${pid_args[@]}" "$@" | tail -n 1 |
+    sed "s/^{/{\"name\":\"$name\",\"round\":$ROUND,/" >>"$WORK/results.jsonl"
 }
 
 # Alternate which system goes first so neither always gets the warmer page cache.
@@ -185,9 +193,14 @@ both() {
   else run swiftlet "$name" "$@"; run swift "$name" "$@"; fi
 }
 
-both put4k --workload put --size 4096 -c "$CLIENTS" --duration "$DURATION" --warmup "$WARMUP"
-both get4k --workload get --size 4096 --objects 1000 -c "$CLIENTS" --duration "$DURATION" --warmup "$WARMUP"
-both head --workload head --size 4096 --objects 1000 -c "$CLIENTS" --duration "$DURATION" --warmup "$WARMUP"
+for ROUND in $(seq "$ROUNDS"); do
+  SUFFIX="-r$ROUND" # new objects each round: a PUT over an existing name is another workload
+  both put4k --workload put --size 4096 -c "$CLIENTS" --duration "$DURATION" --warmup "$WARMUP"
+  both get4k --workload get --size 4096 --objects 1000 -c "$CLIENTS" --duration "$DURATION" --warmup "$WARMUP"
+  both head --workload head --size 4096 --objects 1000 -c "$CLIENTS" --duration "$DURATION" --warmup "$WARMUP"
+done
+ROUND=1
+SUFFIX=
 # The disk's write rate again right before the large PUTs, writing as many bytes as one
 # system's large-PUT phase does (4 objects x 3 replicas): this VM's disk absorbs a 1 GiB
 # burst at up to twice its sustained rate, and the rate drifts over minutes, so the
@@ -245,18 +258,38 @@ python3 - "$WORK/results.jsonl" "$WORK/limits.json" "$LIST_OBJECTS" "$WORK/limit
 import json, sys, datetime, platform, os
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 limits = json.load(open(sys.argv[2]))
-r = {(x["label"], x["name"]): x for x in rows}
+from statistics import median
+runs = {}
+for x in rows:
+    runs.setdefault((x["label"], x["name"]), {})[x.get("round", 1)] = x
 def get(sys_, name, key):
-    return r.get((sys_, name), {}).get(key)
+    """The system's median over the rounds."""
+    vals = [x[key] for x in runs.get((sys_, name), {}).values() if x.get(key) is not None]
+    return median(vals) if vals else None
+def ratios(name, key, invert=False):
+    """Swiftlet/Swift in each round (Swift/Swiftlet for lower-is-better figures)."""
+    a, b = runs.get(("swiftlet", name), {}), runs.get(("swift", name), {})
+    out = []
+    for rnd in sorted(set(a) & set(b)):
+        x, y = a[rnd].get(key), b[rnd].get(key)
+        if x and y:
+            out.append(y / x if invert else x / y)
+    return out
 def line(label, name, key, fmt="{:.1f}", invert=False):
     a, b = get("swiftlet", name, key), get("swift", name, key)
+    rs = ratios(name, key, invert)
     ratio = "-"
-    if a and b:
-        ratio = "{:.1f}x".format((b / a) if invert else (a / b))
+    if rs:
+        ratio = "{:.1f}x".format(median(rs))
+        if len(rs) > 1:
+            ratio += " (rounds: " + ", ".join("{:.1f}".format(v) for v in rs) + ")"
     fa = fmt.format(a) if a is not None else "-"
     fb = fmt.format(b) if b is not None else "-"
     print(f"| {label} | {fa} | {fb} | {ratio} |")
 print(f"\nSwiftlet vs OpenStack Swift 2.38.3 -- {datetime.date.today()} on {platform.node()} ({os.cpu_count()} cores), 3 replicas, 4 devices")
+nrounds = max((x.get("round", 1) for x in rows), default=1)
+if nrounds > 1:
+    print(f"4 KiB rows: each system's median of {nrounds} rounds; the ratio is the median of the per-round ratios")
 print("| measure | Swiftlet | Swift | Swiftlet/Swift |")
 print("|---|---|---|---|")
 line("4 KiB PUT ops/s", "put4k", "ops_per_s")

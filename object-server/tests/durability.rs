@@ -219,3 +219,27 @@ async fn filesystem_without_user_xattrs_answers_507() {
     assert_eq!(s.req("GET", "/sdnox/1/a/c/o", &[], "").await.status, 507);
     assert!(std::fs::read_dir(&dev).unwrap().next().is_none(), "nothing may be written to the device");
 }
+
+#[tokio::test]
+async fn small_writes_are_acknowledged_after_a_group_sync() {
+    let s = Server::start().await;
+    let c = Clock::new();
+    let sync = s.devices.get("sda").await.unwrap().sync.clone();
+    let obj = "/sda/1/AUTH_t/c/small";
+    // Each acknowledged write waited for a sync that began after it (the count is shared
+    // with every test on this filesystem, so it can only be checked for growth).
+    let before = sync.syncs();
+    let put = s.req("PUT", obj, &[("x-timestamp", &c.at(1)), ("content-type", "a/b")], "small body").await;
+    assert_eq!(put.status, 201);
+    let after_put = sync.syncs();
+    assert!(after_put > before, "the PUT was answered without a sync");
+    let post = s.req("POST", obj, &[("x-timestamp", &c.at(2)), ("x-object-meta-k", "v")], "").await;
+    assert_eq!(post.status, 202);
+    let after_post = sync.syncs();
+    assert!(after_post > after_put, "the POST was answered without a sync");
+    let delete = s.req("DELETE", obj, &[("x-timestamp", &c.at(3))], "").await;
+    assert_eq!(delete.status, 204);
+    assert!(sync.syncs() > after_post, "the DELETE was answered without a sync");
+    let get = s.req("GET", obj, &[], "").await;
+    assert_eq!(get.status, 404);
+}
