@@ -189,12 +189,15 @@ async fn run(args: Args, ep: Endpoint) -> Result<Report> {
     }
     if args.warmup > 0.0 && args.workload != Workload::Delete {
         eprintln!("warming up for {} s...", args.warmup);
-        let warm = Phase::new("warm", Some(Instant::now() + Duration::from_secs_f64(args.warmup)), None);
+        let warm = Phase::new("warm", End::At(Instant::now() + Duration::from_secs_f64(args.warmup)));
         drive(&ep, &args, &body, size, prepared, warm).await?;
     }
     let cpu_before: Option<f64> = sum_cpu(&args.server_pids);
-    let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
-    let phase = Phase::new("w", args.count.is_none().then_some(deadline), args.count);
+    let end = match args.count {
+        Some(count) => End::After(count),
+        None => End::At(Instant::now() + Duration::from_secs_f64(args.duration)),
+    };
+    let phase = Phase::new("w", end);
     let counters = phase.counters.clone();
     let start = Instant::now();
     let progress = tokio::spawn({
@@ -240,19 +243,25 @@ async fn run(args: Args, ep: Endpoint) -> Result<Report> {
     })
 }
 
+/// When a phase of the workers ends.
+#[derive(Clone, Copy)]
+enum End {
+    At(Instant),
+    After(u64),
+}
+
 /// One timed run of the workers: when it ends, what it counts, and the prefix of the names
 /// its PUTs write (so a warm-up never overwrites the measured run's objects).
 struct Phase {
     prefix: &'static str,
-    deadline: Option<Instant>,
-    count: Option<u64>,
+    end: End,
     counters: Arc<Counters>,
     seq: AtomicU64,
 }
 
 impl Phase {
-    fn new(prefix: &'static str, deadline: Option<Instant>, count: Option<u64>) -> Arc<Self> {
-        Arc::new(Phase { prefix, deadline, count, counters: Arc::default(), seq: AtomicU64::new(0) })
+    fn new(prefix: &'static str, end: End) -> Arc<Self> {
+        Arc::new(Phase { prefix, end, counters: Arc::default(), seq: AtomicU64::new(0) })
     }
 }
 
@@ -273,10 +282,9 @@ async fn drive(
             let mut rng_state = (w as u64 + 1).wrapping_mul(0x9E3779B97F4A7C15);
             loop {
                 let i = phase.seq.fetch_add(1, Ordering::Relaxed);
-                let done = match (phase.count, phase.deadline) {
-                    (Some(c), _) => i >= c,
-                    (None, Some(deadline)) => Instant::now() >= deadline,
-                    (None, None) => true,
+                let done = match phase.end {
+                    End::After(count) => i >= count,
+                    End::At(deadline) => Instant::now() >= deadline,
                 };
                 if done {
                     return lat;

@@ -180,7 +180,8 @@ impl DiskFileWriter {
         &self.hash
     }
 
-    /// Stores the metadata (xattrs, or spilled after the body) and fsyncs the file.
+    /// Stores the metadata (xattrs, or spilled after the body) and fsyncs the file (unless
+    /// the sync is deferred).
     pub fn put(&mut self, metadata: &Metadata) -> Result<Stored> {
         let stored = xattrs::write_metadata(&self.file, metadata, self.written).map_err(|e| match e {
             Error::XattrNotSupported(_) => Error::XattrNotSupported(self.manager.device().to_string()),
@@ -192,7 +193,8 @@ impl DiskFileWriter {
         Ok(stored)
     }
 
-    /// Makes the file visible as `<timestamp><ext>` in the object's hash directory, durably.
+    /// Makes the file visible as `<timestamp><ext>` in the object's hash directory, durably
+    /// (or, with the sync deferred, durable at the caller's group sync).
     pub fn commit(mut self, timestamp: Timestamp, kind: FileKind) -> Result<()> {
         let dir = self.manager.hash_dir(self.partition, &self.hash);
         let mut created = Vec::new();

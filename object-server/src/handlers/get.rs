@@ -6,7 +6,7 @@
 use super::headers::{self, Match};
 use super::range::{self, Segment};
 use super::stream::object_body;
-use super::{AppState, ObjectPath};
+use super::{AppState, ObjectPath, SMALL_BODY};
 use crate::diskfile::metadata::ETAG;
 use crate::diskfile::{ObjectState, OpenObject};
 use crate::error::{Error, Result};
@@ -15,9 +15,6 @@ use common::http::{empty, full, Body, HttpError};
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
-
-/// Bodies this small are read whole when the object is opened.
-pub const SMALL_BODY: u64 = 64 * 1024;
 
 pub async fn handle(
     state: Arc<AppState>,

@@ -23,6 +23,11 @@ use hyper::body::Incoming;
 use std::sync::Arc;
 use tracing::Instrument;
 
+/// Objects up to this size are handled whole, in one pool job: a GET reads and verifies the
+/// body when it opens the object; a PUT sent without `Expect: 100-continue` is read first,
+/// then written without fsyncs and made durable by the device's group sync.
+pub const SMALL_BODY: u64 = 64 * 1024;
+
 /// What every handler shares.
 pub struct AppState {
     pub devices: Arc<Devices>,

@@ -10,7 +10,7 @@
 
 use super::headers::{self, Match};
 use super::stream::BodyReader;
-use super::{AppState, ObjectPath};
+use super::{AppState, ObjectPath, SMALL_BODY};
 use crate::container_update::Update;
 use crate::devices::Device;
 use crate::diskfile::metadata::{BLAKE3, CONTENT_LENGTH, CONTENT_TYPE, ETAG, NAME, X_DELETE_AT};
@@ -141,9 +141,6 @@ pub fn apply_overrides(h: &http::HeaderMap, update: &mut BTreeMap<String, String
         }
     }
 }
-
-/// Bodies up to this size, sent without `Expect: 100-continue`, are written in one pool job.
-const SMALL_BODY: u64 = 64 * 1024;
 
 /// What the first write job needs: the checks against the object on disk, then a temp file.
 struct Prepare {
