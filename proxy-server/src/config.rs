@@ -23,6 +23,9 @@ pub struct ProxyConfig {
     pub error_suppression_interval: f64,
     /// Seconds container metadata (existence, ACLs) is cached.
     pub container_info_ttl: f64,
+    /// Seconds account metadata (existence, quotas, TempURL keys) is cached; an account
+    /// HEAD or GET through this proxy refreshes it, a POST through it forgets it.
+    pub account_info_ttl: f64,
     /// Bodies up to this size are buffered so a failed primary can be retried on a handoff.
     pub retryable_body_limit: usize,
     pub tempauth: TempAuthConfig,
@@ -171,6 +174,7 @@ impl Default for ProxyConfig {
             error_suppression_limit: 10,
             error_suppression_interval: 60.0,
             container_info_ttl: 10.0,
+            account_info_ttl: 10.0,
             retryable_body_limit: 1 << 20,
             tempauth: TempAuthConfig::default(),
             features: FeaturesConfig::default(),

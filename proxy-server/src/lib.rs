@@ -11,6 +11,7 @@ pub mod config;
 pub mod controllers;
 pub mod error;
 pub mod info;
+pub mod info_cache;
 pub mod middleware;
 pub mod nodes;
 pub mod quorum;

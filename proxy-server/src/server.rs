@@ -2,6 +2,7 @@
 
 use crate::auth::TempAuth;
 use crate::config::ProxyConfig;
+use crate::controllers::account::AccountInfoCache;
 use crate::controllers::container_info::ContainerInfoCache;
 use crate::error::{ProxyError, Result};
 use crate::info;
@@ -50,6 +51,7 @@ pub struct Proxy {
     pub auth: TempAuth,
     pub limiter: ErrorLimiter,
     pub containers: ContainerInfoCache,
+    pub accounts: AccountInfoCache,
     /// The middlewares every Swift API request passes, in order (`middleware::pipeline`).
     pub pipeline: Vec<Box<dyn Middleware>>,
 }
@@ -90,6 +92,7 @@ impl Proxy {
                 Duration::from_secs_f64(config.error_suppression_interval),
             ),
             containers: ContainerInfoCache::new(Duration::from_secs_f64(config.container_info_ttl)),
+            accounts: AccountInfoCache::new(Duration::from_secs_f64(config.account_info_ttl)),
             auth,
             rings,
             secret,

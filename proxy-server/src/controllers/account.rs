@@ -6,6 +6,7 @@ use super::base::{
 use crate::auth::{acl::ContainerAcl, authorize, Access};
 use crate::backend::{bodiless, passthrough, resource_path};
 use crate::error::{ProxyError, Result};
+use crate::info_cache::InfoCache;
 use crate::nodes::{read_order, write_targets};
 use crate::quorum::best_status;
 use crate::server::{Ctx, Proxy};
@@ -14,6 +15,10 @@ use common::http::Body;
 use common::Timestamp;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
+use std::sync::Arc;
+
+/// Accounts' headers by name; `None` cached means the account does not exist yet.
+pub type AccountInfoCache = InfoCache<String, Option<Arc<HeaderMap>>>;
 
 pub async fn handle(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
     authorize(ctx, account, None, Access::Owner, &ContainerAcl::default())?;
@@ -34,9 +39,20 @@ async fn read(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<Respon
     let path = resource_path(account, None, None);
     match read_first(p, &nodes, part, req.method.clone(), &path, req.uri.query(), &headers, ring.replica_count()).await
     {
-        ReadOutcome::Found(resp) => Ok(passthrough(resp)),
-        ReadOutcome::NotFound if p.config.account_autocreate => Ok(empty_account(account, req)),
-        ReadOutcome::NotFound => Err(ProxyError::NotFound),
+        ReadOutcome::Found(resp) => {
+            // What the owner just read is the freshest the quota and TempURL checks can have.
+            if resp.status().is_success() {
+                p.accounts.put(account.to_string(), Some(Arc::new(resp.headers().clone())));
+            }
+            Ok(passthrough(resp))
+        }
+        ReadOutcome::NotFound => {
+            p.accounts.put(account.to_string(), None);
+            match p.config.account_autocreate {
+                true => Ok(empty_account(account, req)),
+                false => Err(ProxyError::NotFound),
+            }
+        }
         ReadOutcome::Unavailable => Err(ProxyError::ServiceUnavailable("Account servers unavailable".into())),
     }
 }
@@ -102,21 +118,33 @@ async fn write_all(p: &Proxy, ctx: &Ctx, account: &str, method: Method, client: 
         bytes::Bytes::new(),
     )
     .await;
+    // After the write, so a read that raced it cannot leave the old headers cached.
+    p.accounts.invalidate(account);
     best_status(&statuses(&replies), n)
 }
 
-/// The account's headers (metadata, counts), or `None` when it does not exist yet. For
-/// middlewares (TempURL keys, quotas, ACLs); no authorization is checked here.
-pub async fn account_info(p: &Proxy, ctx: &Ctx, account: &str) -> Result<Option<HeaderMap>> {
+/// The account's headers (metadata, counts), or `None` when it does not exist yet, cached
+/// for `account_info_ttl`. For middlewares (TempURL keys, quotas, ACLs); no authorization
+/// is checked here.
+pub async fn account_info(p: &Proxy, ctx: &Ctx, account: &str) -> Result<Option<Arc<HeaderMap>>> {
+    if let Some(hit) = p.accounts.get(account) {
+        return Ok(hit);
+    }
     let ring = p.rings.account.current();
     let part = ring.get_part(&p.secret, account, None, None);
     let nodes = read_order(&ring, part, ring.replica_count(), &p.limiter);
     let path = resource_path(account, None, None);
-    match read_first(p, &nodes, part, Method::HEAD, &path, None, &backend_headers(ctx), ring.replica_count()).await {
-        ReadOutcome::Found(resp) if resp.status().is_success() => Ok(Some(resp.headers().clone())),
-        ReadOutcome::Found(_) | ReadOutcome::NotFound => Ok(None),
-        ReadOutcome::Unavailable => Err(ProxyError::ServiceUnavailable("Account servers unavailable".into())),
-    }
+    let info = match read_first(p, &nodes, part, Method::HEAD, &path, None, &backend_headers(ctx), ring.replica_count())
+        .await
+    {
+        ReadOutcome::Found(resp) if resp.status().is_success() => Some(Arc::new(resp.headers().clone())),
+        // Neither there nor known missing: not worth remembering.
+        ReadOutcome::Found(_) => return Ok(None),
+        ReadOutcome::NotFound => None,
+        ReadOutcome::Unavailable => return Err(ProxyError::ServiceUnavailable("Account servers unavailable".into())),
+    };
+    p.accounts.put(account.to_string(), info.clone());
+    Ok(info)
 }
 
 /// Creates the account if it does not exist yet (`account_autocreate`).

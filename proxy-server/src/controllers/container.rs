@@ -152,7 +152,7 @@ async fn write(
     let slots = if method == Method::POST { vec![headers; n] } else { with_account_updates(p, account, headers, n) };
     let path = resource_path(account, Some(container), None);
     let replies = fan_out(p, part, primaries, handoffs, method.clone(), &path, None, slots, bytes::Bytes::new()).await;
-    p.containers.invalidate(account, container);
+    p.containers.invalidate(&(account.to_string(), container.to_string()));
     let status = best_status(&statuses(&replies), n);
     let status = if status == StatusCode::OK && method != Method::PUT { StatusCode::NO_CONTENT } else { status };
     Ok(bodiless(status, HeaderMap::new()))

@@ -1,16 +1,15 @@
 //! Container facts object requests need (existence, ACLs, where it lives), cached briefly
-//! so each object request does not HEAD the container.
+//! (`InfoCache`) so each object request does not HEAD the container.
 
 use super::base::{read_first, ReadOutcome};
 use crate::auth::acl::{Acl, ContainerAcl};
 use crate::backend::{header_str, resource_path};
 use crate::error::{ProxyError, Result};
+use crate::info_cache::InfoCache;
 use crate::nodes::{read_order, Node};
 use crate::server::{Ctx, Proxy};
 use http::{HeaderMap, Method};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct ContainerInfo {
@@ -23,45 +22,8 @@ pub struct ContainerInfo {
     pub headers: HeaderMap,
 }
 
-/// `None` cached means the container does not exist.
-type Entry = (Instant, Option<Arc<ContainerInfo>>);
-
-pub struct ContainerInfoCache {
-    ttl: Duration,
-    map: Mutex<HashMap<(String, String), Entry>>,
-}
-
-/// Bound the cache so a client walking many names cannot grow it without limit.
-const MAX_ENTRIES: usize = 10_000;
-
-impl ContainerInfoCache {
-    pub fn new(ttl: Duration) -> Self {
-        ContainerInfoCache { ttl, map: Mutex::new(HashMap::new()) }
-    }
-
-    fn get(&self, key: &(String, String)) -> Option<Option<Arc<ContainerInfo>>> {
-        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
-    }
-
-    fn put(&self, key: (String, String), value: Option<Arc<ContainerInfo>>) {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_ENTRIES {
-            let ttl = self.ttl;
-            map.retain(|_, (at, _)| at.elapsed() < ttl);
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
-            }
-        }
-        map.insert(key, (Instant::now(), value));
-    }
-
-    /// Forgets a container after this proxy changed it.
-    pub fn invalidate(&self, account: &str, container: &str) {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&(account.to_string(), container.to_string()));
-    }
-}
+/// Containers by (account, container); `None` cached means the container does not exist.
+pub type ContainerInfoCache = InfoCache<(String, String), Option<Arc<ContainerInfo>>>;
 
 /// The container's info, or `None` when it does not exist.
 pub async fn container_info(

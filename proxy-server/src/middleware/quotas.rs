@@ -95,7 +95,7 @@ async fn check_upload(next: &Next, ctx: &Ctx, account: &str, container: &str, le
     let Some(info) = lookup().await.filter(|i| has_quota(i)) else { return Ok(()) };
     // The cached stats can predate this proxy's own recent uploads; a container with a
     // quota is worth one fresh HEAD per upload so that back-to-back PUTs are counted.
-    p.containers.invalidate(account, container);
+    p.containers.invalidate(&(account.to_string(), container.to_string()));
     let info: Arc<ContainerInfo> = lookup().await.unwrap_or(info);
     if over_quota(&info, length) {
         return Err(refusal(ctx, account, container, &info.acl));
