@@ -6,20 +6,71 @@
 //! callers beyond it wait asynchronously (backpressure), not on a thread.
 
 use crate::error::{Error, Result};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
+/// The jobs waiting for a device's threads. Each push wakes one idle thread; a mutex
+/// around an mpsc receiver woke two per job (the taker, then the next thread queued on
+/// the mutex), and spinning channels burn the two cores this runs on.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<QueueState>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    jobs: VecDeque<Job>,
+    closed: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        // Jobs run outside the lock, so a poisoned lock only means a panic in VecDeque itself.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, job: Job) {
+        self.lock().jobs.push_back(job);
+        self.ready.notify_one();
+    }
+
+    /// The next job, or `None` once the pool is closed and drained.
+    fn pop(&self) -> Option<Job> {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.jobs.pop_front() {
+                return Some(job);
+            }
+            if state.closed {
+                return None;
+            }
+            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// Held by every pool handle: when the last one goes, the threads finish the queue and exit.
+struct Closer(Arc<Queue>);
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.0.lock().closed = true;
+        self.0.ready.notify_all();
+    }
+}
+
 #[derive(Clone)]
 pub struct DevicePool {
     name: Arc<str>,
-    tx: mpsc::Sender<Job>,
+    queue: Arc<Closer>,
     slots: Arc<Semaphore>,
 }
 
@@ -46,14 +97,17 @@ impl<T> Future for JobHandle<T> {
 impl DevicePool {
     /// Starts `threads` workers named after the device; `queue` more jobs may wait for them.
     pub fn new(name: &str, threads: usize, queue: usize) -> std::io::Result<Self> {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
+        let jobs = Arc::new(Queue::default());
         let threads = threads.max(1);
         for i in 0..threads {
-            let rx = rx.clone();
-            std::thread::Builder::new().name(format!("obj-{name}-{i}")).spawn(move || worker(rx))?;
+            let jobs = jobs.clone();
+            std::thread::Builder::new().name(format!("obj-{name}-{i}")).spawn(move || worker(&jobs))?;
         }
-        Ok(DevicePool { name: name.into(), tx, slots: Arc::new(Semaphore::new(threads + queue)) })
+        Ok(DevicePool {
+            name: name.into(),
+            queue: Arc::new(Closer(jobs)),
+            slots: Arc::new(Semaphore::new(threads + queue)),
+        })
     }
 
     /// Queues `f` (waiting asynchronously for a slot) and returns a handle to its result.
@@ -77,7 +131,7 @@ impl DevicePool {
             // The caller may have gone away; then nobody wants the result.
             let _ = done.send(f());
         });
-        self.tx.send(job).map_err(|_| Error::PoolClosed(self.name.to_string()))?;
+        self.queue.0.push(job);
         Ok(JobHandle { rx, name: self.name.clone() })
     }
 
@@ -109,15 +163,8 @@ impl DevicePool {
     }
 }
 
-fn worker(rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
-    loop {
-        // Holding the lock only while receiving; a poisoned lock means a sibling panicked
-        // inside recv, which cannot happen, so recover the guard.
-        let job = {
-            let guard = rx.lock().unwrap_or_else(|p| p.into_inner());
-            guard.recv()
-        };
-        let Ok(job) = job else { return };
+fn worker(queue: &Queue) {
+    while let Some(job) = queue.pop() {
         // A panicking job drops its result sender (the caller sees an error); the thread lives on.
         if std::panic::catch_unwind(AssertUnwindSafe(job)).is_err() {
             tracing::error!("device pool job panicked");

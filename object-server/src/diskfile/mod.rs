@@ -15,6 +15,7 @@
 //! is too small) is described in `xattrs.rs`. Every call here blocks: run it on the
 //! device's [`crate::pool::DevicePool`].
 
+pub mod hashdir;
 pub mod manager;
 pub mod metadata;
 pub mod ondisk;
@@ -30,6 +31,7 @@ pub use writer::DiskFileWriter;
 use crate::error::{Error, Result};
 use common::metadata::Metadata;
 use common::Timestamp;
+use hashdir::HashDir;
 use metadata::{MetadataExt, CONTENT_TYPE, CONTENT_TYPE_TIMESTAMP, NAME, X_TIMESTAMP};
 use std::fs::File;
 use std::path::PathBuf;
@@ -133,13 +135,14 @@ impl DiskFile {
 
     /// The live files (no cleanup; reads never delete).
     pub fn files(&self) -> Result<FileSet> {
-        match std::fs::read_dir(self.hash_dir()) {
-            Ok(rd) => Ok(FileSet::select(rd.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => {
-                Ok(FileSet::default())
-            }
-            Err(e) => Err(e.into()),
-        }
+        Ok(self.open_dir()?.1)
+    }
+
+    /// The hash directory, opened, and its live files; `None` for a missing directory.
+    fn open_dir(&self) -> Result<(Option<HashDir>, FileSet)> {
+        let Some(dir) = HashDir::open(&self.hash_dir())? else { return Ok((None, FileSet::default())) };
+        let files = FileSet::select(dir.names()?);
+        Ok((Some(dir), files))
     }
 
     /// Opens the object as of `now`. Damaged files are quarantined and reported as missing;
@@ -171,19 +174,18 @@ impl DiskFile {
     }
 
     fn try_open(&self, now: Timestamp, open_expired: bool) -> Result<ObjectState> {
-        let files = self.files()?;
-        let Some(data) = files.data else {
+        let (dir, files) = self.open_dir()?;
+        let (Some(dir), Some(data)) = (dir, files.data) else {
             return Ok(match files.tombstone {
                 Some(ts) => ObjectState::Deleted { timestamp: ts.timestamp },
                 None => ObjectState::Missing,
             });
         };
-        let dir = self.hash_dir();
-        let data_path = dir.join(data.file_name());
-        let file = File::open(&data_path)?;
+        let data_name = data.file_name();
+        let file = dir.open_file(&data_name)?;
         let (data_metadata, stored) = self.read_xattrs(&file)?;
         let meta_metadata = match files.meta {
-            Some(m) => Some(self.read_xattrs(&File::open(dir.join(m.file_name()))?)?.0),
+            Some(m) => Some(self.read_xattrs(&dir.open_file(&m.file_name())?)?.0),
             None => None,
         };
         let stored_name = data_metadata.name().ok_or_else(|| Error::Quarantined("missing name metadata".into()))?;
@@ -214,8 +216,8 @@ impl DiskFile {
             metadata,
             data_metadata,
             meta_metadata,
+            data_path: self.hash_dir().join(data_name),
             files,
-            data_path,
             content_length,
             data_timestamp: data.timestamp,
         })))
