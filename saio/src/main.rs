@@ -44,6 +44,10 @@ struct Args {
     /// Do not start the identity, image and compute services.
     #[arg(long)]
     no_cloud: bool,
+    /// Do not run the replicators, auditors, updaters and expirer on their intervals
+    /// (benchmarks that compare request serving with servers-only clusters).
+    #[arg(long)]
+    no_daemons: bool,
 }
 
 #[tokio::main]
@@ -62,6 +66,7 @@ async fn main() -> ExitCode {
         part_power: args.part_power,
         proxy_port: args.proxy_port,
         node_base_port: args.node_base_port,
+        run_daemons: !args.no_daemons,
         ..ClusterOptions::default()
     };
     let cluster = match Cluster::start(opts).await {
