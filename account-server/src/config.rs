@@ -20,6 +20,9 @@ pub struct AccountConfig {
     pub max_open_dbs: usize,
     /// Container rows committed in one transaction at most.
     pub max_batch_rows: usize,
+    /// Make DB commits durable with one filesystem sync shared by concurrent writers,
+    /// instead of an fsync per commit.
+    pub db_group_sync: bool,
     /// Seconds deleted rows are kept before they may be reclaimed.
     pub reclaim_age: u64,
     /// Valid storage policy indexes.
@@ -40,6 +43,7 @@ impl Default for AccountConfig {
             workers_per_device: 4,
             max_open_dbs: 256,
             max_batch_rows: 2000,
+            db_group_sync: true,
             reclaim_age: 7 * 24 * 3600,
             storage_policies: vec![0],
             auto_create_account_prefix: ".".into(),
@@ -56,6 +60,7 @@ impl AccountConfig {
             workers_per_device: self.workers_per_device,
             max_open_dbs: self.max_open_dbs,
             max_batch_rows: self.max_batch_rows,
+            group_sync: self.db_group_sync,
         }
     }
 }

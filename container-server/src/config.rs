@@ -21,6 +21,9 @@ pub struct ContainerConfig {
     pub max_open_dbs: usize,
     /// Object rows committed in one transaction at most.
     pub max_batch_rows: usize,
+    /// Make DB commits durable with one filesystem sync shared by concurrent writers,
+    /// instead of an fsync per commit.
+    pub db_group_sync: bool,
     /// Seconds to connect to an account server.
     pub conn_timeout: f64,
     /// Seconds to wait for an account server's answer.
@@ -48,6 +51,7 @@ impl Default for ContainerConfig {
             workers_per_device: 4,
             max_open_dbs: 256,
             max_batch_rows: 2000,
+            db_group_sync: true,
             conn_timeout: 0.5,
             node_timeout: 3.0,
             account_update_interval: 1.0,
@@ -75,6 +79,7 @@ impl ContainerConfig {
             workers_per_device: self.workers_per_device,
             max_open_dbs: self.max_open_dbs,
             max_batch_rows: self.max_batch_rows,
+            group_sync: self.db_group_sync,
         }
     }
 }

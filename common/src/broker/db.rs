@@ -1,8 +1,9 @@
 //! One open database: creation (atomically, never half-built), opening with the connection
 //! settings, and the `info` row (timestamps, status, metadata, reported stats).
 //!
-//! Connections use WAL with `synchronous=FULL`: every commit is fsynced before it returns,
-//! so a 2xx is only sent for rows that are on disk; readers never block the writer.
+//! Connections use WAL; readers never block the writer. A connection either fsyncs each
+//! commit before it returns (`synchronous=FULL`), or leaves that to its caller's group sync
+//! ([`CommitSync`]); either way a 2xx is only sent for rows that are on disk.
 
 use super::error::{BrokerError, Result};
 use super::meta::{self, Metadata};
@@ -78,6 +79,26 @@ impl DbInfo {
             || self.reported_delete_timestamp != self.delete_timestamp
             || self.reported_object_count != self.object_count
             || self.reported_bytes_used != self.bytes_used
+    }
+}
+
+/// How a connection makes its commits durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitSync {
+    /// Each commit fsyncs the WAL before it returns (`synchronous=FULL`).
+    Each,
+    /// Commits return without an fsync (`synchronous=NORMAL`: the DB stays consistent after
+    /// a crash, but may lose its newest commits). Whoever commits must make them durable,
+    /// with a filesystem sync, before answering anyone.
+    Deferred,
+}
+
+impl CommitSync {
+    fn pragma(self) -> &'static str {
+        match self {
+            CommitSync::Each => "FULL",
+            CommitSync::Deferred => "NORMAL",
+        }
     }
 }
 
@@ -161,14 +182,20 @@ impl Db {
             .map_err(|e| BrokerError::io(tmp, e))
     }
 
-    /// Opens an existing DB (never creates one) and brings its schema up to date.
+    /// Opens an existing DB (never creates one) and brings its schema up to date; each
+    /// commit is fsynced.
     pub fn open(path: &Path, kind: DbKind) -> Result<Db> {
+        Self::open_with(path, kind, CommitSync::Each)
+    }
+
+    /// `open`, with the commits made durable as `sync` says.
+    pub fn open_with(path: &Path, kind: DbKind, sync: CommitSync) -> Result<Db> {
         if !path.is_file() {
             return Err(BrokerError::NotFound(path.to_owned()));
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| BrokerError::sqlite(path, e))?;
-        configure(&conn, path, "FULL")?;
+        configure(&conn, path, sync.pragma())?;
         schema::migrate(&mut conn, kind, path, None)?;
         let db = Db { conn, path: path.to_owned(), kind };
         let has_info: Option<i64> =

@@ -28,7 +28,7 @@ pub mod store;
 #[cfg(test)]
 mod tests;
 
-pub use db::{Db, DbInfo, DbInit};
+pub use db::{CommitSync, Db, DbInfo, DbInit};
 pub use disk::DbLocation;
 pub use error::{BrokerError, Result};
 pub use meta::Metadata;

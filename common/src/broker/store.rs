@@ -5,16 +5,24 @@
 //!
 //! Batching (group commit): `merge_rows` queues the rows on the DB's handle; the first
 //! caller to find no writer running starts one on the device pool, which takes everything
-//! queued (up to `max_batch_rows`), merges it in one transaction, commits (fsync), answers
-//! every waiter, and repeats until the queue is empty. Callers are answered only after the
-//! commit, so a 2xx is never sent for a row that is not on disk; N concurrent PUTs into one
-//! container cost about one fsync per batch instead of N.
+//! queued (up to `max_batch_rows`), merges it in one transaction, commits, answers every
+//! waiter, and repeats until the queue is empty. N concurrent PUTs into one container cost
+//! one commit per batch instead of N.
+//!
+//! Durability: with `group_sync` (the default) the writer connection commits without an
+//! fsync, and every write call (`write`, `merge_rows`) waits for the device filesystem's
+//! [`GroupSync`] before it returns. That one `syncfs` covers every DB written on the
+//! filesystem since, and the object server's small writes too when they share a process, so
+//! commits of many DBs share one device flush instead of paying one `fdatasync` each.
+//! Without it, each commit is fsynced. Either way a caller is answered only after its rows
+//! are on disk, so a 2xx is never sent for a row that is not.
 
-use super::db::{Db, DbInfo, DbInit};
+use super::db::{CommitSync, Db, DbInfo, DbInit};
 use super::disk::{self, DbLocation};
 use super::error::{BrokerError, Result};
 use super::rows::{MergeOutcome, Rows};
 use super::DbKind;
+use crate::group_sync::GroupSync;
 use crate::HashPathSecret;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +41,8 @@ pub struct StoreConfig {
     pub max_open_dbs: usize,
     /// Rows merged in one transaction at most.
     pub max_batch_rows: usize,
+    /// Make commits durable with the filesystem's group sync instead of an fsync each.
+    pub group_sync: bool,
 }
 
 impl Default for StoreConfig {
@@ -43,6 +53,7 @@ impl Default for StoreConfig {
             workers_per_device: 4,
             max_open_dbs: 256,
             max_batch_rows: 2000,
+            group_sync: true,
         }
     }
 }
@@ -88,6 +99,8 @@ pub struct Store {
     secret: HashPathSecret,
     handles: Mutex<HashMap<PathBuf, Arc<Handle>>>,
     pools: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Each device's filesystem group sync, opened on its first write.
+    groups: Mutex<HashMap<String, Arc<GroupSync>>>,
     batches: AtomicU64,
     batched_rows: AtomicU64,
 }
@@ -116,6 +129,7 @@ impl Store {
             secret,
             handles: Mutex::default(),
             pools: Mutex::default(),
+            groups: Mutex::default(),
             batches: AtomicU64::new(0),
             batched_rows: AtomicU64::new(0),
         })
@@ -234,7 +248,8 @@ impl Store {
         self.run(&loc.device, move || Ok(path.is_file())).await
     }
 
-    /// Runs `f` with the DB's writer connection (serialized with batches and other writes).
+    /// Runs `f` with the DB's writer connection (serialized with batches and other writes);
+    /// returns once what it committed is durable.
     pub async fn write<T, F>(self: &Arc<Self>, loc: &DbLocation, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -242,24 +257,58 @@ impl Store {
     {
         let path = self.db_path(loc)?;
         let (store, loc2) = (self.clone(), loc.clone());
-        self.run(&loc.device, move || {
-            let h = store.handle(&path);
-            let mut w = lock(&h.writer);
-            let r = Self::with_writer(&mut w, &path, store.kind, f);
-            drop(w);
-            r.map_err(|e| store.screen(&loc2, &path, e))
-        })
-        .await
+        let written = self
+            .run(&loc.device, move || {
+                let h = store.handle(&path);
+                let mut w = lock(&h.writer);
+                let r = Self::with_writer(&mut w, &path, store.kind, store.commit_sync(), f);
+                drop(w);
+                r.map_err(|e| store.screen(&loc2, &path, e))
+            })
+            .await?;
+        self.make_durable(&loc.device).await?;
+        Ok(written)
+    }
+
+    /// How the writer connections commit (see the module docs).
+    fn commit_sync(&self) -> CommitSync {
+        if self.cfg.group_sync {
+            CommitSync::Deferred
+        } else {
+            CommitSync::Each
+        }
+    }
+
+    /// Returns once every commit made on `device` so far is durable: at once when each
+    /// commit was fsynced, else after the device filesystem's next group sync.
+    async fn make_durable(&self, device: &str) -> Result<()> {
+        if !self.cfg.group_sync {
+            return Ok(());
+        }
+        let dir = self.cfg.devices.join(device);
+        let group = {
+            let mut groups = lock(&self.groups);
+            match groups.get(device) {
+                Some(g) => g.clone(),
+                None => {
+                    let g = GroupSync::for_path(&dir).map_err(|e| BrokerError::io(&dir, e))?;
+                    groups.insert(device.to_string(), g.clone());
+                    g
+                }
+            }
+        };
+        group.wait().await.map_err(|e| BrokerError::io(&dir, e))
     }
 
     fn with_writer<T>(
         slot: &mut Option<Db>,
         path: &Path,
         kind: DbKind,
+        sync: CommitSync,
         f: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
         if slot.is_none() {
-            *slot = Some(Db::open(path, kind)?);
+            *slot = Some(Db::open_with(path, kind, sync)?);
         }
         match slot.as_mut() {
             Some(db) => f(db),
@@ -298,7 +347,7 @@ impl Store {
     }
 
     /// Merges rows, batched with other callers' rows for the same DB into one transaction;
-    /// returns after the batch has committed.
+    /// returns once the batch's commit is durable.
     pub async fn merge_rows(self: &Arc<Self>, loc: &DbLocation, rows: Rows) -> Result<MergeOutcome> {
         let wrong_kind = match (self.kind, &rows) {
             (DbKind::Container, Rows::Containers(v)) => !v.is_empty(),
@@ -336,7 +385,9 @@ impl Store {
                 }
             });
         }
-        rx.await.map_err(|_| BrokerError::WorkerGone)?
+        let merged = rx.await.map_err(|_| BrokerError::WorkerGone)??;
+        self.make_durable(&loc.device).await?;
+        Ok(merged)
     }
 
     /// The writer loop: merge everything queued, one transaction per round.
@@ -372,7 +423,8 @@ impl Store {
             };
             let (rows, waiters) = combine(batch);
             let mut w = lock(&h.writer);
-            let result = Self::with_writer(&mut w, path, self.kind, |db| db.merge_rows(&rows, None));
+            let result =
+                Self::with_writer(&mut w, path, self.kind, self.commit_sync(), |db| db.merge_rows(&rows, None));
             drop(w);
             let result = result.map_err(|e| self.screen(loc, path, e));
             if result.is_ok() {

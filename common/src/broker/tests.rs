@@ -448,6 +448,36 @@ async fn concurrent_merges_are_batched_and_all_committed() {
     assert!(matches!(store.info(&unmounted).await, Err(BrokerError::Unmounted(_))));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_are_durable_by_group_sync_or_by_fsync_each() {
+    for group_sync in [true, false] {
+        let dir = TempDir::new();
+        std::fs::create_dir_all(dir.path().join("sda")).unwrap();
+        let cfg = StoreConfig { devices: dir.path().to_owned(), mount_check: false, group_sync, ..Default::default() };
+        let store = Store::new(DbKind::Container, cfg, crate::HashPathSecret::new("p", "s"));
+        let loc = store.location("sda", 3, "AUTH_test", Some("c"));
+        store.create(&loc, init(Some("c"))).await.unwrap();
+        let group = crate::group_sync::GroupSync::for_path(&dir.path().join("sda")).unwrap();
+
+        let before = group.syncs();
+        store.merge_rows(&loc, Rows::Objects(vec![obj("o1", t(1), 1)])).await.unwrap();
+        let after_merge = group.syncs();
+        let pragma: i64 = store
+            .write(&loc, |db| Ok(db.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()))
+            .await
+            .unwrap();
+        let after_write = group.syncs();
+        if group_sync {
+            // NORMAL: the commit itself does not fsync; a group sync that began after it did.
+            assert_eq!(pragma, 1);
+            assert!(after_merge > before && after_write > after_merge, "{before} {after_merge} {after_write}");
+        } else {
+            assert_eq!(pragma, 2, "FULL: each commit fsyncs the WAL");
+        }
+        assert_eq!(store.info(&loc).await.unwrap().object_count, 1);
+    }
+}
+
 mod order_independence {
     use super::*;
     use proptest::prelude::*;
