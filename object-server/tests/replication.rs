@@ -158,11 +158,22 @@ async fn corrupt_objects_are_quarantined_on_get() {
     assert_eq!(s.req("GET", "/sda/1/AUTH_t/c/big", &[], "").await.status, 404);
     assert_eq!(files_under(&s.device_path("sda/quarantined/objects")).len(), 2);
 
+    // A body cut short on disk ends the stream early and is quarantined.
+    let long: Vec<u8> = vec![9u8; 1 << 20];
+    assert_eq!(s.req("PUT", "/sda/1/AUTH_t/c/cut", &[("x-timestamp", &c.at(1)), ct], long).await.status, 201);
+    std::fs::OpenOptions::new().write(true).open(data_file(&s, "cut")).unwrap().set_len(300 << 10).unwrap();
+    let req = http::Request::get(format!("http://{}/sda/1/AUTH_t/c/cut", s.addr)).body(common::http::empty()).unwrap();
+    let resp = s.client.send(req, Duration::from_secs(10)).await.unwrap();
+    let got = resp.into_body().collect().await;
+    assert!(got.is_err() || got.unwrap().to_bytes().len() < 1 << 20);
+    assert_eq!(s.req("GET", "/sda/1/AUTH_t/c/cut", &[], "").await.status, 404);
+    assert_eq!(files_under(&s.device_path("sda/quarantined/objects")).len(), 3);
+
     // Unreadable metadata is quarantined too.
     assert_eq!(s.req("PUT", "/sda/1/AUTH_t/c/meta", &[("x-timestamp", &c.at(1)), ct], "m").await.status, 201);
     xattr::set(data_file(&s, "meta"), "user.swiftlet.metadata", b"SWM\x01broken-broken").unwrap();
     assert_eq!(s.req("HEAD", "/sda/1/AUTH_t/c/meta", &[], "").await.status, 404);
-    assert_eq!(files_under(&s.device_path("sda/quarantined/objects")).len(), 3);
+    assert_eq!(files_under(&s.device_path("sda/quarantined/objects")).len(), 4);
 }
 
 #[tokio::test]
