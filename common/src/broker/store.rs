@@ -286,15 +286,14 @@ impl Store {
             return Ok(());
         }
         let dir = self.cfg.devices.join(device);
-        let group = {
-            let mut groups = lock(&self.groups);
-            match groups.get(device) {
-                Some(g) => g.clone(),
-                None => {
-                    let g = GroupSync::for_path(&dir).map_err(|e| BrokerError::io(&dir, e))?;
-                    groups.insert(device.to_string(), g.clone());
-                    g
-                }
+        let cached = lock(&self.groups).get(device).cloned();
+        let group = match cached {
+            Some(g) => g,
+            None => {
+                // Opening the group opens and stats the device: file I/O, so on its pool.
+                let d = dir.clone();
+                let g = self.run(device, move || GroupSync::for_path(&d).map_err(|e| BrokerError::io(&d, e))).await?;
+                lock(&self.groups).entry(device.to_string()).or_insert(g).clone()
             }
         };
         group.wait().await.map_err(|e| BrokerError::io(&dir, e))

@@ -135,12 +135,12 @@ impl DiskFile {
 
     /// The live files (no cleanup; reads never delete).
     pub fn files(&self) -> Result<FileSet> {
-        Ok(self.open_dir()?.1)
+        Ok(Self::open_dir(&self.hash_dir())?.1)
     }
 
-    /// The hash directory, opened, and its live files; `None` for a missing directory.
-    fn open_dir(&self) -> Result<(Option<HashDir>, FileSet)> {
-        let Some(dir) = HashDir::open(&self.hash_dir())? else { return Ok((None, FileSet::default())) };
+    /// The hash directory at `path`, opened, and its live files; `None` for a missing directory.
+    fn open_dir(path: &std::path::Path) -> Result<(Option<HashDir>, FileSet)> {
+        let Some(dir) = HashDir::open(path)? else { return Ok((None, FileSet::default())) };
         let files = FileSet::select(dir.names()?);
         Ok((Some(dir), files))
     }
@@ -174,7 +174,8 @@ impl DiskFile {
     }
 
     fn try_open(&self, now: Timestamp, open_expired: bool) -> Result<ObjectState> {
-        let (dir, files) = self.open_dir()?;
+        let hash_dir = self.hash_dir();
+        let (dir, files) = Self::open_dir(&hash_dir)?;
         let (Some(dir), Some(data)) = (dir, files.data) else {
             return Ok(match files.tombstone {
                 Some(ts) => ObjectState::Deleted { timestamp: ts.timestamp },
@@ -216,7 +217,7 @@ impl DiskFile {
             metadata,
             data_metadata,
             meta_metadata,
-            data_path: self.hash_dir().join(data_name),
+            data_path: hash_dir.join(data_name),
             files,
             content_length,
             data_timestamp: data.timestamp,

@@ -48,9 +48,10 @@ async fn read(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<Respon
         }
         ReadOutcome::NotFound => {
             p.accounts.put(account.to_string(), None);
-            match p.config.account_autocreate {
-                true => Ok(empty_account(account, req)),
-                false => Err(ProxyError::NotFound),
+            if p.config.account_autocreate {
+                Ok(empty_account(account, req))
+            } else {
+                Err(ProxyError::NotFound)
             }
         }
         ReadOutcome::Unavailable => Err(ProxyError::ServiceUnavailable("Account servers unavailable".into())),
