@@ -1,7 +1,8 @@
-//! The auditor hook: re-read one object, verify its metadata and BLAKE3, quarantine it if
+//! The auditor hook: re-read one object, verify its metadata and body checksum, quarantine it if
 //! damaged. The auditor daemon walks devices with [`DiskFileManager`] and calls this for
 //! each hash; it blocks, so run it on a daemon thread or the device's pool.
 
+use crate::diskfile::checksum::Algorithm;
 use crate::diskfile::{DiskFileManager, ObjectState};
 use crate::error::{Error, Result};
 use common::Timestamp;
@@ -29,9 +30,9 @@ pub fn audit_object(manager: &DiskFileManager, partition: u32, hash: &str) -> Re
         Err(Error::Quarantined(reason)) => return Ok(AuditOutcome::Quarantined { reason }),
         Err(e) => return Err(e),
     };
-    if !obj.data_metadata.contains_key(crate::diskfile::metadata::BLAKE3) {
-        manager.quarantine(partition, hash, "no blake3 in metadata")?;
-        return Ok(AuditOutcome::Quarantined { reason: "no blake3 in metadata".into() });
+    if Algorithm::stored_in(&obj.data_metadata).is_none() {
+        manager.quarantine(partition, hash, "no body checksum in metadata")?;
+        return Ok(AuditOutcome::Quarantined { reason: "no body checksum in metadata".into() });
     }
     match df.reader(&obj).verify(AUDIT_BLOCK) {
         Ok(bytes) => Ok(AuditOutcome::Ok { bytes }),

@@ -212,3 +212,40 @@ async fn auditor_hook_verifies_and_quarantines() {
     assert_eq!(s.req("GET", "/sda/3/AUTH_t/c/bad", &[], "").await.status, 404);
     assert_eq!(s.req("GET", "/sda/3/AUTH_t/c/good", &[], "").await.status, 200);
 }
+
+/// Rewrites a small object's metadata as older versions stored it: a BLAKE3 checksum.
+fn make_legacy_blake3(path: &PathBuf, body: &[u8]) {
+    let mut meta = common::metadata::decode(&xattr::get(path, "user.swiftlet.metadata").unwrap().unwrap()).unwrap();
+    assert_eq!(meta.remove("xxh3-128").map(|h| h.len()), Some(32), "new objects carry XXH3-128");
+    meta.insert("blake3".into(), blake3::hash(body).to_hex().to_string());
+    xattr::set(path, "user.swiftlet.metadata", &common::metadata::encode(&meta)).unwrap();
+}
+
+#[tokio::test]
+async fn objects_with_a_legacy_blake3_checksum_are_still_verified() {
+    let (a, b) = (Server::start().await, Server::start().await);
+    let c = Clock::new();
+    let ct = ("content-type", "x/y");
+    for name in ["old", "old-bad"] {
+        let r = a.req("PUT", &format!("/sda/5/AUTH_t/c/{name}"), &[("x-timestamp", &c.at(1)), ct], "legacy body").await;
+        assert_eq!(r.status, 201);
+        make_legacy_blake3(&data_file(&a, name), b"legacy body");
+    }
+    flip_byte(&data_file(&a, "old-bad"), 2);
+    assert_eq!(a.req("GET", "/sda/5/AUTH_t/c/old", &[], "").await.body, "legacy body");
+    assert_eq!(a.req("GET", "/sda/5/AUTH_t/c/old-bad", &[], "").await.status, 404, "BLAKE3 mismatch quarantines");
+
+    // SSYNC keeps the sender's algorithm, and the receiver verifies with it.
+    let dev = a.devices.get("sda").await.unwrap();
+    let target = SsyncTarget { addr: b.addr.to_string(), device: "sda".into() };
+    let client = common::http::HttpClient::default();
+    let report = ssync::send(&client, &dev, 5, None, &target, Duration::from_secs(30)).await.unwrap();
+    assert_eq!((report.puts, report.remote.applied), (1, 1), "{:?}", report.remote.failed);
+    let copy = data_file(&b, "old");
+    let meta = common::metadata::decode(&xattr::get(&copy, "user.swiftlet.metadata").unwrap().unwrap()).unwrap();
+    assert_eq!(meta.get("blake3"), Some(&blake3::hash(b"legacy body").to_hex().to_string()));
+    assert!(!meta.contains_key("xxh3-128"));
+    let manager = b.devices.get("sda").await.unwrap().manager.clone();
+    let hash = b.devices.secret().hash_hex("AUTH_t", Some("c"), Some("old"));
+    assert_eq!(audit_object(&manager, 5, &hash).unwrap(), AuditOutcome::Ok { bytes: 11 });
+}

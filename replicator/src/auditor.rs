@@ -1,5 +1,5 @@
 //! The auditor: re-reads every object on this node's devices at a bounded rate
-//! (`bytes_per_sec`, `files_per_sec`), verifying its metadata and the BLAKE3 of its body
+//! (`bytes_per_sec`, `files_per_sec`), verifying its metadata and the checksum of its body
 //! (`object_server::audit_object`, which quarantines what is damaged so the replicator
 //! restores a good copy), and runs SQLite's integrity check on every container and account
 //! DB (the store quarantines a damaged one).

@@ -4,7 +4,7 @@
 //!   pushed with SSYNC, handoff partitions reverted to their primaries);
 //! - [`db`]: the container and account DB replicator (sync points, rows in batches, whole
 //!   DBs for peers that have none, handoff DBs reverted);
-//! - [`auditor`]: re-reads objects (BLAKE3) and checks DBs (SQLite), quarantining damage;
+//! - [`auditor`]: re-reads objects (body checksum) and checks DBs (SQLite), quarantining damage;
 //! - [`updater`]: delivers queued container updates and account updates;
 //! - [`expirer`]: deletes objects whose `X-Delete-At` has passed.
 //!

@@ -2,7 +2,7 @@
 //!
 //! Stored keys follow Swift: `name` (`/a/c/o`), `X-Timestamp`, `Content-Type`,
 //! `Content-Length`, `ETag` (MD5 hex), user and system headers in Title-Case; Swiftlet adds
-//! `blake3` (hex of the body's BLAKE3, which the reader and auditor verify).
+//! the body checksum (`xxh3-128`, or `blake3` on older objects: see `checksum.rs`).
 
 use crate::error::{Error, Result};
 use common::metadata::Metadata;
@@ -14,7 +14,6 @@ pub const CONTENT_TYPE: &str = "Content-Type";
 pub const CONTENT_TYPE_TIMESTAMP: &str = "Content-Type-Timestamp";
 pub const CONTENT_LENGTH: &str = "Content-Length";
 pub const ETAG: &str = "ETag";
-pub const BLAKE3: &str = "blake3";
 pub const X_DELETE_AT: &str = "X-Delete-At";
 
 /// Typed reads of a metadata map; a missing or malformed required key is an error that

@@ -8,13 +8,15 @@
 //! - [`DiskFileManager`] (`manager.rs`): paths, walking partitions/suffixes/hashes, cleanup,
 //!   suffix hashes, quarantine;
 //! - [`DiskFileWriter`] (`writer.rs`): temp file, stream, fsync, metadata, rename, dir fsync;
-//! - [`DiskFileReader`] (`reader.rs`): block reads, BLAKE3 verification, quarantine;
+//! - [`DiskFileReader`] (`reader.rs`): block reads, checksum verification, quarantine;
+//! - `checksum.rs`: the body checksum (XXH3-128; BLAKE3 on older objects);
 //! - [`DiskFile`] (here): open an object, read its metadata, write `.meta`/`.ts` files.
 //!
 //! Metadata storage (xattrs, or spilled into the file when ext4's single 4 KiB xattr block
 //! is too small) is described in `xattrs.rs`. Every call here blocks: run it on the
 //! device's [`crate::pool::DevicePool`].
 
+pub mod checksum;
 pub mod hashdir;
 pub mod manager;
 pub mod metadata;
@@ -93,7 +95,8 @@ impl OpenObject {
 /// Keys a `.meta` cannot override: they describe the body.
 fn is_data_system_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    matches!(k.as_str(), "name" | "content-length" | "etag" | "deleted" | "blake3" | "x-static-large-object")
+    matches!(k.as_str(), "name" | "content-length" | "etag" | "deleted" | "x-static-large-object")
+        || checksum::Algorithm::is_checksum_key(&k)
         || k.starts_with("x-object-sysmeta-")
 }
 
@@ -240,7 +243,7 @@ impl DiskFile {
             obj.data_path.clone(),
             obj.file.clone(),
             obj.content_length,
-            obj.data_metadata.get(metadata::BLAKE3).cloned(),
+            checksum::Algorithm::stored_in(&obj.data_metadata).map(|(alg, hex)| (alg, hex.to_string())),
         )
     }
 

@@ -1,7 +1,8 @@
 //! `DiskFileReader`: reads an object's body in blocks and, when the whole body is read in
-//! order, verifies its BLAKE3; a mismatch quarantines the object before the last block is
+//! order, verifies its body checksum (`checksum.rs`); a mismatch quarantines the object before the last block is
 //! handed out, so a client never receives a complete-looking corrupt body.
 
+use super::checksum::{Algorithm, BodyHasher};
 use super::manager::DiskFileManager;
 use crate::error::{Error, Result};
 use bytes::{Bytes, BytesMut};
@@ -21,7 +22,7 @@ pub struct DiskFileReader {
     len: u64,
     expected: Option<String>,
     /// Present while every byte so far was read in order from offset 0.
-    hasher: Option<(blake3::Hasher, u64)>,
+    hasher: Option<(BodyHasher, u64)>,
 }
 
 impl std::fmt::Debug for DiskFileReader {
@@ -38,10 +39,13 @@ impl DiskFileReader {
         data_path: PathBuf,
         file: Arc<File>,
         len: u64,
-        expected_blake3: Option<String>,
+        expected: Option<(Algorithm, String)>,
     ) -> Self {
-        let hasher = expected_blake3.as_ref().map(|_| (blake3::Hasher::new(), 0));
-        DiskFileReader { manager, partition, hash, data_path, file, len, expected: expected_blake3, hasher }
+        let (hasher, expected) = match expected {
+            Some((alg, hex)) => (Some((BodyHasher::new(alg), 0)), Some(hex)),
+            None => (None, None),
+        };
+        DiskFileReader { manager, partition, hash, data_path, file, len, expected, hasher }
     }
 
     /// The body length.
@@ -90,10 +94,10 @@ impl DiskFileReader {
         hasher.update(buf);
         *next += buf.len() as u64;
         if *next == self.len {
-            let got = hasher.finalize().to_hex().to_string();
+            let (alg, got) = (hasher.algorithm(), hasher.hex());
             self.hasher = None;
             if Some(&got) != self.expected.as_ref() {
-                return Err(self.quarantine(format!("BLAKE3 {got} does not match metadata")));
+                return Err(self.quarantine(format!("{} {got} does not match metadata", alg.key())));
             }
         }
         Ok(())

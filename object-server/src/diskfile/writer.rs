@@ -1,7 +1,7 @@
 //! `DiskFileWriter`: writes one object file durably.
 //!
-//! A temp file in `<dev>/tmp` receives the body (hashed with MD5 for the ETag and BLAKE3 for
-//! the auditor as it streams), then the metadata ([`put`](DiskFileWriter::put): xattrs or spill,
+//! A temp file in `<dev>/tmp` receives the body (hashed with MD5 for the ETag and the body
+//! checksum for readers and the auditor as it streams), then the metadata ([`put`](DiskFileWriter::put): xattrs or spill,
 //! then fsync), then [`commit`](DiskFileWriter::commit) renames it to
 //! `<hash dir>/<timestamp>.<ext>`, fsyncs the directory (and the parents of any directory it
 //! had to create), removes superseded files and invalidates the suffix hash. A writer told
@@ -10,6 +10,7 @@
 //! nothing is visible; dropping an uncommitted writer deletes its temp file, and a crash
 //! leaves only a temp file that [`DiskFileManager::clean_tmp`] removes at startup.
 
+use super::checksum::{Algorithm, BodyHasher};
 use super::manager::DiskFileManager;
 use super::ondisk::{FileKind, OnDiskFile};
 use super::xattrs::{self, Stored};
@@ -37,7 +38,7 @@ pub struct DiskFileWriter {
     flushed: u64,
     /// `None` when the sender supplies the ETag itself (see `without_md5`).
     md5: Option<Md5>,
-    blake3: blake3::Hasher,
+    checksum: BodyHasher,
     /// Fsyncs left to the caller's group sync (see `defer_sync`).
     sync_deferred: bool,
     committed: bool,
@@ -98,7 +99,7 @@ impl DiskFileWriter {
             written: 0,
             flushed: 0,
             md5: Some(Md5::new()),
-            blake3: blake3::Hasher::new(),
+            checksum: BodyHasher::new(Algorithm::default()),
             sync_deferred: false,
             committed: false,
         };
@@ -120,7 +121,7 @@ impl DiskFileWriter {
         if let Some(md5) = &mut self.md5 {
             md5.update(buf);
         }
-        self.blake3.update(buf);
+        self.checksum.update(buf);
         self.file.write_all(buf).map_err(Error::from_write)?;
         self.written += buf.len() as u64;
         if self.written - self.flushed >= WRITEBACK_EVERY {
@@ -148,7 +149,7 @@ impl DiskFileWriter {
 
     /// Stops computing the body's MD5: the proxy, which hashes the client's body once on
     /// its way to every replica, sends the ETag after the body. Integrity on this node is
-    /// still covered by the BLAKE3 every write computes.
+    /// still covered by the body checksum every write computes.
     pub fn without_md5(mut self) -> Self {
         self.md5 = None;
         self
@@ -167,9 +168,16 @@ impl DiskFileWriter {
         self.md5.as_ref().map(|m| hex::encode(m.clone().finalize()))
     }
 
-    /// BLAKE3 hex of the body written so far.
-    pub fn blake3_hex(&self) -> String {
-        self.blake3.finalize().to_hex().to_string()
+    /// Computes the body checksum with `alg` instead of the default (an SSYNC receiver
+    /// keeps the algorithm of the copy it is sent). Call before any `write`.
+    pub fn with_checksum(mut self, alg: Algorithm) -> Self {
+        self.checksum = BodyHasher::new(alg);
+        self
+    }
+
+    /// The body checksum's metadata key and hex digest of the body written so far.
+    pub fn checksum(&self) -> (&'static str, String) {
+        (self.checksum.algorithm().key(), self.checksum.hex())
     }
 
     pub fn partition(&self) -> u32 {

@@ -13,7 +13,7 @@ use super::stream::BodyReader;
 use super::{AppState, ObjectPath, SMALL_BODY};
 use crate::container_update::Update;
 use crate::devices::Device;
-use crate::diskfile::metadata::{BLAKE3, CONTENT_LENGTH, CONTENT_TYPE, ETAG, NAME, X_DELETE_AT};
+use crate::diskfile::metadata::{CONTENT_LENGTH, CONTENT_TYPE, ETAG, NAME, X_DELETE_AT};
 use crate::diskfile::{DiskFile, DiskFileWriter, FileKind, ObjectState};
 use crate::error::{Error, Result};
 use crate::pool::JobHandle;
@@ -203,7 +203,8 @@ impl Finish {
         }
         self.metadata.insert(CONTENT_LENGTH.into(), size.to_string());
         self.metadata.insert(ETAG.into(), etag.clone());
-        self.metadata.insert(BLAKE3.into(), w.blake3_hex());
+        let (checksum_key, checksum) = w.checksum();
+        self.metadata.insert(checksum_key.into(), checksum);
         w.put(&self.metadata)?;
         w.commit(self.timestamp, FileKind::Data)?;
         Ok((etag, size))

@@ -10,7 +10,7 @@
 //!    `u32 big-endian header length | header JSON (`[`FrameHeader`]`) | <length> body bytes`,
 //!    with op `PUT` (a `.data` file: metadata + body), `DELETE` (a tombstone) or `POST` (a
 //!    `.meta` file). The receiver applies each frame only if it is newer than what it has
-//!    (verifying the body's MD5 and BLAKE3 against the metadata), and answers a JSON
+//!    (verifying the body's MD5 and checksum against the metadata), and answers a JSON
 //!    [`ReceiveSummary`].
 //!
 //! [`send`] is the sending side; `receiver.rs` the receiving side behind the HTTP handler.

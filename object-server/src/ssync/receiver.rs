@@ -3,8 +3,9 @@
 
 use super::{decode_header, FrameHeader, FrameOp, Offer, ReceiveSummary, Want, MAX_FRAME_HEADER};
 use crate::devices::Device;
+use crate::diskfile::checksum::Algorithm;
 use crate::diskfile::manager::is_hash;
-use crate::diskfile::metadata::{MetadataExt, BLAKE3, ETAG};
+use crate::diskfile::metadata::{MetadataExt, ETAG};
 use crate::diskfile::{DiskFile, DiskFileManager, FileKind, FileSet};
 use crate::error::{Error, Result};
 use crate::handlers::stream::BodyReader;
@@ -140,7 +141,8 @@ async fn apply(
         }
         FrameOp::Put => {
             let length = h.length;
-            let mut writer = device.pool.run_io(move || df.writer(Some(length))).await?;
+            let alg = Algorithm::stored_in(&h.metadata).map(|(alg, _)| alg).unwrap_or_default();
+            let mut writer = device.pool.run_io(move || df.writer(Some(length)).map(|w| w.with_checksum(alg))).await?;
             let mut left = length;
             while left > 0 {
                 let piece = match reader.next(chunk.min(left as usize)).await {
@@ -157,17 +159,19 @@ async fn apply(
             device
                 .pool
                 .run_io(move || {
-                    let mut w = writer;
-                    if h.metadata.get(ETAG) != w.etag().as_ref() {
+                    let (mut w, mut metadata) = (writer, h.metadata);
+                    if metadata.get(ETAG) != w.etag().as_ref() {
                         return Err(Error::Unprocessable(format!("{}: body does not match its ETag", h.hash)));
                     }
-                    if h.metadata.get(BLAKE3).is_some_and(|b| *b != w.blake3_hex()) {
-                        return Err(Error::Unprocessable(format!("{}: body does not match its BLAKE3", h.hash)));
+                    // A copy sent without a checksum gets one, so readers and the auditor can check it.
+                    let (key, got) = w.checksum();
+                    if *metadata.entry(key.into()).or_insert_with(|| got.clone()) != got {
+                        return Err(Error::Unprocessable(format!("{}: body does not match its {key}", h.hash)));
                     }
-                    if h.metadata.content_length().ok() != Some(length) {
+                    if metadata.content_length().ok() != Some(length) {
                         return Err(Error::Unprocessable(format!("{}: Content-Length differs from frame", h.hash)));
                     }
-                    w.put(&h.metadata)?;
+                    w.put(&metadata)?;
                     w.commit(h.timestamp, FileKind::Data)
                 })
                 .await
