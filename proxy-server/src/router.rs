@@ -32,14 +32,15 @@ impl Route {
             _ => {}
         }
         let path = decode(raw_path)?;
-        // As Swift's proxy: a version with no account is a bad URL; a path that does not
-        // split into version/account/container/object names nothing (404).
-        if matches!(path.as_str(), "/v1" | "/v1/" | "/v1.0" | "/v1.0/") {
+        // As Swift's proxy: a path that does not split names nothing (404); a version with
+        // no account (`/v1`, `/info%20x`) is a bad URL (412); an account under anything but
+        // a known API version is a bad request (400).
+        let parts = split_path(&path, 1, 4, true).map_err(|_| ProxyError::NotFound)?;
+        if parts.get(1).is_none_or(String::is_empty) {
             return Err(ProxyError::PreconditionFailed("Bad URL".into()));
         }
-        let parts = split_path(&path, 2, 4, true).map_err(|_| ProxyError::NotFound)?;
         if parts[0] != "v1" && parts[0] != "v1.0" {
-            return Err(ProxyError::NotFound);
+            return Err(ProxyError::BadRequest(format!("Invalid API version {:?}", parts[0])));
         }
         let mut it = parts.into_iter().skip(1);
         let account = it.next().unwrap_or_default();
@@ -91,8 +92,12 @@ mod tests {
 
     #[test]
     fn rejects() {
-        assert!(matches!(Route::parse("/v2/x"), Err(ProxyError::NotFound)));
-        assert!(matches!(Route::parse("/v1"), Err(ProxyError::PreconditionFailed(_))));
+        assert!(matches!(Route::parse("/v2/x"), Err(ProxyError::BadRequest(_))));
+        for bad_url in ["/v1", "/v1/", "/v1.0/", "/info%20asdf", "/favicon.ico"] {
+            assert!(matches!(Route::parse(bad_url), Err(ProxyError::PreconditionFailed(_))), "{bad_url}");
+        }
+        assert!(matches!(Route::parse("/"), Err(ProxyError::NotFound)));
+        assert!(matches!(Route::parse("/v1/a/c/o%FF"), Err(ProxyError::Path(_))));
         assert!(matches!(Route::parse("/v1//c/o"), Err(ProxyError::NotFound)));
         assert!(matches!(Route::parse("/v1/a//o"), Err(ProxyError::NotFound)));
         assert!(Route::parse("/v1/a/c/o%00").is_err());
