@@ -1,6 +1,6 @@
-//! The auditor hook: re-read one object, verify its metadata and body checksum, quarantine it if
-//! damaged. The auditor daemon walks devices with [`DiskFileManager`] and calls this for
-//! each hash; it blocks, so run it on a daemon thread or the device's pool.
+//! The auditor hook: re-read one object, verify its metadata and body checksum, quarantine
+//! it if damaged. The auditor daemon walks devices with [`DiskFileManager`] and calls this
+//! for each hash; it blocks, so run it on a daemon thread or the device's pool.
 
 use crate::diskfile::checksum::Algorithm;
 use crate::diskfile::{DiskFileManager, ObjectState};

@@ -1,6 +1,7 @@
 //! `DiskFileReader`: reads an object's body in blocks and, when the whole body is read in
-//! order, verifies its body checksum (`checksum.rs`); a mismatch quarantines the object before the last block is
-//! handed out, so a client never receives a complete-looking corrupt body.
+//! order, verifies its body checksum (`checksum.rs`); a mismatch quarantines the object
+//! before the last block is handed out, so a client never receives a complete-looking
+//! corrupt body.
 
 use super::checksum::{Algorithm, BodyHasher};
 use super::manager::DiskFileManager;
