@@ -285,18 +285,18 @@ impl Store {
         if !self.cfg.group_sync {
             return Ok(());
         }
-        let dir = self.cfg.devices.join(device);
         let cached = lock(&self.groups).get(device).cloned();
         let group = match cached {
             Some(g) => g,
             None => {
                 // Opening the group opens and stats the device: file I/O, so on its pool.
-                let d = dir.clone();
-                let g = self.run(device, move || GroupSync::for_path(&d).map_err(|e| BrokerError::io(&d, e))).await?;
+                let dir = self.cfg.devices.join(device);
+                let g =
+                    self.run(device, move || GroupSync::for_path(&dir).map_err(|e| BrokerError::io(&dir, e))).await?;
                 lock(&self.groups).entry(device.to_string()).or_insert(g).clone()
             }
         };
-        group.wait().await.map_err(|e| BrokerError::io(&dir, e))
+        group.wait().await.map_err(|e| BrokerError::io(&self.cfg.devices.join(device), e))
     }
 
     fn with_writer<T>(

@@ -21,9 +21,9 @@ pub struct DiskFileReader {
     data_path: PathBuf,
     file: Arc<File>,
     len: u64,
-    expected: Option<String>,
-    /// Present while every byte so far was read in order from offset 0.
-    hasher: Option<(BodyHasher, u64)>,
+    /// The running checksum, the offset it has reached and the digest it must end with;
+    /// present while every byte so far was read in order from offset 0.
+    verify: Option<(BodyHasher, u64, String)>,
 }
 
 impl std::fmt::Debug for DiskFileReader {
@@ -42,11 +42,8 @@ impl DiskFileReader {
         len: u64,
         expected: Option<(Algorithm, String)>,
     ) -> Self {
-        let (hasher, expected) = match expected {
-            Some((alg, hex)) => (Some((BodyHasher::new(alg), 0)), Some(hex)),
-            None => (None, None),
-        };
-        DiskFileReader { manager, partition, hash, data_path, file, len, expected, hasher }
+        let verify = expected.map(|(alg, hex)| (BodyHasher::new(alg), 0, hex));
+        DiskFileReader { manager, partition, hash, data_path, file, len, verify }
     }
 
     /// The body length.
@@ -87,19 +84,20 @@ impl DiskFileReader {
 
     /// Feeds in-order reads to the hasher and checks the digest at the end.
     fn account(&mut self, offset: u64, buf: &[u8]) -> Result<()> {
-        let Some((hasher, next)) = self.hasher.as_mut() else { return Ok(()) };
+        let Some((hasher, next, _)) = self.verify.as_mut() else { return Ok(()) };
         if offset != *next {
-            self.hasher = None;
+            self.verify = None;
             return Ok(());
         }
         hasher.update(buf);
         *next += buf.len() as u64;
-        if *next == self.len {
-            let (alg, got) = (hasher.algorithm(), hasher.hex());
-            self.hasher = None;
-            if Some(&got) != self.expected.as_ref() {
-                return Err(self.quarantine(format!("{} {got} does not match metadata", alg.key())));
-            }
+        if *next < self.len {
+            return Ok(());
+        }
+        let Some((hasher, _, expected)) = self.verify.take() else { return Ok(()) };
+        let got = hasher.hex();
+        if got != expected {
+            return Err(self.quarantine(format!("{} {got} does not match metadata", hasher.algorithm().key())));
         }
         Ok(())
     }
