@@ -36,7 +36,7 @@ if ! command -v memcached >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends memcached >/dev/null
 fi
 cargo build --release -q -p saio --bin saio
-cargo build --release -q -p ring --bin ring-builder
+cargo build --release -q -p swiftlet-ring --bin ring-builder
 cargo build --release -q -p bench --bin swiftlet-bench --bin limits --bin listing_fill
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/swiftlet-compare.XXXXXX")

@@ -14,6 +14,6 @@ source bench/lib.sh
 SWIFT_BIN=${SWIFT_RING_BUILDER:-$SWIFT_VENV/bin/swift-ring-builder}
 [ -n "${SWIFT_RING_BUILDER:-}" ] || ensure_swift_venv
 
-cargo build --release -q -p ring --bin ring-builder
+cargo build --release -q -p swiftlet-ring --bin ring-builder
 cargo build --release -q -p bench --bin ring_bench
 exec $BENCH_BIN/ring_bench --ring-builder $BENCH_BIN/ring-builder --swift "$SWIFT_BIN" "$@"

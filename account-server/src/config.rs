@@ -53,8 +53,8 @@ impl Default for AccountConfig {
 }
 
 impl AccountConfig {
-    pub fn store_config(&self) -> common::broker::StoreConfig {
-        common::broker::StoreConfig {
+    pub fn store_config(&self) -> swiftlet_broker::StoreConfig {
+        swiftlet_broker::StoreConfig {
             devices: self.devices.clone(),
             mount_check: self.mount_check,
             workers_per_device: self.workers_per_device,

@@ -1,5 +1,5 @@
 //! The account server: one SQLite DB per account holding its container listing and stats,
-//! as OpenStack Swift's account server does, on the shared broker in `common::broker`.
+//! as OpenStack Swift's account server does, on the shared broker in `swiftlet_broker`.
 //!
 //! - [`server`]: `serve` and the request router.
 //! - [`handlers`]: one module per verb family (account, container rows, listings, REPLICATE).

@@ -4,7 +4,6 @@
 use crate::config::AccountConfig;
 use crate::error::{AccountError, Result};
 use crate::handlers::{account, container, listing};
-use common::broker::{DbKind, Store};
 use common::http::{Body, HttpError, ServerOptions, TRANS_ID_HEADER};
 use common::path::StoragePath;
 use common::HashPathSecret;
@@ -12,6 +11,7 @@ use http::{HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 use std::sync::Arc;
 use std::time::Instant;
+use swiftlet_broker::{DbKind, Store};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -49,7 +49,7 @@ impl App {
 
     async fn route(&self, req: Request<Incoming>) -> Result<Response<Body>> {
         if req.method().as_str() == "REPLICATE" {
-            return Ok(common::broker::rpc::serve(&self.store, req).await?);
+            return Ok(swiftlet_broker::rpc::serve(&self.store, req).await?);
         }
         let sp = StoragePath::parse(req.uri().path(), 3)?;
         if sp.object.is_some() {

@@ -2,15 +2,15 @@
 //!
 //! Each module has one job: [`timestamp`] orders versions, [`hash`] places names,
 //! [`constraints`] holds the API limits, [`path`] parses and validates request paths,
-//! [`config`] loads TOML, [`http`] serves and calls HTTP.
+//! [`config`] loads TOML, [`http`] serves and calls HTTP, [`headers`] reads and writes
+//! header values.
 
-pub mod broker;
 pub mod config;
 pub mod constraints;
 pub mod group_sync;
 pub mod hash;
+pub mod headers;
 pub mod http;
-pub mod listing;
 pub mod logging;
 pub mod metadata;
 pub mod path;

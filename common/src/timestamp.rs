@@ -155,10 +155,49 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
     }
 }
 
+/// Swift's `last_modified`: ISO 8601 in UTC with microseconds, no zone suffix.
+pub fn iso8601(ts: Timestamp) -> String {
+    Iso8601(ts).to_string()
+}
+
+/// [`iso8601`] as a `Display`, so a listing serializes it without a String per row.
+#[derive(Clone, Copy)]
+pub struct Iso8601(pub Timestamp);
+
+impl std::fmt::Display for Iso8601 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let micros = self.0.ticks() * 10;
+        let secs = micros / 1_000_000;
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        let (year, month, day) = civil_from_days(days as i64);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60,
+            micros % 1_000_000
+        )
+    }
+}
+
+impl serde::Serialize for Iso8601 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso8601("1700000000.12345".parse().unwrap()), "2023-11-14T22:13:20.123450");
+        assert_eq!(iso8601(Timestamp::default()), "1970-01-01T00:00:00.000000");
+        assert_eq!(iso8601("951782400".parse().unwrap()), "2000-02-29T00:00:00.000000");
+    }
 
     #[test]
     fn parses_swift_forms() {

@@ -19,7 +19,6 @@
 //! queued); each stats change bumps the row's `seq`, and a send removes the row only if
 //! `seq` is unchanged, so a change that races with a send is never lost.
 
-use common::broker::{DbInfo, DbLocation, Store};
 use common::http::{empty, HttpClient};
 use http::{HeaderMap, Request};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -29,6 +28,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use swiftlet_broker::{DbInfo, DbLocation, Store};
 
 use crate::error::{ContainerError, Result};
 
@@ -47,7 +47,7 @@ pub struct AccountTarget {
 /// Parses the proxy's `X-Account-Host`, `X-Account-Device`, `X-Account-Partition`.
 pub fn parse_targets(headers: &HeaderMap) -> Result<Vec<AccountTarget>> {
     let get = |n: &str| {
-        common::broker::headers::header_utf8(headers, n)
+        swiftlet_broker::headers::header_utf8(headers, n)
             .map(|v| v.unwrap_or("").to_string())
             .map_err(ContainerError::BadRequest)
     };
@@ -113,8 +113,8 @@ fn now_secs() -> i64 {
     common::Timestamp::now().secs() as i64
 }
 
-fn queue_err(e: rusqlite::Error) -> common::broker::BrokerError {
-    common::broker::BrokerError::Failed(format!("account update queue: {e}"))
+fn queue_err(e: rusqlite::Error) -> swiftlet_broker::BrokerError {
+    swiftlet_broker::BrokerError::Failed(format!("account update queue: {e}"))
 }
 
 /// A queued update as stored.
@@ -142,7 +142,7 @@ impl AccountUpdater {
     }
 
     /// The device's queue connection (blocking; call on the device pool).
-    fn queue(&self, device: &str) -> common::broker::Result<Arc<Mutex<Connection>>> {
+    fn queue(&self, device: &str) -> swiftlet_broker::Result<Arc<Mutex<Connection>>> {
         if let Some(q) = lock(&self.queues).get(device) {
             return Ok(q.clone());
         }
@@ -300,7 +300,7 @@ impl AccountUpdater {
             }
             match self.run_device(&dev, &mut report).await {
                 Ok(()) => {}
-                Err(ContainerError::Broker(common::broker::BrokerError::Unmounted(_))) => {}
+                Err(ContainerError::Broker(swiftlet_broker::BrokerError::Unmounted(_))) => {}
                 Err(e) => tracing::warn!(device = %dev, error = %e, "pending account updates failed"),
             }
         }
@@ -346,7 +346,7 @@ impl AccountUpdater {
             // Forget "queued" first: a change from now on re-arms the row (bumps seq).
             lock(&self.queued).remove(&(loc.device.clone(), loc.hash.clone()));
             let outcome = match self.store.info(&loc).await {
-                Err(common::broker::BrokerError::NotFound(_)) => None,
+                Err(swiftlet_broker::BrokerError::NotFound(_)) => None,
                 Err(e) => Some(Err(e.to_string())),
                 Ok(info) => Some(self.send(&p.target, &info, "-", false).await.map(|s| (s, info))),
             };

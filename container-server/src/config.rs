@@ -72,8 +72,8 @@ impl ContainerConfig {
         Duration::from_secs_f64(self.node_timeout.max(0.001))
     }
 
-    pub fn store_config(&self) -> common::broker::StoreConfig {
-        common::broker::StoreConfig {
+    pub fn store_config(&self) -> swiftlet_broker::StoreConfig {
+        swiftlet_broker::StoreConfig {
             devices: self.devices.clone(),
             mount_check: self.mount_check,
             workers_per_device: self.workers_per_device,

@@ -1,10 +1,10 @@
 //! The container server's one error type, and the one place its statuses are chosen.
 
-use common::broker::BrokerError;
 use common::http::HttpError;
-use common::listing::ListingError;
 use common::path::PathError;
 use http::StatusCode;
+use swiftlet_broker::listing::ListingError;
+use swiftlet_broker::BrokerError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {

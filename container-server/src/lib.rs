@@ -1,5 +1,5 @@
 //! The container server: one SQLite DB per container holding its object listing and stats,
-//! as OpenStack Swift's container server does, on the shared broker in `common::broker`.
+//! as OpenStack Swift's container server does, on the shared broker in `swiftlet_broker`.
 //!
 //! - [`server`]: `serve` and the request router.
 //! - [`handlers`]: one module per verb family (container, object rows, listings, REPLICATE).

@@ -3,11 +3,11 @@
 
 mod support;
 
-use common::broker::{DbKind, DbLocation, Rows, Store, StoreConfig, SyncReply};
 use common::Timestamp;
 use http::StatusCode;
 use std::sync::Arc;
 use support::*;
+use swiftlet_broker::{DbKind, DbLocation, Rows, Store, StoreConfig, SyncReply};
 
 const C: &str = "/sda/3/AUTH_test/c";
 

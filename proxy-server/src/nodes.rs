@@ -1,10 +1,10 @@
 //! Which storage nodes a request tries, in what order: primaries first, then handoffs,
 //! with nodes that failed often lately (error-limited) moved to the end.
 
-use ring::{Device, Ring};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use swiftlet_ring::{Device, Ring};
 
 #[derive(Debug, Clone)]
 pub struct Node {

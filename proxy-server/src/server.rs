@@ -14,10 +14,10 @@ use common::HashPathSecret;
 use http::{HeaderValue, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use ring::SharedRing;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use swiftlet_ring::SharedRing;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -32,7 +32,7 @@ pub struct Rings {
 
 impl Rings {
     /// Opens `account.ring`, `container.ring` and `object.ring` in `dir`.
-    pub fn open(dir: &Path) -> std::result::Result<Rings, ring::RingError> {
+    pub fn open(dir: &Path) -> std::result::Result<Rings, swiftlet_ring::RingError> {
         let interval = Duration::from_secs(15);
         Ok(Rings {
             account: SharedRing::open(&dir.join("account.ring"), interval)?,

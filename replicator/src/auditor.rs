@@ -8,11 +8,11 @@ use crate::daemon::Daemon;
 use crate::error::Result;
 use crate::node::Node;
 use crate::throttle::Throttle;
-use common::broker::{BrokerError, Store};
 use object_server::AuditOutcome;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
+use swiftlet_broker::{BrokerError, Store};
 use tokio_util::sync::CancellationToken;
 
 const MAX_ERRORS: usize = 20;

@@ -196,8 +196,8 @@ impl DaemonConfig {
     }
 
     /// The broker settings for the container or account databases on these devices.
-    pub fn store_config(&self) -> common::broker::StoreConfig {
-        common::broker::StoreConfig {
+    pub fn store_config(&self) -> swiftlet_broker::StoreConfig {
+        swiftlet_broker::StoreConfig {
             devices: self.devices.clone(),
             mount_check: self.mount_check,
             ..Default::default()

@@ -8,9 +8,9 @@ pub enum ReplicatorError {
     #[error("object storage: {0}")]
     Object(#[from] object_server::Error),
     #[error("database: {0}")]
-    Broker(#[from] common::broker::BrokerError),
+    Broker(#[from] swiftlet_broker::BrokerError),
     #[error("ring: {0}")]
-    Ring(#[from] ring::RingError),
+    Ring(#[from] swiftlet_ring::RingError),
     #[error("container server: {0}")]
     Container(#[from] container_server::ContainerError),
     #[error("config: {0}")]

@@ -9,15 +9,15 @@
 
 use crate::config::DaemonConfig;
 use crate::error::Result;
-use common::broker::{DbKind, Store};
 use common::http::HttpClient;
 use common::HashPathSecret;
 use container_server::AccountUpdater;
 use object_server::Devices;
-use ring::{Device, Ring, SharedRing};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use swiftlet_broker::{DbKind, Store};
+use swiftlet_ring::{Device, Ring, SharedRing};
 
 /// The object, container and account rings, each reloaded when its file changes.
 #[derive(Clone, Debug)]
@@ -64,7 +64,7 @@ pub struct Node {
 
 /// `ip:port` of a device's replication address.
 pub fn replication_addr(dev: &Device) -> String {
-    format!("{}:{}", ring::device::bracket(&dev.replication_ip), dev.replication_port)
+    format!("{}:{}", swiftlet_ring::device::bracket(&dev.replication_ip), dev.replication_port)
 }
 
 impl Node {
@@ -89,7 +89,8 @@ impl Node {
     /// Whether `dev` is one of this node's devices for the server listening on `port`.
     pub fn is_local(&self, dev: &Device, port: u16) -> bool {
         dev.replication_port == port
-            && ring::device::normalize_ip(&dev.replication_ip) == ring::device::normalize_ip(&self.config.ip)
+            && swiftlet_ring::device::normalize_ip(&dev.replication_ip)
+                == swiftlet_ring::device::normalize_ip(&self.config.ip)
     }
 
     /// This node's devices in `ring` (served on `port`), by name, each once.

@@ -10,10 +10,10 @@ use crate::expirer::Expirer;
 use crate::node::Node;
 use crate::object::ObjectReplicator;
 use crate::updater::Updater;
-use common::broker::DbKind;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
+use swiftlet_broker::DbKind;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 

@@ -95,7 +95,7 @@ impl Updater {
     async fn send(
         &self,
         p: &AsyncPending,
-        dev: &ring::Device,
+        dev: &swiftlet_ring::Device,
         part: u32,
         account: &str,
         container: &str,
@@ -134,7 +134,7 @@ impl Updater {
         };
         let ring = self.node.rings.container.current();
         let (part, nodes) = ring.get_nodes(&self.node.secret, &account, Some(&container), None);
-        let todo: Vec<&ring::Device> = nodes.into_iter().filter(|d| !done.contains(&d.id)).collect();
+        let todo: Vec<&swiftlet_ring::Device> = nodes.into_iter().filter(|d| !done.contains(&d.id)).collect();
         let sends = todo.iter().map(|d| self.send(&p, d, part, &account, &container));
         let results = futures::future::join_all(sends).await;
         let mut failure = None;

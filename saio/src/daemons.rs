@@ -19,11 +19,11 @@ use replicator::daemon::run_pass;
 use replicator::{
     AuditReport, DaemonConfig, DaemonSet, DbReport, ExpirerReport, Node, ObjectReport, Storage, UpdaterReport,
 };
-use ring::{Ring, RingBuilder};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use swiftlet_ring::{Ring, RingBuilder};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -291,7 +291,7 @@ impl Cluster {
         for (kind, port) in [("object", ports.object), ("container", ports.container), ("account", ports.account)] {
             let builder_path = etc.join(format!("{kind}.builder"));
             let mut b = RingBuilder::load(&builder_path).with_context(|| format!("loading {kind}.builder"))?;
-            b.add_dev(ring::Device {
+            b.add_dev(swiftlet_ring::Device {
                 id: b.next_device_id(),
                 region: 1,
                 zone: i as u32 + 1,

@@ -2,8 +2,8 @@
 //! read back on every start so ports and placement never change under existing data.
 
 use anyhow::{bail, Context, Result};
-use ring::{Device, Ring, RingBuilder};
 use std::path::Path;
+use swiftlet_ring::{Device, Ring, RingBuilder};
 
 /// The ports of one storage node's three servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,17 +4,17 @@
 use super::{deleted, respond};
 use crate::error::{AccountError, Result};
 use crate::server::App;
-use common::broker::headers::{metadata_from_headers, x_timestamp};
-use common::broker::{meta, BrokerError, DbInit, DbKind, Metadata};
 use common::http::Body;
 use common::path::StoragePath;
 use http::{HeaderMap, Response, StatusCode};
+use swiftlet_broker::headers::{metadata_from_headers, x_timestamp};
+use swiftlet_broker::{meta, BrokerError, DbInit, DbKind, Metadata};
 
 fn bad(msg: String) -> AccountError {
     AccountError::BadRequest(msg)
 }
 
-fn check_merged(current: Metadata, updates: &Metadata) -> common::broker::Result<()> {
+fn check_merged(current: Metadata, updates: &Metadata) -> swiftlet_broker::Result<()> {
     let mut merged = current;
     meta::merge(&mut merged, updates);
     meta::validate(&merged).map_err(BrokerError::BadInput)

@@ -6,12 +6,12 @@
 use super::respond;
 use crate::error::{AccountError, Result};
 use crate::server::App;
-use common::broker::headers::{header_int, header_timestamp, header_utf8, policy_index, x_timestamp};
-use common::broker::{BrokerError, ContainerRow, DbInit, DbKind, Rows};
 use common::http::Body;
 use common::path::StoragePath;
 use common::Timestamp;
 use http::{HeaderMap, Response, StatusCode};
+use swiftlet_broker::headers::{header_int, header_timestamp, header_utf8, policy_index, x_timestamp};
+use swiftlet_broker::{BrokerError, ContainerRow, DbInit, DbKind, Rows};
 
 fn bad(msg: String) -> AccountError {
     AccountError::BadRequest(msg)

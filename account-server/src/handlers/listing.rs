@@ -4,13 +4,13 @@
 use super::{deleted, respond};
 use crate::error::Result;
 use crate::server::App;
-use common::broker::headers::{account_headers, metadata_to_headers};
-use common::broker::{BrokerError, DbInfo, DbKind, Metadata};
 use common::constraints::ACCOUNT_LISTING_LIMIT;
 use common::http::Body;
-use common::listing::{list_params, negotiate, render_containers, ListingFormat, Query};
 use common::path::StoragePath;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, Uri};
+use swiftlet_broker::headers::{account_headers, metadata_to_headers};
+use swiftlet_broker::listing::{list_params, negotiate, render_containers, ListingFormat, Query};
+use swiftlet_broker::{BrokerError, DbInfo, DbKind, Metadata};
 
 struct Snapshot {
     info: DbInfo,

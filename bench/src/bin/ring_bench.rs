@@ -16,7 +16,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use common::HashPathSecret;
-use ring::{Device, Ring, RingBuilder};
+use swiftlet_ring::{Device, Ring, RingBuilder};
 
 #[derive(Parser, Debug)]
 #[command(about = "Compare Swiftlet's ring-builder with swift-ring-builder")]

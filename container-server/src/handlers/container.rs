@@ -5,12 +5,12 @@ use super::{header_true, respond};
 use crate::account_update::parse_targets;
 use crate::error::{ContainerError, Result};
 use crate::server::App;
-use common::broker::headers::{metadata_from_headers, policy_index, x_timestamp};
-use common::broker::{meta, BrokerError, DbInfo, DbInit, DbKind, Metadata};
 use common::http::Body;
 use common::path::StoragePath;
 use common::Timestamp;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use swiftlet_broker::headers::{metadata_from_headers, policy_index, x_timestamp};
+use swiftlet_broker::{meta, BrokerError, DbInfo, DbInit, DbKind, Metadata};
 
 /// Headers saved as container metadata besides `X-Container-Meta-*`/`-Sysmeta-*`.
 pub const SAVED_HEADERS: &[&str] = &[
@@ -27,7 +27,7 @@ fn bad(msg: String) -> ContainerError {
 }
 
 /// Refuses (before anything changes) metadata that would exceed the limits once merged.
-fn check_merged(current: Metadata, updates: &Metadata) -> common::broker::Result<()> {
+fn check_merged(current: Metadata, updates: &Metadata) -> swiftlet_broker::Result<()> {
     let mut merged = current;
     meta::merge(&mut merged, updates);
     meta::validate(&merged).map_err(BrokerError::BadInput)

@@ -4,13 +4,13 @@
 use super::respond;
 use crate::error::{ContainerError, Result};
 use crate::server::App;
-use common::broker::headers::{container_headers, metadata_to_headers, policy_index};
-use common::broker::{BrokerError, DbInfo, DbKind, Metadata};
 use common::constraints::CONTAINER_LISTING_LIMIT;
 use common::http::Body;
-use common::listing::{list_params, negotiate, render_objects, ListingFormat, Query};
 use common::path::StoragePath;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, Uri};
+use swiftlet_broker::headers::{container_headers, metadata_to_headers, policy_index};
+use swiftlet_broker::listing::{list_params, negotiate, render_objects, ListingFormat, Query};
+use swiftlet_broker::{BrokerError, DbInfo, DbKind, Metadata};
 
 struct Snapshot {
     info: DbInfo,

@@ -19,5 +19,5 @@ pub(crate) fn respond(status: StatusCode, mut headers: HeaderMap, body: Vec<u8>)
 
 /// Whether a header holds one of Swift's true values.
 pub(crate) fn header_true(headers: &HeaderMap, name: &str) -> bool {
-    headers.get(name).and_then(|v| v.to_str().ok()).is_some_and(common::listing::is_true)
+    headers.get(name).and_then(|v| v.to_str().ok()).is_some_and(common::headers::is_true)
 }

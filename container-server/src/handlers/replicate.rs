@@ -1,5 +1,5 @@
 //! `REPLICATE /<dev>/<part>/<hash>[/db]`: the DB replication RPC (the operations are in
-//! `common::broker::rpc`, shared with the account server).
+//! `swiftlet_broker::rpc`, shared with the account server).
 
 use crate::error::Result;
 use crate::server::App;
@@ -8,5 +8,5 @@ use http::Response;
 use hyper::body::Incoming;
 
 pub async fn replicate(app: &App, req: http::Request<Incoming>) -> Result<Response<Body>> {
-    Ok(common::broker::rpc::serve(&app.store, req).await?)
+    Ok(swiftlet_broker::rpc::serve(&app.store, req).await?)
 }

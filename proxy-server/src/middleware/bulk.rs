@@ -248,5 +248,5 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 
 /// `?heartbeat=on`.
 pub fn wants_heartbeat(query: Option<&str>) -> bool {
-    query_param(query, "heartbeat").is_some_and(|v| common::listing::is_true(&v))
+    query_param(query, "heartbeat").is_some_and(|v| common::headers::is_true(&v))
 }

@@ -139,7 +139,7 @@ async fn put_copy(req: Request<Body>, account: &str, next: Next) -> Result<Respo
     let src_h = &src_parts.headers;
     let (parts, _) = req.into_parts();
     let mut sink_h = HeaderMap::new();
-    let fresh = header(&parts.headers, "x-fresh-metadata").is_some_and(common::listing::is_true);
+    let fresh = header(&parts.headers, "x-fresh-metadata").is_some_and(common::headers::is_true);
     for (name, value) in src_h {
         let n = name.as_str();
         let keep = if fresh { n.starts_with("x-object-sysmeta-") } else { !NOT_COPIED.contains(&n) };

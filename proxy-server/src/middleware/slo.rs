@@ -331,7 +331,7 @@ fn check_segment(
     let last_modified = header(h, "last-modified")
         .and_then(|lm| httpdate::parse_http_date(lm).ok())
         .map(|t| {
-            common::listing::iso8601(common::Timestamp::from_secs_f64(
+            common::timestamp::iso8601(common::Timestamp::from_secs_f64(
                 t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0),
             ))
         })

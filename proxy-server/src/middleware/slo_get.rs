@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 10;
 const MANIFEST_READ_LIMIT: usize = 32 << 20;
 
 pub fn is_slo(h: &HeaderMap) -> bool {
-    header(h, "x-static-large-object").is_some_and(common::listing::is_true)
+    header(h, "x-static-large-object").is_some_and(common::headers::is_true)
 }
 
 /// `text/plain;swift_bytes=10` -> `text/plain`.

@@ -200,7 +200,7 @@ pub fn parse_stored(body: &[u8]) -> Result<Vec<StoredSegment>, String> {
             });
             let sub_slo = match item.get("sub_slo") {
                 Some(Value::Bool(b)) => *b,
-                Some(Value::String(s)) => common::listing::is_true(s),
+                Some(Value::String(s)) => common::headers::is_true(s),
                 _ => false,
             };
             let name = s("name");

@@ -9,13 +9,13 @@ pub mod rpc;
 use crate::daemon::Daemon;
 use crate::error::{ReplicatorError, Result};
 use crate::node::Node;
-use common::broker::{BrokerError, DbKind, DbLocation, Store};
 use common::Timestamp;
 use futures::StreamExt;
 use rpc::{Peer, Synced};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
+use swiftlet_broker::{BrokerError, DbKind, DbLocation, Store};
 use tokio_util::sync::CancellationToken;
 
 const MAX_ERRORS: usize = 20;
@@ -107,7 +107,7 @@ impl DbReplicator {
         }
     }
 
-    fn ring(&self) -> Arc<ring::Ring> {
+    fn ring(&self) -> Arc<swiftlet_ring::Ring> {
         match self.kind {
             DbKind::Container => self.node.rings.container.current(),
             DbKind::Account => self.node.rings.account.current(),
@@ -151,7 +151,7 @@ impl DbReplicator {
         let part = ring.get_part(&self.node.secret, &info.account, info.container.as_deref(), None);
         let primaries = ring.get_part_nodes(part);
         let port = self.port();
-        let is_me = |d: &ring::Device| d.device == loc.device && self.node.is_local(d, port);
+        let is_me = |d: &swiftlet_ring::Device| d.device == loc.device && self.node.is_local(d, port);
         let belongs_here = part == loc.partition && primaries.iter().any(|d| is_me(d));
         let cfg = &self.node.config.db_replicator;
         let mut all_synced = !primaries.is_empty();

@@ -10,14 +10,14 @@
 use crate::error::{ReplicatorError, Result};
 use crate::node::replication_addr;
 use bytes::Bytes;
-use common::broker::{DbLocation, Rows, Store, SyncPoint, SyncReply, SyncRequest};
 use common::http::{full, stream_body, Body, HttpClient};
 use http::StatusCode;
 use http_body_util::BodyExt;
 use object_server::container_update::quote_path;
-use ring::Device;
 use std::sync::Arc;
 use std::time::Duration;
+use swiftlet_broker::{DbLocation, Rows, Store, SyncPoint, SyncReply, SyncRequest};
+use swiftlet_ring::Device;
 
 /// How one DB reached one peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +156,7 @@ async fn send_whole(store: &Arc<Store>, loc: &DbLocation, me: &SyncRequest, peer
     store
         .run(&loc.device, move || {
             std::fs::create_dir_all(&dir)
-                .map_err(|e| common::broker::BrokerError::Failed(format!("{}: {e}", dir.display())))
+                .map_err(|e| swiftlet_broker::BrokerError::Failed(format!("{}: {e}", dir.display())))
         })
         .await?;
     let sent = async {

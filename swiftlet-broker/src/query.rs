@@ -8,7 +8,7 @@
 use super::db::{ts, Db};
 use super::error::Result;
 use super::DbKind;
-use crate::Timestamp;
+use common::Timestamp;
 use rusqlite::types::Value;
 
 /// The parameters of one listing request (already validated).
@@ -26,7 +26,7 @@ pub struct ListParams {
 impl Default for ListParams {
     fn default() -> Self {
         ListParams {
-            limit: crate::constraints::CONTAINER_LISTING_LIMIT,
+            limit: common::constraints::CONTAINER_LISTING_LIMIT,
             marker: String::new(),
             end_marker: None,
             prefix: None,

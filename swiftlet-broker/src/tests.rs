@@ -1,7 +1,7 @@
 //! Broker tests on real SQLite files in temp dirs.
 
 use super::*;
-use crate::Timestamp;
+use common::Timestamp;
 use std::time::Instant;
 
 /// A directory removed when dropped (the common crate has no tempfile dependency).
@@ -423,7 +423,7 @@ async fn concurrent_merges_are_batched_and_all_committed() {
     let dir = TempDir::new();
     std::fs::create_dir_all(dir.path().join("sda")).unwrap();
     let cfg = StoreConfig { devices: dir.path().to_owned(), mount_check: false, ..Default::default() };
-    let store = Store::new(DbKind::Container, cfg, crate::HashPathSecret::new("p", "s"));
+    let store = Store::new(DbKind::Container, cfg, common::HashPathSecret::new("p", "s"));
     let loc = store.location("sda", 3, "AUTH_test", Some("c"));
     assert!(store.create(&loc, init(Some("c"))).await.unwrap());
     assert!(!store.create(&loc, init(Some("c"))).await.unwrap());
@@ -454,10 +454,10 @@ async fn commits_are_durable_by_group_sync_or_by_fsync_each() {
         let dir = TempDir::new();
         std::fs::create_dir_all(dir.path().join("sda")).unwrap();
         let cfg = StoreConfig { devices: dir.path().to_owned(), mount_check: false, group_sync, ..Default::default() };
-        let store = Store::new(DbKind::Container, cfg, crate::HashPathSecret::new("p", "s"));
+        let store = Store::new(DbKind::Container, cfg, common::HashPathSecret::new("p", "s"));
         let loc = store.location("sda", 3, "AUTH_test", Some("c"));
         store.create(&loc, init(Some("c"))).await.unwrap();
-        let group = crate::group_sync::GroupSync::for_path(&dir.path().join("sda")).unwrap();
+        let group = common::group_sync::GroupSync::for_path(&dir.path().join("sda")).unwrap();
 
         let before = group.syncs();
         store.merge_rows(&loc, Rows::Objects(vec![obj("o1", t(1), 1)])).await.unwrap();

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ring::stats::MAX_BALANCE;
-use ring::{Progress, Ring, RING_FORMAT_VERSION};
+use swiftlet_ring::stats::MAX_BALANCE;
+use swiftlet_ring::{Progress, Ring, RING_FORMAT_VERSION};
 
 use crate::cli::GetNodesArgs;
 use crate::{show, CmdResult, Fail, Files, Status};

@@ -9,7 +9,7 @@
 use super::db::{Db, DbInfo};
 use super::error::{BrokerError, Result};
 use super::meta::{self, Metadata};
-use crate::Timestamp;
+use common::Timestamp;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -3,12 +3,18 @@
 mod support;
 
 use proptest::prelude::*;
-use ring::{Ring, RingBuilder};
 use support::*;
+use swiftlet_ring::{Ring, RingBuilder};
 
 /// A random topology: per zone a random number of hosts, per host a random number of
 /// devices, weights from a small set (or all equal).
-fn random_devices(regions: u32, zones: u32, shape: &[(u32, u32)], weights: &[f64], equal: bool) -> Vec<ring::Device> {
+fn random_devices(
+    regions: u32,
+    zones: u32,
+    shape: &[(u32, u32)],
+    weights: &[f64],
+    equal: bool,
+) -> Vec<swiftlet_ring::Device> {
     let mut devs = Vec::new();
     let mut k = 0;
     for r in 1..=regions {

@@ -3,8 +3,8 @@
 //! An empty value is a deletion marker; it stays (so replication carries the deletion)
 //! until `reclaim` drops it after `reclaim_age`. Stored as JSON `{"name": ["value", "ts"]}`.
 
-use crate::constraints::{MAX_META_COUNT, MAX_META_OVERALL_SIZE};
-use crate::Timestamp;
+use common::constraints::{MAX_META_COUNT, MAX_META_OVERALL_SIZE};
+use common::Timestamp;
 use std::collections::BTreeMap;
 
 pub type Metadata = BTreeMap<String, (String, Timestamp)>;

@@ -135,7 +135,7 @@ where
 
 /// Parses a REPLICATE path `/<dev>/<part>/<hash>[/db]`; `true` means a whole-DB upload.
 pub fn parse_path(raw_path: &str) -> Result<(DbLocation, bool)> {
-    let dp = crate::path::DevicePath::parse(raw_path).map_err(|e| BrokerError::BadInput(e.to_string()))?;
+    let dp = common::path::DevicePath::parse(raw_path).map_err(|e| BrokerError::BadInput(e.to_string()))?;
     let rest = dp.rest.unwrap_or_default();
     let (hash, whole) = match rest.strip_suffix("/db") {
         Some(h) => (h.to_string(), true),
@@ -149,7 +149,7 @@ pub fn parse_path(raw_path: &str) -> Result<(DbLocation, bool)> {
 
 /// Answers a whole REPLICATE request: routes it, runs it, and builds the success
 /// response (200 with JSON, 201, 202). Errors are left to the server's status mapping.
-pub async fn serve<B>(store: &Arc<Store>, req: http::Request<B>) -> Result<http::Response<crate::http::Body>>
+pub async fn serve<B>(store: &Arc<Store>, req: http::Request<B>) -> Result<http::Response<common::http::Body>>
 where
     B: http_body::Body + Unpin,
     B::Error: std::fmt::Display + std::error::Error + Send + Sync + 'static,
@@ -179,7 +179,7 @@ where
         RpcReply::Created => (http::StatusCode::CREATED, Vec::new(), false),
     };
     let len = body.len();
-    let mut resp = http::Response::new(crate::http::full(body));
+    let mut resp = http::Response::new(common::http::full(body));
     *resp.status_mut() = status;
     resp.headers_mut().insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
     if json {

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use ring::{Device, RingBuilder};
+use swiftlet_ring::{Device, RingBuilder};
 
 /// `regions x zones x hosts x devices` devices, all weight `weight`, ids in order.
 pub fn topology(regions: u32, zones: u32, hosts: u32, devices: u32, weight: f64) -> Vec<Device> {

@@ -13,11 +13,14 @@
 //!   connections, quarantine on corruption, and group-committed row merges.
 //! - [`rpc`]: the REPLICATE operations, shared by both servers.
 //! - [`headers`]: request timestamps and metadata, and DB info as response headers.
+//! - [`listing`]: listings on the wire: query parameters, format negotiation, and the
+//!   plain, JSON and XML bodies.
 
 pub mod db;
 pub mod disk;
 mod error;
 pub mod headers;
+pub mod listing;
 pub mod meta;
 pub mod query;
 pub mod replication;

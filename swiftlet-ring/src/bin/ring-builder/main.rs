@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ring::{RingBuilder, RingError};
+use swiftlet_ring::{RingBuilder, RingError};
 
 use cli::{Cli, Command};
 

@@ -4,8 +4,8 @@
 
 use super::meta::Metadata;
 use super::{DbInfo, DbKind};
-use crate::constraints::check_metadata;
-use crate::Timestamp;
+use common::constraints::check_metadata;
+use common::Timestamp;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// A header's value as UTF-8 (header values may carry UTF-8 bytes; anything else is refused).
@@ -145,7 +145,7 @@ pub fn http_date(t: Timestamp) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let secs = t.secs() + u64::from(!t.ticks().is_multiple_of(100_000));
-    let iso = crate::listing::iso8601(Timestamp::from_ticks(secs * 100_000));
+    let iso = common::timestamp::iso8601(Timestamp::from_ticks(secs * 100_000));
     // iso is "YYYY-MM-DDTHH:MM:SS.ffffff"
     let (date, time) = iso.split_once('T').unwrap_or((&iso, "00:00:00"));
     let mut parts = date.split('-');

@@ -9,7 +9,7 @@
 use super::db::{ts, Db};
 use super::error::{BrokerError, Result};
 use super::DbKind;
-use crate::Timestamp;
+use common::Timestamp;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};

@@ -7,7 +7,7 @@
 
 use super::error::{BrokerError, Result};
 use super::DbKind;
-use crate::path::validate_device;
+use common::path::validate_device;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 

@@ -2,9 +2,10 @@
 //! output format (`format=` or `Accept`), and the plain, JSON and XML bodies in Swift's
 //! shapes.
 
-use crate::broker::rows::split_swift_bytes;
-use crate::broker::{ContainerEntry, Entry, ListParams, ObjectEntry};
-use crate::Timestamp;
+use crate::rows::split_swift_bytes;
+use crate::{ContainerEntry, Entry, ListParams, ObjectEntry};
+use common::headers::is_true;
+use common::timestamp::{iso8601, Iso8601};
 use percent_encoding::percent_decode;
 use serde::Serialize;
 
@@ -69,11 +70,6 @@ impl Query {
     pub fn contains(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
-}
-
-/// Swift's notion of a true config/query value.
-pub fn is_true(v: &str) -> bool {
-    matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on" | "t" | "y")
 }
 
 /// The listing parameters of a request; `limit` defaults to (and may not exceed) `max`.
@@ -158,38 +154,6 @@ pub fn negotiate(format: Option<&str>, accept: Option<&str>) -> Result<ListingFo
         Some("application/xml") => Ok(ListingFormat::Xml("application/xml")),
         Some(_) => Ok(ListingFormat::Xml("text/xml")),
         None => Err(ListingError::NotAcceptable),
-    }
-}
-
-/// Swift's `last_modified`: ISO 8601 in UTC with microseconds, no zone suffix.
-pub fn iso8601(ts: Timestamp) -> String {
-    Iso8601(ts).to_string()
-}
-
-/// [`iso8601`] as a `Display`, so a listing serializes it without a String per row.
-#[derive(Clone, Copy)]
-pub struct Iso8601(pub Timestamp);
-
-impl std::fmt::Display for Iso8601 {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let micros = self.0.ticks() * 10;
-        let secs = micros / 1_000_000;
-        let (days, rem) = (secs / 86_400, secs % 86_400);
-        let (year, month, day) = crate::timestamp::civil_from_days(days as i64);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60,
-            micros % 1_000_000
-        )
-    }
-}
-
-impl Serialize for Iso8601 {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }
 
@@ -358,13 +322,6 @@ mod tests {
         let big = Query::parse(Some("limit=10001")).unwrap();
         assert_eq!(list_params(&big, 10_000), Err(ListingError::LimitTooLarge(10_000)));
         assert_eq!(list_params(&Query::parse(Some("limit=-3")).unwrap(), 10_000).unwrap().limit, 10_000);
-    }
-
-    #[test]
-    fn iso_dates() {
-        assert_eq!(iso8601("1700000000.12345".parse().unwrap()), "2023-11-14T22:13:20.123450");
-        assert_eq!(iso8601(Timestamp::default()), "1970-01-01T00:00:00.000000");
-        assert_eq!(iso8601("951782400".parse().unwrap()), "2000-02-29T00:00:00.000000");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use ring::{Ring, RingBuilder};
+use swiftlet_ring::{Ring, RingBuilder};
 
 struct Dir {
     tmp: tempfile::TempDir,

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use ring::{Device, DeviceFilter, DeviceInfo, NewDevice, RingBuilder};
+use swiftlet_ring::{Device, DeviceFilter, DeviceInfo, NewDevice, RingBuilder};
 
 use crate::cli::{AddArgs, FilterFlags, PairArgs, SearchArgs, SetInfoArgs};
 use crate::{show, CmdResult, Fail, Files, Status};

@@ -9,7 +9,7 @@ use super::error::{BrokerError, Result};
 use super::meta::{self, Metadata};
 use super::schema;
 use super::DbKind;
-use crate::Timestamp;
+use common::Timestamp;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use ring::device::bracket;
-use ring::{Device, DispersionReport, Ring, RingBuilder};
+use swiftlet_ring::device::bracket;
+use swiftlet_ring::{Device, DispersionReport, Ring, RingBuilder};
 
 use crate::{CmdResult, Files, Status};
 

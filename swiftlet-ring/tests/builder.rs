@@ -5,10 +5,10 @@ mod support;
 
 use std::collections::HashSet;
 
-use ring::{Device, DeviceFilter, DeviceInfo, Ring, RingBuilder, RingError};
 use support::*;
+use swiftlet_ring::{Device, DeviceFilter, DeviceInfo, Ring, RingBuilder, RingError};
 
-fn rebalance(b: &mut RingBuilder, now: u64) -> ring::RebalanceReport {
+fn rebalance(b: &mut RingBuilder, now: u64) -> swiftlet_ring::RebalanceReport {
     b.rebalance_with(7, now, &mut |_| {}).unwrap()
 }
 

@@ -22,8 +22,8 @@ use super::disk::{self, DbLocation};
 use super::error::{BrokerError, Result};
 use super::rows::{MergeOutcome, Rows};
 use super::DbKind;
-use crate::group_sync::GroupSync;
-use crate::HashPathSecret;
+use common::group_sync::GroupSync;
+use common::HashPathSecret;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -159,7 +159,7 @@ impl Store {
 
     /// The device's scratch directory (received DBs land here before install).
     pub fn tmp_dir(&self, device: &str) -> Result<PathBuf> {
-        crate::path::validate_device(device).map_err(|e| BrokerError::BadDevice(e.to_string()))?;
+        common::path::validate_device(device).map_err(|e| BrokerError::BadDevice(e.to_string()))?;
         Ok(self.cfg.devices.join(device).join("tmp"))
     }
 
