@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod constraints;
+pub mod daemon;
 pub mod group_sync;
 pub mod hash;
 pub mod headers;

@@ -4,10 +4,10 @@
 //! restores a good copy), and runs SQLite's integrity check on every container and account
 //! DB (the store quarantines a damaged one).
 
-use crate::daemon::Daemon;
 use crate::error::Result;
 use crate::node::Node;
 use crate::throttle::Throttle;
+use common::daemon::Daemon;
 use object_server::AuditOutcome;
 use serde::Serialize;
 use std::sync::Arc;
@@ -133,6 +133,7 @@ impl Auditor {
 
 impl Daemon for Auditor {
     type Report = AuditReport;
+    type Error = crate::ReplicatorError;
 
     fn name(&self) -> &'static str {
         "auditor"

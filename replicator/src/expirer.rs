@@ -11,10 +11,10 @@
 //! changed `X-Delete-At` answers 412), with the container headers so the listing row goes
 //! too. Whichever primary's expirer runs first does it; the others then find a tombstone.
 
-use crate::daemon::Daemon;
 use crate::error::Result;
 use crate::node::{replication_addr, Node};
 use crate::throttle::Throttle;
+use common::daemon::Daemon;
 use common::http::empty;
 use common::Timestamp;
 use futures::StreamExt;
@@ -199,6 +199,7 @@ impl Expirer {
 
 impl Daemon for Expirer {
     type Report = ExpirerReport;
+    type Error = crate::ReplicatorError;
 
     fn name(&self) -> &'static str {
         "expirer"

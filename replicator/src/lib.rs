@@ -9,13 +9,12 @@
 //! - [`expirer`]: deletes objects whose `X-Delete-At` has passed.
 //!
 //! Each implements [`Daemon`]: `run_once(cancel)` does one pass and returns a report;
-//! [`daemon::run_pass`] logs it and writes it as recon JSON, [`daemon::run_forever`] repeats
+//! [`common::daemon::run_pass`] logs it and writes it as recon JSON, [`common::daemon::run_forever`] repeats
 //! it on an interval. [`DaemonSet`] holds all six over one [`Node`] (config, rings,
 //! storage handles); `saio` runs a set per storage node, the `replicator` binary one daemon.
 
 pub mod auditor;
 pub mod config;
-pub mod daemon;
 pub mod db;
 pub mod error;
 pub mod expirer;
@@ -26,8 +25,8 @@ pub mod throttle;
 pub mod updater;
 
 pub use auditor::{AuditReport, Auditor};
+pub use common::daemon::Daemon;
 pub use config::DaemonConfig;
-pub use daemon::Daemon;
 pub use db::{DbReplicator, DbReport};
 pub use error::{ReplicatorError, Result};
 pub use expirer::{Expirer, ExpirerReport};

@@ -3,13 +3,13 @@
 
 use crate::auditor::Auditor;
 use crate::config::secs;
-use crate::daemon::{run_forever, run_pass, Daemon};
 use crate::db::DbReplicator;
 use crate::error::Result;
 use crate::expirer::Expirer;
 use crate::node::Node;
 use crate::object::ObjectReplicator;
 use crate::updater::Updater;
+use common::daemon::{run_forever, run_pass, Daemon};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,7 +44,11 @@ pub struct DaemonSet {
 }
 
 /// Runs one pass of `d` and turns its report into JSON (for callers that pick the daemon at run time).
-async fn pass_json<D: Daemon>(d: &D, node: &Node, cancel: &CancellationToken) -> Result<serde_json::Value> {
+async fn pass_json<D: Daemon<Error = crate::ReplicatorError>>(
+    d: &D,
+    node: &Node,
+    cancel: &CancellationToken,
+) -> Result<serde_json::Value> {
     let report = run_pass(d, node.config.recon_dir.as_deref(), cancel).await?;
     Ok(to_json(&report))
 }

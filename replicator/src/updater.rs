@@ -9,10 +9,10 @@
 //! failure (1 s, 2 s, 4 s ... up to `max_backoff`) — remembered in memory, so a restart
 //! retries everything at once.
 
-use crate::daemon::Daemon;
 use crate::error::Result;
 use crate::node::{replication_addr, Node};
 use crate::throttle::Throttle;
+use common::daemon::Daemon;
 use common::http::empty;
 use futures::StreamExt;
 use http_body_util::BodyExt;
@@ -237,6 +237,7 @@ impl Updater {
 
 impl Daemon for Updater {
     type Report = UpdaterReport;
+    type Error = crate::ReplicatorError;
 
     fn name(&self) -> &'static str {
         "updater"

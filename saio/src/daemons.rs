@@ -12,10 +12,10 @@ use crate::cluster::{bind_all, Cluster, NodeListeners, NodeSlot, Running};
 use crate::layout::Layout;
 use crate::rings::NodePorts;
 use anyhow::{anyhow, Context, Result};
+use common::daemon::run_pass;
 use common::http::ServerOptions;
 use common::HashPathSecret;
 use object_server::{ObjectServer, ObjectServerConfig};
-use replicator::daemon::run_pass;
 use replicator::{
     AuditReport, DaemonConfig, DaemonSet, DbReport, ExpirerReport, Node, ObjectReport, Storage, UpdaterReport,
 };

@@ -6,9 +6,9 @@
 
 pub mod rpc;
 
-use crate::daemon::Daemon;
 use crate::error::{ReplicatorError, Result};
 use crate::node::Node;
+use common::daemon::Daemon;
 use common::Timestamp;
 use futures::StreamExt;
 use rpc::{Peer, Synced};
@@ -189,6 +189,7 @@ impl DbReplicator {
 
 impl Daemon for DbReplicator {
     type Report = DbReport;
+    type Error = crate::ReplicatorError;
 
     fn name(&self) -> &'static str {
         match self.kind {

@@ -14,10 +14,10 @@
 
 mod partition;
 
-use crate::daemon::Daemon;
 use crate::error::Result;
 use crate::node::{replication_addr, Node};
 use crate::throttle::Throttle;
+use common::daemon::Daemon;
 use futures::StreamExt;
 use object_server::ssync::SsyncTarget;
 use object_server::Device;
@@ -190,6 +190,7 @@ impl ObjectReplicator {
 
 impl Daemon for ObjectReplicator {
     type Report = ObjectReport;
+    type Error = crate::ReplicatorError;
 
     fn name(&self) -> &'static str {
         "object-replicator"

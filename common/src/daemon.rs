@@ -1,10 +1,10 @@
 //! The one shape of background work: a [`Daemon`] does one pass with
 //! [`run_once`](Daemon::run_once) and returns a report; [`run_pass`] logs that report and
 //! writes it as recon JSON; [`run_forever`] repeats passes on an interval until cancelled.
-//! Tests and `--once` call `run_pass` (or `run_once`) directly.
+//! Tests and `--once` call `run_pass` (or `run_once`) directly. The replicators, auditor,
+//! updater and expirer are daemons, and so is the container server's account-update sender.
 
-use crate::error::{ReplicatorError, Result};
-use common::Timestamp;
+use crate::Timestamp;
 use serde::Serialize;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -15,13 +15,15 @@ use tokio_util::sync::CancellationToken;
 pub trait Daemon: Send + Sync + 'static {
     /// What one pass did (serialized into the recon file).
     type Report: Serialize + std::fmt::Debug + Send + 'static;
+    /// Why a whole pass failed.
+    type Error: std::fmt::Display + Send + 'static;
 
     /// The daemon's name, e.g. `object-replicator` (also its recon file's name).
     fn name(&self) -> &'static str;
 
     /// One full pass over this node's devices. Stops early (with a partial report) when
     /// `cancel` fires. Failures of single items are counted in the report, not returned.
-    fn run_once(&self, cancel: &CancellationToken) -> impl Future<Output = Result<Self::Report>> + Send;
+    fn run_once(&self, cancel: &CancellationToken) -> impl Future<Output = Result<Self::Report, Self::Error>> + Send;
 }
 
 /// The recon file of one daemon: its last pass.
@@ -37,13 +39,17 @@ struct Recon<'a, R> {
 }
 
 /// Writes `value` as `<dir>/<name>.json`, atomically (temp file, then rename).
-pub fn write_recon<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<PathBuf> {
-    let text = serde_json::to_vec_pretty(value).map_err(|e| ReplicatorError::Internal(e.to_string()))?;
-    std::fs::create_dir_all(dir).map_err(|e| ReplicatorError::io("creating", dir, e))?;
+pub fn write_recon<T: Serialize>(dir: &Path, name: &str, value: &T) -> std::io::Result<PathBuf> {
+    let text = serde_json::to_vec_pretty(value)?;
+    let context = |what: &'static str, path: &Path| {
+        let path = path.display().to_string();
+        move |e: std::io::Error| std::io::Error::new(e.kind(), format!("{what} {path}: {e}"))
+    };
+    std::fs::create_dir_all(dir).map_err(context("creating", dir))?;
     let path = dir.join(format!("{name}.json"));
     let tmp = dir.join(format!(".{name}.json.tmp"));
-    std::fs::write(&tmp, text).map_err(|e| ReplicatorError::io("writing", &tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| ReplicatorError::io("renaming", &tmp, e))?;
+    std::fs::write(&tmp, text).map_err(context("writing", &tmp))?;
+    std::fs::rename(&tmp, &path).map_err(context("renaming", &tmp))?;
     Ok(path)
 }
 
@@ -52,7 +58,7 @@ pub async fn run_pass<D: Daemon>(
     daemon: &D,
     recon_dir: Option<&Path>,
     cancel: &CancellationToken,
-) -> Result<D::Report> {
+) -> Result<D::Report, D::Error> {
     let name = daemon.name();
     let started = Timestamp::now();
     let clock = Instant::now();
@@ -72,13 +78,12 @@ pub async fn run_pass<D: Daemon>(
             last_pass: result.as_ref().ok(),
             error: result.as_ref().err().map(|e| e.to_string()),
         };
-        let text = serde_json::to_value(&recon).map_err(|e| ReplicatorError::Internal(e.to_string()));
         let dir = dir.to_path_buf();
-        let written = match text {
+        let written = match serde_json::to_value(&recon) {
             Ok(v) => tokio::task::spawn_blocking(move || write_recon(&dir, name, &v))
                 .await
-                .unwrap_or_else(|e| Err(ReplicatorError::Internal(e.to_string()))),
-            Err(e) => Err(e),
+                .unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            Err(e) => Err(e.into()),
         };
         if let Err(e) = written {
             tracing::warn!(daemon = name, error = %e, "could not write recon file");
@@ -122,13 +127,14 @@ mod tests {
 
     impl Daemon for Counter {
         type Report = CountReport;
+        type Error = String;
         fn name(&self) -> &'static str {
             "counter"
         }
-        async fn run_once(&self, _cancel: &CancellationToken) -> Result<CountReport> {
+        async fn run_once(&self, _cancel: &CancellationToken) -> Result<CountReport, String> {
             let pass = self.0.fetch_add(1, Ordering::SeqCst) + 1;
             if pass == 2 {
-                return Err(ReplicatorError::Internal("second pass fails".into()));
+                return Err("second pass fails".into());
             }
             Ok(CountReport { pass })
         }
