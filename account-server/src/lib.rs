@@ -13,4 +13,4 @@ pub mod server;
 
 pub use config::AccountConfig;
 pub use error::AccountError;
-pub use server::{serve, App};
+pub use server::{serve, serve_app, App};

@@ -33,8 +33,12 @@ pub async fn serve(
     secret: HashPathSecret,
     shutdown: CancellationToken,
 ) -> Result<(), AccountError> {
-    let opts = ServerOptions { max_connections: config.max_connections, ..ServerOptions::default() };
-    let app = App::new(config, secret);
+    serve_app(listener, App::new(config, secret), shutdown).await
+}
+
+/// `serve` for a caller that keeps the `App` (e.g. to hand its store to daemons).
+pub async fn serve_app(listener: TcpListener, app: Arc<App>, shutdown: CancellationToken) -> Result<(), AccountError> {
+    let opts = ServerOptions { max_connections: app.cfg.max_connections, ..ServerOptions::default() };
     let observer: Arc<dyn Observer> = app.stats.clone();
     common::server::serve(listener, app, observer, opts, shutdown).await?;
     Ok(())

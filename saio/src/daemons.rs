@@ -13,7 +13,6 @@ use crate::layout::Layout;
 use crate::rings::NodePorts;
 use anyhow::{anyhow, Context, Result};
 use common::daemon::run_pass;
-use common::http::ServerOptions;
 use common::HashPathSecret;
 use object_server::{ObjectServer, ObjectServerConfig};
 use replicator::{
@@ -150,10 +149,8 @@ pub(crate) fn start_node(
         }),
         tokio::spawn({
             let cancel = cancel.clone();
-            let opts = ServerOptions { max_connections: account_app.cfg.max_connections, ..ServerOptions::default() };
             async move {
-                let handler = move |req| account_app.clone().handle(req);
-                if let Err(e) = common::http::serve(l.account, handler, opts, cancel).await {
+                if let Err(e) = account_server::serve_app(l.account, account_app, cancel).await {
                     tracing::error!(node = i + 1, error = %e, "account server stopped");
                 }
             }
