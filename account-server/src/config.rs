@@ -10,6 +10,8 @@ pub struct AccountConfig {
     pub bind_port: u16,
     /// The cluster's hash-path secret (`SWIFTLET_HASH_PATH_PREFIX/SUFFIX` override it).
     pub hash_path: common::HashPathSecret,
+    /// Where the cluster's backend key is (every request to this server must be signed with it).
+    pub backend: common::backend_auth::BackendConfig,
     /// The directory holding one directory per device.
     pub devices: PathBuf,
     /// Refuse (507) devices that are not mount points.
@@ -38,6 +40,7 @@ impl Default for AccountConfig {
             bind_ip: "127.0.0.1".into(),
             bind_port: 6202,
             hash_path: common::HashPathSecret::default(),
+            backend: common::backend_auth::BackendConfig::default(),
             devices: PathBuf::from("/srv/node"),
             mount_check: true,
             workers_per_device: 4,
@@ -84,6 +87,10 @@ impl common::server::ServerConfig for AccountConfig {
 
     fn hash_path(&self) -> &common::HashPathSecret {
         &self.hash_path
+    }
+
+    fn backend(&self) -> &common::backend_auth::BackendConfig {
+        &self.backend
     }
 }
 

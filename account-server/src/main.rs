@@ -4,7 +4,7 @@ use account_server::AccountConfig;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    common::server::main("account-server", "Swiftlet account server", |cfg: AccountConfig, secret, listener, stop| {
-        account_server::serve(listener, cfg, secret, stop)
+    common::server::main("account-server", "Swiftlet account server", |cfg: AccountConfig, secrets, listener, stop| {
+        account_server::serve(listener, cfg, secrets, stop)
     })
 }

@@ -74,6 +74,10 @@ impl Service for App {
         "account-server"
     }
 
+    fn access(&self) -> common::server::Access<'_> {
+        common::server::Access::Cluster(&self.verifier)
+    }
+
     fn parse(&self, req: &Request<Incoming>) -> Result<Endpoint> {
         Endpoint::parse(req.method(), req.uri().path())
     }

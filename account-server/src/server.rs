@@ -3,9 +3,10 @@
 
 use crate::config::AccountConfig;
 use crate::error::AccountError;
+use common::backend_auth::Verifier;
 use common::http::ServerOptions;
+use common::secrets::Secrets;
 use common::server::{EndpointStats, Observer};
-use common::HashPathSecret;
 use std::sync::Arc;
 use swiftlet_broker::{DbKind, Store};
 use tokio::net::TcpListener;
@@ -15,14 +16,16 @@ use tokio_util::sync::CancellationToken;
 pub struct App {
     pub cfg: AccountConfig,
     pub store: Arc<Store>,
+    /// Checks that requests come from the cluster.
+    pub verifier: Arc<Verifier>,
     /// Requests answered, per endpoint.
     pub stats: Arc<EndpointStats>,
 }
 
 impl App {
-    pub fn new(cfg: AccountConfig, secret: HashPathSecret) -> Arc<App> {
-        let store = Store::new(DbKind::Account, cfg.store_config(), secret);
-        Arc::new(App { cfg, store, stats: Arc::default() })
+    pub fn new(cfg: AccountConfig, secrets: &Secrets) -> Arc<App> {
+        let store = Store::new(DbKind::Account, cfg.store_config(), secrets.hash_path.clone());
+        Arc::new(App { cfg, store, verifier: secrets.backend.verifier.clone(), stats: Arc::default() })
     }
 }
 
@@ -30,10 +33,10 @@ impl App {
 pub async fn serve(
     listener: TcpListener,
     config: AccountConfig,
-    secret: HashPathSecret,
+    secrets: Secrets,
     shutdown: CancellationToken,
 ) -> Result<(), AccountError> {
-    serve_app(listener, App::new(config, secret), shutdown).await
+    serve_app(listener, App::new(config, &secrets), shutdown).await
 }
 
 /// `serve` for a caller that keeps the `App` (e.g. to hand its store to daemons).

@@ -6,6 +6,7 @@
 //! header values, [`server`] is the scaffold every server stands on (service, request
 //! wrapper, one-call `main`), [`daemon`] the shape of background work.
 
+pub mod backend_auth;
 pub mod config;
 pub mod constraints;
 pub mod daemon;
@@ -16,6 +17,7 @@ pub mod http;
 pub mod logging;
 pub mod metadata;
 pub mod path;
+pub mod secrets;
 pub mod server;
 pub mod signal;
 pub mod timestamp;

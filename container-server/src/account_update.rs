@@ -147,14 +147,9 @@ struct Pending {
 }
 
 impl AccountUpdater {
-    pub fn new(store: Arc<Store>, conn_timeout: Duration, node_timeout: Duration) -> Arc<Self> {
-        Arc::new(AccountUpdater {
-            store,
-            client: HttpClient::new(conn_timeout),
-            node_timeout,
-            queues: Mutex::default(),
-            queued: Mutex::default(),
-        })
+    /// `client` signs its requests with the backend key (account servers refuse others).
+    pub fn new(store: Arc<Store>, client: HttpClient, node_timeout: Duration) -> Arc<Self> {
+        Arc::new(AccountUpdater { store, client, node_timeout, queues: Mutex::default(), queued: Mutex::default() })
     }
 
     fn queue_path(&self, device: &str) -> PathBuf {

@@ -7,6 +7,6 @@ fn main() -> ExitCode {
     common::server::main(
         "container-server",
         "Swiftlet container server",
-        |cfg: ContainerConfig, secret, listener, stop| container_server::serve(listener, cfg, secret, stop),
+        |cfg: ContainerConfig, secrets, listener, stop| container_server::serve(listener, cfg, secrets, stop),
     )
 }

@@ -4,9 +4,10 @@
 use crate::account_update::{AccountUpdateDaemon, AccountUpdater};
 use crate::config::ContainerConfig;
 use crate::error::ContainerError;
-use common::http::ServerOptions;
+use common::backend_auth::Verifier;
+use common::http::{HttpClient, ServerOptions};
+use common::secrets::Secrets;
 use common::server::{EndpointStats, Observer};
-use common::HashPathSecret;
 use std::sync::Arc;
 use std::time::Duration;
 use swiftlet_broker::{DbKind, Store};
@@ -18,15 +19,19 @@ pub struct App {
     pub cfg: ContainerConfig,
     pub store: Arc<Store>,
     pub updater: Arc<AccountUpdater>,
+    /// Checks that requests come from the cluster.
+    pub verifier: Arc<Verifier>,
     /// Requests answered, per endpoint.
     pub stats: Arc<EndpointStats>,
 }
 
 impl App {
-    pub fn new(cfg: ContainerConfig, secret: HashPathSecret) -> Arc<App> {
-        let store = Store::new(DbKind::Container, cfg.store_config(), secret);
-        let updater = AccountUpdater::new(store.clone(), cfg.conn_timeout(), cfg.node_timeout());
-        Arc::new(App { cfg, store, updater, stats: Arc::default() })
+    pub fn new(cfg: ContainerConfig, secrets: &Secrets) -> Arc<App> {
+        let store = Store::new(DbKind::Container, cfg.store_config(), secrets.hash_path.clone());
+        let client = HttpClient::new(cfg.conn_timeout()).with_signer(secrets.backend.signer.clone());
+        let updater = AccountUpdater::new(store.clone(), client, cfg.node_timeout());
+        let verifier = secrets.backend.verifier.clone();
+        Arc::new(App { cfg, store, updater, verifier, stats: Arc::default() })
     }
 }
 
@@ -35,10 +40,10 @@ impl App {
 pub async fn serve(
     listener: TcpListener,
     config: ContainerConfig,
-    secret: HashPathSecret,
+    secrets: Secrets,
     shutdown: CancellationToken,
 ) -> Result<(), ContainerError> {
-    serve_app(listener, App::new(config, secret), shutdown).await
+    serve_app(listener, App::new(config, &secrets), shutdown).await
 }
 
 /// `serve` for a caller that keeps the `App` (e.g. to run `app.updater.run_pending_updates()`).

@@ -81,7 +81,8 @@ impl Node {
         let objects = Devices::new(Arc::new(config.object_server_config()), secret.clone());
         let containers = Store::new(DbKind::Container, config.store_config(), secret.clone());
         let accounts = Store::new(DbKind::Account, config.store_config(), secret.clone());
-        let account_updater = AccountUpdater::new(containers.clone(), config.conn_timeout(), config.node_timeout());
+        let client = HttpClient::new(config.conn_timeout());
+        let account_updater = AccountUpdater::new(containers.clone(), client, config.node_timeout());
         let storage = Storage { objects, containers, accounts, account_updater };
         Ok(Self::in_process(config, secret, rings, storage))
     }

@@ -13,7 +13,7 @@ use crate::layout::Layout;
 use crate::rings::NodePorts;
 use anyhow::{anyhow, Context, Result};
 use common::daemon::run_pass;
-use common::HashPathSecret;
+use common::secrets::Secrets;
 use object_server::{ObjectServer, ObjectServerConfig};
 use replicator::{
     AuditReport, DaemonConfig, DaemonSet, DbReport, ExpirerReport, Node, ObjectReport, Storage, UpdaterReport,
@@ -95,10 +95,11 @@ fn serve_container(
 pub(crate) fn start_node(
     layout: &Layout,
     i: usize,
-    secret: &HashPathSecret,
+    secrets: &Secrets,
     l: NodeListeners,
     cd: &ClusterDaemons,
 ) -> Result<Running> {
+    let secret = &secrets.hash_path;
     let cancel = CancellationToken::new();
     let devices = layout.node_devices(i);
     let ports = l.ports()?;
@@ -128,8 +129,8 @@ pub(crate) fn start_node(
     let account_cfg = account_server::AccountConfig { devices, mount_check: false, ..Default::default() };
     let object = ObjectServer::new(object_cfg, secret.clone());
     let objects = object.devices();
-    let container_app = container_server::App::new(container_cfg, secret.clone());
-    let account_app = account_server::App::new(account_cfg, secret.clone());
+    let container_app = container_server::App::new(container_cfg, secrets);
+    let account_app = account_server::App::new(account_cfg, secrets);
     let storage = Storage {
         objects,
         containers: container_app.store.clone(),
@@ -310,7 +311,7 @@ impl Cluster {
         for r in [&p.object, &p.container, &p.account] {
             r.reload_if_changed()?;
         }
-        let running = start_node(&self.layout, i, &self.secret, l, &self.daemons)?;
+        let running = start_node(&self.layout, i, &self.secrets, l, &self.daemons)?;
         self.nodes.push(NodeSlot { ports, running: Some(running) });
         Ok(i)
     }

@@ -2,7 +2,9 @@
 //! config with those overrides, logging, the runtime, the listener, shutdown on
 //! SIGINT/SIGTERM, and an exit code with the error's context when start-up or serving fails.
 
+use crate::backend_auth::BackendConfig;
 use crate::hash::HashPathSecret;
+use crate::secrets::{SecretError, Secrets};
 use clap::{CommandFactory, FromArgMatches};
 use serde::de::DeserializeOwned;
 use std::fmt::Display;
@@ -44,6 +46,8 @@ pub trait ServerConfig: DeserializeOwned + Default {
     fn set_mount_check(&mut self, on: bool);
     /// The placement secret from the config, before environment overrides.
     fn hash_path(&self) -> &HashPathSecret;
+    /// Where the backend key is.
+    fn backend(&self) -> &BackendConfig;
 }
 
 /// Why a server binary could not start.
@@ -53,6 +57,8 @@ pub enum StartError {
     BadBind(String),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: String, source: std::io::Error },
 }
@@ -93,13 +99,13 @@ pub async fn listen(name: &str, (ip, port): (String, u16)) -> Result<TcpListener
 }
 
 /// The whole `main` of a server binary named `name`: parses [`ServerArgs`], loads the
-/// config `C`, binds its address, and runs `serve(config, secret, listener, shutdown)` until
-/// SIGINT/SIGTERM. Exit code 0 after a clean shutdown; 1 with the reason on stderr when
+/// config `C` and its [`Secrets`] (refusing to start without them), binds its address, and
+/// runs `serve(config, secrets, listener, shutdown)` until SIGINT/SIGTERM. Exit code 0 after a clean shutdown; 1 with the reason on stderr when
 /// anything fails; 2 for a bad command line (clap's).
 pub fn main<C, F, Fut, E>(name: &'static str, about: &'static str, serve: F) -> ExitCode
 where
     C: ServerConfig,
-    F: FnOnce(C, HashPathSecret, TcpListener, CancellationToken) -> Fut,
+    F: FnOnce(C, Secrets, TcpListener, CancellationToken) -> Fut,
     Fut: Future<Output = Result<(), E>>,
     E: Display,
 {
@@ -118,13 +124,16 @@ where
             Ok(c) => c,
             Err(e) => return fail(name, e),
         };
-        let secret = cfg.hash_path().clone().with_env_overrides();
+        let secrets = match Secrets::load(cfg.hash_path(), cfg.backend()) {
+            Ok(s) => s,
+            Err(e) => return fail(name, StartError::from(e)),
+        };
         let listener = match listen(name, cfg.bind_addr()).await {
             Ok(l) => l,
             Err(e) => return fail(name, e),
         };
         let shutdown = crate::signal::shutdown_on_signal();
-        match serve(cfg, secret, listener, shutdown).await {
+        match serve(cfg, secrets, listener, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(name, e),
         }
@@ -150,6 +159,7 @@ mod tests {
         devices: PathBuf,
         mount_check: bool,
         hash_path: HashPathSecret,
+        backend: BackendConfig,
     }
 
     impl ServerConfig for Cfg {
@@ -167,6 +177,9 @@ mod tests {
         }
         fn hash_path(&self) -> &HashPathSecret {
             &self.hash_path
+        }
+        fn backend(&self) -> &BackendConfig {
+            &self.backend
         }
     }
 

@@ -12,7 +12,7 @@ mod service;
 
 pub use binary::{listen, main, ServerArgs, ServerConfig, StartError};
 pub use observe::{EndpointCounts, EndpointStats, Observation, Observer};
-pub use service::{handle, Endpoint, Service, UNPARSED};
+pub use service::{handle, Access, Endpoint, Service, UNAUTHENTICATED, UNPARSED};
 
 use crate::http::ServerOptions;
 use std::sync::Arc;
@@ -34,3 +34,6 @@ pub async fn serve<S: Service>(
     };
     crate::http::serve(listener, handler, opts, shutdown).await
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,7 +4,8 @@
 //! the per-endpoint observation.
 
 use super::observe::{Observation, Observer};
-use crate::http::{Body, HttpError, TRANS_ID_HEADER};
+use crate::backend_auth::{AuthError, Verifier};
+use crate::http::{text, Body, HttpError, TRANS_ID_HEADER};
 use http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
 use std::future::Future;
@@ -18,6 +19,16 @@ pub trait Endpoint: Send + 'static {
     fn name(&self) -> &'static str;
 }
 
+/// Who may call a server.
+pub enum Access<'a> {
+    /// Anyone who can reach it; the service authenticates each request itself (the proxy's
+    /// front door, for clients).
+    Public,
+    /// Only the cluster's own servers: every request but `GET /healthcheck` must carry a
+    /// valid backend signature, checked before the request is parsed.
+    Cluster(&'a Verifier),
+}
+
 /// A server's API.
 pub trait Service: Send + Sync + 'static {
     type Endpoint: Endpoint;
@@ -25,6 +36,9 @@ pub trait Service: Send + Sync + 'static {
 
     /// The server's name in spans, logs and observations (`object-server`).
     fn name(&self) -> &'static str;
+
+    /// Who may call it.
+    fn access(&self) -> Access<'_>;
 
     /// The request's transaction id. Storage servers keep the proxy's (`X-Trans-Id`);
     /// a front door makes a new one for every client request.
@@ -50,6 +64,19 @@ pub trait Service: Send + Sync + 'static {
 
 /// The endpoint name of a request that did not parse.
 pub const UNPARSED: &str = "unparsed";
+/// The endpoint name of a request refused for its missing or bad backend signature.
+pub const UNAUTHENTICATED: &str = "unauthenticated";
+
+/// Whether the request may go on, by the service's [`Access`].
+fn authenticate<S: Service>(service: &S, req: &Request<Incoming>) -> Result<(), AuthError> {
+    let Access::Cluster(verifier) = service.access() else { return Ok(()) };
+    let health = req.uri().path() == "/healthcheck" && matches!(*req.method(), http::Method::GET | http::Method::HEAD);
+    if health {
+        return Ok(());
+    }
+    let pq = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    verifier.verify(req.method(), pq, req.headers())
+}
 
 /// Serves one request of `service`; never fails: errors become responses here.
 pub async fn handle<S: Service>(service: Arc<S>, observer: &dyn Observer, req: Request<Incoming>) -> Response<Body> {
@@ -58,6 +85,10 @@ pub async fn handle<S: Service>(service: Arc<S>, observer: &dyn Observer, req: R
     let method = req.method().clone();
     let span = tracing::info_span!("request", server = service.name(), trans_id = %trans_id, %method, path = %req.uri().path());
     let (endpoint, result) = async {
+        if let Err(e) = authenticate(service.as_ref(), &req) {
+            tracing::warn!(error = %e, "backend request refused");
+            return (UNAUTHENTICATED, Ok(text(http::StatusCode::UNAUTHORIZED, format!("{e}\n"))));
+        }
         match service.parse(&req) {
             Ok(endpoint) => {
                 let name = endpoint.name();
