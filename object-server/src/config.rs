@@ -4,6 +4,7 @@ use common::HashPathSecret;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
+use swiftlet_object_store::DevicesConfig;
 
 /// Headers a client may set on an object besides `X-Object-Meta-*` (Swift's `allowed_headers`).
 pub const DEFAULT_ALLOWED_HEADERS: &[&str] = &[
@@ -89,8 +90,15 @@ impl ObjectServerConfig {
     pub fn client_timeout(&self) -> Duration {
         secs(self.client_timeout)
     }
-    pub fn reclaim_age(&self) -> Duration {
-        Duration::from_secs(self.reclaim_age)
+    /// What the store's device registry takes from this config.
+    pub fn devices_config(&self) -> DevicesConfig {
+        DevicesConfig {
+            devices: self.devices.clone(),
+            mount_check: self.mount_check,
+            threads_per_device: self.threads_per_device,
+            queue_per_device: self.queue_per_device,
+            reclaim_age: self.reclaim_age,
+        }
     }
     /// Allowed headers, lowercased, minus the ones the server computes itself.
     pub fn allowed_headers(&self) -> Vec<String> {

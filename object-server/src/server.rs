@@ -1,15 +1,14 @@
-//! The object server: a [`Devices`] registry plus the HTTP handlers, served on a bound
+//! The object server: the store's [`Devices`] registry plus the HTTP handlers, served on a bound
 //! listener until a cancellation token fires. In-process daemons take the registry from
 //! [`ObjectServer::devices`] before serving, so they share each device's open RocksDB.
 
 use crate::config::ObjectServerConfig;
-use crate::container_update::Updater;
-use crate::devices::Devices;
 use crate::error::Result;
 use crate::handlers::{self, AppState};
-use common::http::ServerOptions;
+use common::http::{HttpClient, ServerOptions};
 use common::HashPathSecret;
 use std::sync::Arc;
+use swiftlet_object_store::{Devices, UpdateSender};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -20,10 +19,10 @@ pub struct ObjectServer {
 impl ObjectServer {
     pub fn new(config: ObjectServerConfig, secret: HashPathSecret) -> Self {
         let config = Arc::new(config);
-        let devices = Devices::new(config.clone(), secret);
-        let updater = Updater::new(config.conn_timeout(), config.node_timeout(), config.container_update_timeout());
+        let devices = Devices::new(config.devices_config(), secret);
+        let updates = UpdateSender::new(HttpClient::new(config.conn_timeout()), config.node_timeout());
         let allowed_headers = config.allowed_headers();
-        ObjectServer { state: Arc::new(AppState { devices, config, allowed_headers, updater }) }
+        ObjectServer { state: Arc::new(AppState { devices, config, allowed_headers, updates }) }
     }
 
     /// The device registry (shared with daemons running in this process).

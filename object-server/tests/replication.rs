@@ -3,12 +3,12 @@
 
 mod support;
 
-use object_server::ssync::{self, SsyncTarget};
-use object_server::{audit_object, AuditOutcome};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 use support::{files_under, object_files, Clock, Server};
+use swiftlet_object_store::ssync::{self, SsyncTarget};
+use swiftlet_object_store::{audit_object, AuditOutcome};
 
 async fn hashes(s: &Server, path: &str) -> BTreeMap<String, String> {
     let r = s.req("REPLICATE", path, &[], "").await;

@@ -7,7 +7,7 @@ use support::{closed_port, eventually, Clock, Recorder, Server};
 
 const OBJ: &str = "/sda/1/AUTH_t/c/o%20x";
 
-fn pendings(s: &Server) -> Vec<object_server::AsyncPending> {
+fn pendings(s: &Server) -> Vec<swiftlet_object_store::ContainerUpdate> {
     let dev = s.devices.get_blocking("sda").unwrap();
     dev.db().async_pendings(None, 100).unwrap().into_iter().map(|(_, p)| p.unwrap()).collect()
 }

@@ -182,15 +182,12 @@ impl DaemonConfig {
         Duration::from_secs(self.reclaim_age)
     }
 
-    /// The object-server settings the daemons need to open devices themselves.
-    pub fn object_server_config(&self) -> object_server::ObjectServerConfig {
-        object_server::ObjectServerConfig {
+    /// The object store settings the daemons need to open devices themselves.
+    pub fn object_devices_config(&self) -> swiftlet_object_store::DevicesConfig {
+        swiftlet_object_store::DevicesConfig {
             devices: self.devices.clone(),
             mount_check: self.mount_check,
             reclaim_age: self.reclaim_age,
-            conn_timeout: self.conn_timeout,
-            node_timeout: self.node_timeout,
-            hash_path: self.hash_path.clone(),
             ..Default::default()
         }
     }
@@ -224,7 +221,7 @@ mod tests {
         assert_eq!(c.auditor.bytes_per_sec, 9);
         assert!(toml::from_str::<DaemonConfig>("nope = 1").is_err());
         assert!(toml::from_str::<DaemonConfig>("[updater]\nnope = 1").is_err());
-        assert_eq!(c.object_server_config().reclaim_age, c.reclaim_age);
+        assert_eq!(c.object_devices_config().reclaim_age, c.reclaim_age);
         assert_eq!(secs(f64::NAN), Duration::ZERO);
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ReplicatorError {
     #[error("object storage: {0}")]
-    Object(#[from] object_server::Error),
+    Object(#[from] swiftlet_object_store::StoreError),
     #[error("database: {0}")]
     Broker(#[from] swiftlet_broker::BrokerError),
     #[error("ring: {0}")]

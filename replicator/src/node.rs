@@ -12,11 +12,11 @@ use crate::error::Result;
 use common::http::HttpClient;
 use common::HashPathSecret;
 use container_server::AccountUpdater;
-use object_server::Devices;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use swiftlet_broker::{DbKind, Store};
+use swiftlet_object_store::Devices;
 use swiftlet_ring::{Device, Ring, SharedRing};
 
 /// The object, container and account rings, each reloaded when its file changes.
@@ -78,7 +78,7 @@ impl Node {
     pub fn standalone(config: DaemonConfig) -> Result<Arc<Node>> {
         let secret = config.hash_path.clone().with_env_overrides();
         let rings = Rings::open(&config.swift_dir, crate::config::secs(config.ring_check_interval))?;
-        let objects = Devices::new(Arc::new(config.object_server_config()), secret.clone());
+        let objects = Devices::new(config.object_devices_config(), secret.clone());
         let containers = Store::new(DbKind::Container, config.store_config(), secret.clone());
         let accounts = Store::new(DbKind::Account, config.store_config(), secret.clone());
         let client = HttpClient::new(config.conn_timeout());

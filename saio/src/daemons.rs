@@ -2,11 +2,10 @@
 //! tests need: one synchronous pass of every daemon, stopping a node's container server
 //! alone, and adding a node (with a rebalance).
 //!
-//! The daemons share the servers' storage handles: the object server's [`Devices`]
-//! registry (RocksDB admits one opener per device DB) and the container and account
-//! servers' DB stores (whose cached connections must see a handoff DB removed).
-//!
-//! [`Devices`]: object_server::Devices
+//! The daemons share the servers' storage handles: the object store's `Devices` registry,
+//! taken from [`ObjectServer::devices`] (RocksDB admits one opener per device DB), and the
+//! container and account servers' DB stores (whose cached connections must see a handoff
+//! DB removed).
 
 use crate::cluster::{bind_all, Cluster, NodeListeners, NodeSlot, Running};
 use crate::layout::Layout;

@@ -1,7 +1,9 @@
 //! Parse, then dispatch: a request becomes an [`Endpoint`] (method + validated path), and
 //! one `match` calls the verb's handler (one file per verb). Errors become responses in
-//! exactly one place, `Error`'s `HttpError` impl.
+//! exactly one place, `Error`'s `HttpError` impl. After a write commits, every write verb
+//! calls [`after_write::after_write`] once.
 
+pub mod after_write;
 pub mod delete;
 pub mod get;
 pub mod headers;
@@ -13,14 +15,13 @@ pub mod ssync;
 pub mod stream;
 
 use crate::config::ObjectServerConfig;
-use crate::container_update::Updater;
-use crate::devices::Devices;
 use crate::error::{Error, Result};
 use common::http::{text, Body, HttpError};
 use common::path::{DevicePath, PathError, StoragePath};
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
+use swiftlet_object_store::{Devices, UpdateSender};
 use tracing::Instrument;
 
 /// Objects up to this size are handled whole, in one pool job: a GET reads and verifies the
@@ -33,7 +34,8 @@ pub struct AppState {
     pub devices: Arc<Devices>,
     pub config: Arc<ObjectServerConfig>,
     pub allowed_headers: Vec<String>,
-    pub updater: Updater,
+    /// Sends the container updates of writes (and queues the failures).
+    pub updates: UpdateSender,
 }
 
 /// A validated object path.
@@ -99,7 +101,7 @@ impl Endpoint {
 
 /// Serves one request; never fails (errors are responses).
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
-    let trans_id = headers::get(req.headers(), common::http::TRANS_ID_HEADER).unwrap_or("-").to_string();
+    let trans_id = common::headers::get(req.headers(), common::http::TRANS_ID_HEADER).unwrap_or("-").to_string();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let span = tracing::info_span!("request", %trans_id, %method, %path);

@@ -1,14 +1,13 @@
 //! The receiving side of SSYNC: answer the missing check, then apply the frames that are
 //! newer than the local state (newest timestamp wins, whatever order frames arrive in).
 
-use super::{decode_header, FrameHeader, FrameOp, Offer, ReceiveSummary, Want, MAX_FRAME_HEADER};
+use super::{decode_header, ByteSource, FrameHeader, FrameOp, Offer, ReceiveSummary, Want, MAX_FRAME_HEADER};
 use crate::devices::Device;
 use crate::diskfile::checksum::Algorithm;
 use crate::diskfile::manager::is_hash;
 use crate::diskfile::metadata::{MetadataExt, ETAG};
 use crate::diskfile::{DiskFile, DiskFileManager, FileKind, FileSet};
-use crate::error::{Error, Result};
-use crate::handlers::stream::BodyReader;
+use crate::error::{Result, StoreError};
 use bytes::BytesMut;
 use std::sync::Arc;
 
@@ -66,13 +65,14 @@ fn is_newer(h: &FrameHeader, local: &FileSet) -> bool {
     }
 }
 
-/// Reads frames from `reader` and applies them on `device`.
-pub(crate) async fn receive_updates(
+/// Reads frames from `reader` and applies them on `device`. A frame that fails its checks
+/// is counted in the summary and the stream goes on; a broken stream ends it with an error.
+pub async fn receive_updates<S: ByteSource>(
     device: &Arc<Device>,
     partition: u32,
-    reader: &mut BodyReader,
+    reader: &mut S,
     chunk: usize,
-) -> Result<ReceiveSummary> {
+) -> Result<ReceiveSummary, S::Error> {
     let mut summary = ReceiveSummary::default();
     let mut buf = BytesMut::new();
     loop {
@@ -81,15 +81,15 @@ pub(crate) async fn receive_updates(
             if buf.is_empty() {
                 return Ok(summary);
             }
-            return Err(Error::ClientDisconnect);
+            return Err(StoreError::Truncated.into());
         }
         let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
         if len > MAX_FRAME_HEADER {
-            return Err(Error::BadRequest(format!("SSYNC frame header of {len} bytes")));
+            return Err(StoreError::BadFrame(format!("SSYNC frame header of {len} bytes")).into());
         }
         buf.clear();
         if !reader.fill(&mut buf, len).await? {
-            return Err(Error::ClientDisconnect);
+            return Err(StoreError::Truncated.into());
         }
         let header = decode_header(&buf)?;
         let df = device.manager.diskfile_for_hash(partition, &header.hash);
@@ -98,7 +98,7 @@ pub(crate) async fn receive_updates(
             Some(_) => false,
             None => {
                 let (d, h) = (df.clone(), header.clone());
-                device.pool.run_io(move || Ok(is_newer(&h, &d.files()?))).await?
+                device.pool.run_io(move || Ok::<_, StoreError>(is_newer(&h, &d.files()?))).await?
             }
         };
         if !wanted {
@@ -109,35 +109,37 @@ pub(crate) async fn receive_updates(
             }
             continue;
         }
-        match apply(device, &df, header, reader, chunk).await {
+        match apply(device, &df, header, reader, chunk).await? {
             Ok(()) => summary.applied += 1,
-            Err(Error::Unprocessable(reason)) => summary.failed.push(reason),
-            Err(e) => return Err(e),
+            Err(refused) => summary.failed.push(refused),
         }
     }
 }
 
-async fn drain(reader: &mut BodyReader, mut left: u64, chunk: usize) -> Result<()> {
+async fn drain<S: ByteSource>(reader: &mut S, mut left: u64, chunk: usize) -> Result<(), S::Error> {
     while left > 0 {
-        let piece = reader.next(chunk.min(left as usize)).await?.ok_or(Error::ClientDisconnect)?;
+        let piece = reader.next(chunk.min(left as usize)).await?.ok_or(StoreError::Truncated)?;
         left -= piece.len() as u64;
     }
     Ok(())
 }
 
-async fn apply(
+/// Writes one frame's file. The inner `Err` is why the frame was refused (its body does
+/// not match its metadata); nothing of it was committed.
+async fn apply<S: ByteSource>(
     device: &Arc<Device>,
     df: &DiskFile,
     h: FrameHeader,
-    reader: &mut BodyReader,
+    reader: &mut S,
     chunk: usize,
-) -> Result<()> {
+) -> Result<Result<(), String>, S::Error> {
     let df = df.clone();
     match h.op {
         FrameOp::Delete | FrameOp::Post => {
             let kind = if h.op == FrameOp::Delete { FileKind::Tombstone } else { FileKind::Meta };
             device.pool.run_io(move || df.write_marker_unsynced(kind, h.metadata).map(|_| ())).await?;
-            device.sync.wait().await.map_err(Error::from_write)
+            device.wait_synced().await?;
+            Ok(Ok(()))
         }
         FrameOp::Put => {
             let length = h.length;
@@ -149,32 +151,33 @@ async fn apply(
                     Ok(Some(piece)) => piece,
                     failed => {
                         device.pool.dispose(writer);
-                        return Err(failed.err().unwrap_or(Error::ClientDisconnect));
+                        return Err(failed.err().unwrap_or_else(|| StoreError::Truncated.into()));
                     }
                 };
                 left -= piece.len() as u64;
                 let mut w = writer;
                 writer = device.pool.run_io(move || w.write(&piece).map(|_| w)).await?;
             }
-            device
+            let committed = device
                 .pool
                 .run_io(move || {
                     let (mut w, mut metadata) = (writer, h.metadata);
                     if metadata.get(ETAG) != w.etag().as_ref() {
-                        return Err(Error::Unprocessable(format!("{}: body does not match its ETag", h.hash)));
+                        return Ok(Err(format!("{}: body does not match its ETag", h.hash)));
                     }
                     // A copy sent without a checksum gets one, so readers and the auditor can check it.
                     let (key, got) = w.checksum();
                     if *metadata.entry(key.into()).or_insert_with(|| got.clone()) != got {
-                        return Err(Error::Unprocessable(format!("{}: body does not match its {key}", h.hash)));
+                        return Ok(Err(format!("{}: body does not match its {key}", h.hash)));
                     }
                     if metadata.content_length().ok() != Some(length) {
-                        return Err(Error::Unprocessable(format!("{}: Content-Length differs from frame", h.hash)));
+                        return Ok(Err(format!("{}: Content-Length differs from frame", h.hash)));
                     }
                     w.put(&metadata)?;
-                    w.commit(h.timestamp, FileKind::Data)
+                    w.commit(h.timestamp, FileKind::Data).map(Ok)
                 })
-                .await
+                .await?;
+            Ok(committed)
         }
     }
 }

@@ -6,7 +6,8 @@
 //! - `i/<partition:010>/<suffix>` -> an invalidation token (8 bytes); a write to the suffix
 //!   puts one, and recomputing the suffix deletes it only if it is still the token it read,
 //!   so an invalidation racing with a recomputation is never lost.
-//! - `a/<object hash>-<timestamp>` -> an [`AsyncPending`]: `[1] + JSON`
+//! - `a/<object hash>-<timestamp>` -> an async pending, a [`ContainerUpdate`] that could not
+//!   be delivered: `[1] + JSON`
 //!
 //! RocksDB admits one process per database: the object server's process owns it, and
 //! in-process daemons share the handle through [`crate::Devices`]. Writes go to the WAL
@@ -14,7 +15,8 @@
 //! invalidations (Swift's `hashes.invalid` has the same window; the replicator's periodic
 //! full rehash repairs it).
 
-use crate::error::{Error, Result};
+use crate::container_update::ContainerUpdate;
+use crate::error::{Result, StoreError};
 use common::Timestamp;
 use rocksdb::{Direction, IteratorMode, Options, WriteBatch, DB};
 use serde::{Deserialize, Serialize};
@@ -24,21 +26,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 const FORMAT_VERSION: u8 = 1;
-
-/// A container update that could not be delivered; the updater retries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AsyncPending {
-    /// `PUT` or `DELETE` (POSTs update containers with a PUT, as in Swift).
-    pub op: String,
-    pub account: String,
-    pub container: String,
-    pub obj: String,
-    /// The headers of the update request (`x-timestamp`, `x-size`, `x-etag`, ...).
-    pub headers: BTreeMap<String, String>,
-    /// `account/container` to update instead of `account/container` (sharding redirects).
-    #[serde(default)]
-    pub container_path: Option<String>,
-}
 
 pub struct DeviceDb {
     db: DB,
@@ -63,17 +50,17 @@ fn invalid_prefix(partition: u32) -> String {
 
 fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>> {
     let mut out = vec![FORMAT_VERSION];
-    serde_json::to_writer(&mut out, v).map_err(|e| Error::Internal(format!("encode: {e}")))?;
+    serde_json::to_writer(&mut out, v).map_err(|e| StoreError::Internal(format!("encode: {e}")))?;
     Ok(out)
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
     match bytes.split_first() {
         Some((&FORMAT_VERSION, rest)) => {
-            serde_json::from_slice(rest).map_err(|e| Error::Internal(format!("bad device db value: {e}")))
+            serde_json::from_slice(rest).map_err(|e| StoreError::Internal(format!("bad device db value: {e}")))
         }
-        Some((v, _)) => Err(Error::Internal(format!("unknown device db value version {v}"))),
-        None => Err(Error::Internal("empty device db value".into())),
+        Some((v, _)) => Err(StoreError::Internal(format!("unknown device db value version {v}"))),
+        None => Err(StoreError::Internal("empty device db value".into())),
     }
 }
 
@@ -156,7 +143,7 @@ impl DeviceDb {
         &self,
         obj_hash: &str,
         timestamp: Timestamp,
-        pending: &AsyncPending,
+        pending: &ContainerUpdate,
     ) -> Result<String> {
         let key = format!("a/{obj_hash}-{}", timestamp.internal());
         self.db.put(&key, encode(pending)?)?;
@@ -165,7 +152,7 @@ impl DeviceDb {
 
     /// Up to `limit` queued updates in key order, starting after `after` (a key from a
     /// previous call). Unreadable entries are returned as errors for the caller to drop.
-    pub fn async_pendings(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, Result<AsyncPending>)>> {
+    pub fn async_pendings(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, Result<ContainerUpdate>)>> {
         let start = after.map(|a| format!("{a}\0")).unwrap_or_else(|| "a/".into());
         let mut out = Vec::new();
         for item in self.db.iterator(IteratorMode::From(start.as_bytes(), Direction::Forward)) {
@@ -188,9 +175,11 @@ impl DeviceDb {
 mod tests {
     use super::*;
 
-    fn pending(obj: &str) -> AsyncPending {
-        AsyncPending {
-            op: "PUT".into(),
+    use crate::container_update::UpdateOp;
+
+    fn pending(obj: &str) -> ContainerUpdate {
+        ContainerUpdate {
+            op: UpdateOp::Put,
             account: "a".into(),
             container: "c".into(),
             obj: obj.into(),

@@ -5,7 +5,7 @@
 
 use super::checksum::{Algorithm, BodyHasher};
 use super::manager::DiskFileManager;
-use crate::error::{Error, Result};
+use crate::error::{Result, StoreError};
 use bytes::{Bytes, BytesMut};
 use std::fs::File;
 use std::path::PathBuf;
@@ -123,13 +123,13 @@ impl DiskFileReader {
         Ok(self.len)
     }
 
-    fn quarantine(&self, reason: String) -> Error {
+    fn quarantine(&self, reason: String) -> StoreError {
         // If the file was replaced meanwhile, the directory holds a newer object: leave it.
         if self.data_path.exists() {
             if let Err(e) = self.manager.quarantine(self.partition, &self.hash, &reason) {
                 tracing::error!(error = %e, "quarantine failed");
             }
         }
-        Error::Quarantined(reason)
+        StoreError::Quarantined(reason)
     }
 }

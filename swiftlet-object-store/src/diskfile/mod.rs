@@ -30,7 +30,7 @@ pub use ondisk::{FileKind, FileSet, OnDiskFile};
 pub use reader::DiskFileReader;
 pub use writer::DiskFileWriter;
 
-use crate::error::{Error, Result};
+use crate::error::{Result, StoreError};
 use common::metadata::Metadata;
 use common::Timestamp;
 use hashdir::HashDir;
@@ -152,28 +152,28 @@ impl DiskFile {
     /// a name that differs from the stored one is a `Collision`.
     pub fn open(&self, now: Timestamp, open_expired: bool) -> Result<ObjectState> {
         match self.open_or_quarantine(now, open_expired) {
-            Err(Error::Quarantined(_)) => Ok(ObjectState::Missing),
+            Err(StoreError::Quarantined(_)) => Ok(ObjectState::Missing),
             r => r,
         }
     }
 
-    /// Like [`open`](Self::open), but reports a quarantine as `Error::Quarantined` (after
+    /// Like [`open`](Self::open), but reports a quarantine as `StoreError::Quarantined` (after
     /// moving the object away) instead of `Missing`.
     pub fn open_or_quarantine(&self, now: Timestamp, open_expired: bool) -> Result<ObjectState> {
         // A concurrent write may remove the file we just listed: list again.
         for _ in 0..3 {
             match self.try_open(now, open_expired) {
-                Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(Error::Quarantined(reason)) => {
+                Err(StoreError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(StoreError::Quarantined(reason)) => {
                     if self.hash_dir().exists() {
                         self.manager.quarantine(self.partition, &self.hash, &reason)?;
                     }
-                    return Err(Error::Quarantined(reason));
+                    return Err(StoreError::Quarantined(reason));
                 }
                 r => return r,
             }
         }
-        Err(Error::Internal(format!("object files of {} kept changing", self.hash)))
+        Err(StoreError::Internal(format!("object files of {} kept changing", self.hash)))
     }
 
     fn try_open(&self, now: Timestamp, open_expired: bool) -> Result<ObjectState> {
@@ -192,11 +192,12 @@ impl DiskFile {
             Some(m) => Some(self.read_xattrs(&dir.open_file(&m.file_name())?)?.0),
             None => None,
         };
-        let stored_name = data_metadata.name().ok_or_else(|| Error::Quarantined("missing name metadata".into()))?;
+        let stored_name =
+            data_metadata.name().ok_or_else(|| StoreError::Quarantined("missing name metadata".into()))?;
         if let Some(name) = &self.name {
             if name != stored_name {
                 tracing::error!(client = %name, stored = %stored_name, "object name does not match its hash dir");
-                return Err(Error::Collision);
+                return Err(StoreError::Collision);
             }
         }
         let metadata = merge(&data_metadata, meta_metadata.as_ref(), data.timestamp);
@@ -213,7 +214,9 @@ impl DiskFile {
         };
         let size = file.metadata()?.len();
         if size != content_length + spill {
-            return Err(Error::Quarantined(format!("metadata content-length {content_length} != file size {size}")));
+            return Err(StoreError::Quarantined(format!(
+                "metadata content-length {content_length} != file size {size}"
+            )));
         }
         Ok(ObjectState::Exists(Box::new(OpenObject {
             file: Arc::new(file),
@@ -229,7 +232,7 @@ impl DiskFile {
 
     fn read_xattrs(&self, file: &File) -> Result<(Metadata, Stored)> {
         xattrs::read_metadata(file).map_err(|e| match e {
-            Error::XattrNotSupported(_) => Error::XattrNotSupported(self.manager.device().to_string()),
+            StoreError::XattrNotSupported(_) => StoreError::XattrNotSupported(self.manager.device().to_string()),
             e => e,
         })
     }
@@ -256,7 +259,7 @@ impl DiskFile {
     /// `X-Timestamp`; `name` is added when known). Its fsyncs are left to the device's
     /// group sync: await `Device::sync` before acknowledging the write.
     pub fn write_marker_unsynced(&self, kind: FileKind, mut metadata: Metadata) -> Result<Timestamp> {
-        let timestamp = metadata.timestamp().map_err(|_| Error::Internal("marker without X-Timestamp".into()))?;
+        let timestamp = metadata.timestamp().map_err(|_| StoreError::Internal("marker without X-Timestamp".into()))?;
         if let Some(name) = &self.name {
             metadata.entry(NAME.into()).or_insert_with(|| name.clone());
         }

@@ -11,7 +11,7 @@
 //! Spilling is decided by the filesystem's answer (ENOSPC/E2BIG/ERANGE from setxattr), so
 //! XFS and friends keep everything in xattrs.
 
-use crate::error::{Error, Result};
+use crate::error::{Result, StoreError};
 use common::metadata::{self, Metadata};
 use std::ffi::{CStr, CString};
 use std::fs::File;
@@ -91,17 +91,17 @@ fn unsupported(e: &std::io::Error) -> bool {
     e.raw_os_error() == Some(libc::EOPNOTSUPP)
 }
 
-fn map_xattr_error(e: std::io::Error) -> Error {
+fn map_xattr_error(e: std::io::Error) -> StoreError {
     if unsupported(&e) {
-        Error::XattrNotSupported("xattr".into())
+        StoreError::XattrNotSupported("xattr".into())
     } else {
-        Error::from_write(e)
+        StoreError::from_write(e)
     }
 }
 
 /// True if the filesystem holding `dir` supports user xattrs, asked without writing anything.
 pub fn supports_user_xattrs(dir: &Path) -> Result<bool> {
-    let path = CString::new(dir.as_os_str().as_bytes()).map_err(|_| Error::Internal("NUL in path".into()))?;
+    let path = CString::new(dir.as_os_str().as_bytes()).map_err(|_| StoreError::Internal("NUL in path".into()))?;
     // SAFETY: both strings are NUL-terminated; a zero-size query writes nothing.
     let rc = unsafe { libc::getxattr(path.as_ptr(), c"user.swiftlet.probe".as_ptr(), std::ptr::null_mut(), 0) };
     if rc >= 0 {
@@ -111,7 +111,7 @@ pub fn supports_user_xattrs(dir: &Path) -> Result<bool> {
     match err.raw_os_error() {
         Some(libc::ENODATA) => Ok(true),
         Some(libc::EOPNOTSUPP) => Ok(false),
-        _ => Err(Error::Io(err)),
+        _ => Err(StoreError::Io(err)),
     }
 }
 
@@ -138,13 +138,13 @@ fn write_encoded(file: &File, encoded: &[u8], spill_offset: u64, chunk: usize) -
     for i in 0..written {
         fremove(file, &chunk_name(i));
     }
-    file.write_all_at(encoded, spill_offset).map_err(Error::from_write)?;
+    file.write_all_at(encoded, spill_offset).map_err(StoreError::from_write)?;
     let pointer = format!("1 {spill_offset} {}", encoded.len());
     fset(file, SPILL_NAME, pointer.as_bytes()).map_err(map_xattr_error)?;
     Ok(Stored::Spilled { offset: spill_offset, len: encoded.len() as u64 })
 }
 
-/// Reads the metadata of `file` and where it was stored. `Error::Quarantined` means the
+/// Reads the metadata of `file` and where it was stored. `StoreError::Quarantined` means the
 /// metadata is missing or damaged.
 pub fn read_metadata(file: &File) -> Result<(Metadata, Stored)> {
     read_encoded(file, CHUNK_SIZE)
@@ -171,20 +171,20 @@ fn read_encoded(file: &File, chunk: usize) -> Result<(Metadata, Stored)> {
         None => {
             let pointer = fget(file, SPILL_NAME)
                 .map_err(map_xattr_error)?
-                .ok_or_else(|| Error::Quarantined("no metadata".into()))?;
+                .ok_or_else(|| StoreError::Quarantined("no metadata".into()))?;
             let (offset, len) = parse_pointer(&pointer)?;
             let mut bytes = vec![0u8; len as usize];
             file.read_exact_at(&mut bytes, offset)
-                .map_err(|e| Error::Quarantined(format!("spilled metadata unreadable: {e}")))?;
+                .map_err(|e| StoreError::Quarantined(format!("spilled metadata unreadable: {e}")))?;
             (bytes, Stored::Spilled { offset, len })
         }
     };
-    let meta = metadata::decode(&bytes).map_err(|e| Error::Quarantined(format!("bad metadata: {e}")))?;
+    let meta = metadata::decode(&bytes).map_err(|e| StoreError::Quarantined(format!("bad metadata: {e}")))?;
     Ok((meta, stored))
 }
 
 fn parse_pointer(v: &[u8]) -> Result<(u64, u64)> {
-    let bad = || Error::Quarantined("bad spill pointer".into());
+    let bad = || StoreError::Quarantined("bad spill pointer".into());
     let s = std::str::from_utf8(v).map_err(|_| bad())?;
     let mut it = s.split(' ');
     if it.next() != Some("1") {
@@ -255,9 +255,9 @@ mod tests {
     fn damaged_or_missing_metadata_is_quarantine() {
         let dir = tempfile::tempdir().unwrap();
         let f = File::options().create_new(true).read(true).write(true).open(dir.path().join("f")).unwrap();
-        assert!(matches!(read_metadata(&f), Err(Error::Quarantined(_))));
+        assert!(matches!(read_metadata(&f), Err(StoreError::Quarantined(_))));
         fset(&f, &chunk_name(0), b"SWM\x01garbagegarbage").unwrap();
-        assert!(matches!(read_metadata(&f), Err(Error::Quarantined(_))));
+        assert!(matches!(read_metadata(&f), Err(StoreError::Quarantined(_))));
         assert!(parse_pointer(b"1 0 99999999999").is_err());
         assert_eq!(parse_pointer(b"1 5 7").unwrap(), (5, 7));
     }

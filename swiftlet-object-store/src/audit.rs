@@ -4,7 +4,7 @@
 
 use crate::diskfile::checksum::Algorithm;
 use crate::diskfile::{DiskFileManager, ObjectState};
-use crate::error::{Error, Result};
+use crate::error::{Result, StoreError};
 use common::Timestamp;
 
 /// Block size for audit reads.
@@ -27,7 +27,7 @@ pub fn audit_object(manager: &DiskFileManager, partition: u32, hash: &str) -> Re
     let obj = match df.open_or_quarantine(Timestamp::now(), true) {
         Ok(ObjectState::Exists(obj)) => obj,
         Ok(_) => return Ok(AuditOutcome::NoData),
-        Err(Error::Quarantined(reason)) => return Ok(AuditOutcome::Quarantined { reason }),
+        Err(StoreError::Quarantined(reason)) => return Ok(AuditOutcome::Quarantined { reason }),
         Err(e) => return Err(e),
     };
     if Algorithm::stored_in(&obj.data_metadata).is_none() {
@@ -36,7 +36,7 @@ pub fn audit_object(manager: &DiskFileManager, partition: u32, hash: &str) -> Re
     }
     match df.reader(&obj).verify(AUDIT_BLOCK) {
         Ok(bytes) => Ok(AuditOutcome::Ok { bytes }),
-        Err(Error::Quarantined(reason)) => Ok(AuditOutcome::Quarantined { reason }),
+        Err(StoreError::Quarantined(reason)) => Ok(AuditOutcome::Quarantined { reason }),
         Err(e) => Err(e),
     }
 }

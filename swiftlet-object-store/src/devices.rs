@@ -3,14 +3,14 @@
 //! use; in-process daemons (replicator, auditor, updater) take the same handles from here,
 //! because RocksDB admits one opener per database.
 //!
-//! A device is refused (507) and never written to when its directory is missing, when
+//! A device is refused and never written to when its directory is missing, when
 //! `mount_check` is on and it is not a mount point, or when its filesystem lacks user xattrs.
 
-use crate::config::ObjectServerConfig;
+use crate::config::DevicesConfig;
 use crate::devicedb::DeviceDb;
 use crate::diskfile::xattrs::supports_user_xattrs;
 use crate::diskfile::DiskFileManager;
-use crate::error::{Error, Result};
+use crate::error::{Result, StoreError};
 use crate::pool::DevicePool;
 use common::group_sync::GroupSync;
 use common::HashPathSecret;
@@ -45,7 +45,8 @@ pub fn is_mount(path: &Path) -> bool {
 }
 
 fn check_path(name: &str, path: &Path, mount_check: bool) -> Result<()> {
-    let unavailable = |reason: &str| Error::DeviceUnavailable { device: name.to_string(), reason: reason.to_string() };
+    let unavailable =
+        |reason: &str| StoreError::DeviceUnavailable { device: name.to_string(), reason: reason.to_string() };
     if mount_check {
         if !is_mount(path) {
             return Err(unavailable("not mounted"));
@@ -68,11 +69,16 @@ impl Device {
         }
         Ok(())
     }
+
+    /// Waits for the device's group sync: writes made with deferred fsyncs are durable after it.
+    pub async fn wait_synced(&self) -> Result<()> {
+        self.sync.wait().await.map_err(StoreError::from_write)
+    }
 }
 
 pub struct Devices {
     root: PathBuf,
-    config: Arc<ObjectServerConfig>,
+    config: DevicesConfig,
     secret: HashPathSecret,
     open: RwLock<HashMap<String, Arc<Device>>>,
     opening: Mutex<()>,
@@ -85,7 +91,7 @@ impl std::fmt::Debug for Devices {
 }
 
 impl Devices {
-    pub fn new(config: Arc<ObjectServerConfig>, secret: HashPathSecret) -> Arc<Self> {
+    pub fn new(config: DevicesConfig, secret: HashPathSecret) -> Arc<Self> {
         Arc::new(Devices {
             root: config.devices.clone(),
             config,
@@ -116,7 +122,7 @@ impl Devices {
         let name = name.to_string();
         tokio::task::spawn_blocking(move || me.get_blocking(&name))
             .await
-            .map_err(|e| Error::Internal(format!("device open task failed: {e}")))?
+            .map_err(|e| StoreError::Internal(format!("device open task failed: {e}")))?
     }
 
     /// The device, opened on first use (blocks: for daemon threads and pool jobs).
@@ -138,7 +144,7 @@ impl Devices {
         let path = self.root.join(name);
         check_path(name, &path, self.config.mount_check)?;
         if !supports_user_xattrs(&path)? {
-            return Err(Error::XattrNotSupported(name.to_string()));
+            return Err(StoreError::XattrNotSupported(name.to_string()));
         }
         let db = Arc::new(DeviceDb::open(&path.join(DEVICE_DB_DIR))?);
         let manager = DiskFileManager::new(name, path.clone(), self.secret.clone(), self.config.reclaim_age(), db);
@@ -186,22 +192,22 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(tmp.path().join("sda/tmp")).unwrap();
         std::fs::write(tmp.path().join("sda/tmp/stale.tmp"), b"x").unwrap();
-        let config = ObjectServerConfig { devices: tmp.path().into(), mount_check: false, ..Default::default() };
-        let devices = Devices::new(Arc::new(config), HashPathSecret::default());
+        let config = DevicesConfig { devices: tmp.path().into(), mount_check: false, ..Default::default() };
+        let devices = Devices::new(config, HashPathSecret::default());
         let a = devices.get("sda").await.unwrap();
         let b = devices.get("sda").await.unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!tmp.path().join("sda/tmp/stale.tmp").exists());
-        assert!(matches!(devices.get("sdb").await, Err(Error::DeviceUnavailable { .. })));
-        assert!(matches!(devices.get("..").await, Err(Error::Path(_))));
+        assert!(matches!(devices.get("sdb").await, Err(StoreError::DeviceUnavailable { .. })));
+        assert!(matches!(devices.get("..").await, Err(StoreError::Path(_))));
         assert_eq!(devices.opened().len(), 1);
         let all = devices.open_all_blocking();
         assert_eq!(all.len(), 1);
         // With mount_check, a plain directory is refused.
-        let config = ObjectServerConfig { devices: tmp.path().into(), mount_check: true, ..Default::default() };
-        let strict = Devices::new(Arc::new(config), HashPathSecret::default());
+        let config = DevicesConfig { devices: tmp.path().into(), mount_check: true, ..Default::default() };
+        let strict = Devices::new(config, HashPathSecret::default());
         std::fs::create_dir_all(tmp.path().join("sdc")).unwrap();
-        assert!(matches!(strict.get("sdc").await, Err(Error::DeviceUnavailable { .. })));
+        assert!(matches!(strict.get("sdc").await, Err(StoreError::DeviceUnavailable { .. })));
         assert!(!tmp.path().join("sdc").join(DEVICE_DB_DIR).exists());
         assert!(is_mount(Path::new("/")));
     }

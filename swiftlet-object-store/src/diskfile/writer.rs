@@ -14,7 +14,7 @@ use super::checksum::{Algorithm, BodyHasher};
 use super::manager::DiskFileManager;
 use super::ondisk::{FileKind, OnDiskFile};
 use super::xattrs::{self, Stored};
-use crate::error::{Error, Result};
+use crate::error::{Result, StoreError};
 use common::metadata::Metadata;
 use common::Timestamp;
 use md5::{Digest, Md5};
@@ -57,7 +57,7 @@ fn open_tmp(dir: &Path) -> std::io::Result<(PathBuf, File)> {
 }
 
 fn fsync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)?.sync_all().map_err(Error::from_write)
+    File::open(dir)?.sync_all().map_err(StoreError::from_write)
 }
 
 /// Creates `dir` and any missing parents, returning the directories it created (deepest last).
@@ -69,11 +69,11 @@ fn make_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
         }
         Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            let parent = dir.parent().ok_or_else(|| Error::Internal(format!("no parent of {}", dir.display())))?;
+            let parent = dir.parent().ok_or_else(|| StoreError::Internal(format!("no parent of {}", dir.display())))?;
             make_dirs(parent, created)?;
             make_dirs(dir, created)
         }
-        Err(e) => Err(Error::from_write(e)),
+        Err(e) => Err(StoreError::from_write(e)),
     }
 }
 
@@ -84,12 +84,12 @@ impl DiskFileWriter {
         let tmp = manager.tmp_dir();
         let (tmp_path, file) = match open_tmp(&tmp) {
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                std::fs::create_dir_all(&tmp).map_err(Error::from_write)?;
+                std::fs::create_dir_all(&tmp).map_err(StoreError::from_write)?;
                 open_tmp(&tmp)
             }
             r => r,
         }
-        .map_err(Error::from_write)?;
+        .map_err(StoreError::from_write)?;
         let writer = DiskFileWriter {
             manager,
             partition,
@@ -109,7 +109,7 @@ impl DiskFileWriter {
             if rc != 0 {
                 let err = std::io::Error::last_os_error();
                 if err.raw_os_error() != Some(libc::EOPNOTSUPP) {
-                    return Err(Error::from_write(err));
+                    return Err(StoreError::from_write(err));
                 }
             }
         }
@@ -122,7 +122,7 @@ impl DiskFileWriter {
             md5.update(buf);
         }
         self.checksum.update(buf);
-        self.file.write_all(buf).map_err(Error::from_write)?;
+        self.file.write_all(buf).map_err(StoreError::from_write)?;
         self.written += buf.len() as u64;
         if self.written - self.flushed >= WRITEBACK_EVERY {
             self.start_writeback();
@@ -192,11 +192,11 @@ impl DiskFileWriter {
     /// the sync is deferred).
     pub fn put(&mut self, metadata: &Metadata) -> Result<Stored> {
         let stored = xattrs::write_metadata(&self.file, metadata, self.written).map_err(|e| match e {
-            Error::XattrNotSupported(_) => Error::XattrNotSupported(self.manager.device().to_string()),
+            StoreError::XattrNotSupported(_) => StoreError::XattrNotSupported(self.manager.device().to_string()),
             e => e,
         })?;
         if !self.sync_deferred {
-            self.file.sync_all().map_err(Error::from_write)?;
+            self.file.sync_all().map_err(StoreError::from_write)?;
         }
         Ok(stored)
     }
@@ -208,7 +208,7 @@ impl DiskFileWriter {
         let mut created = Vec::new();
         make_dirs(&dir, &mut created)?;
         let target = dir.join(OnDiskFile::new(timestamp, kind).file_name());
-        std::fs::rename(&self.tmp_path, &target).map_err(Error::from_write)?;
+        std::fs::rename(&self.tmp_path, &target).map_err(StoreError::from_write)?;
         self.committed = true;
         if !self.sync_deferred {
             // The rename first, then the entries of new directories in their parents; on

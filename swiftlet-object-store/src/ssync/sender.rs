@@ -4,16 +4,15 @@
 use super::{
     encode_header, FrameHeader, FrameOp, Offer, ReceiveSummary, Want, PHASE_CHECK, PHASE_HEADER, PHASE_UPDATES,
 };
-use crate::container_update::quote_path;
 use crate::devices::Device;
 use crate::diskfile::metadata::X_TIMESTAMP;
 use crate::diskfile::{DiskFileManager, ObjectState};
-use crate::error::{Error, Result};
+use crate::error::{Result, StoreError};
+use crate::transport;
 use bytes::Bytes;
-use common::http::{full, stream_body, HttpClient};
+use common::http::{empty, full, stream_body, HttpClient};
 use common::metadata::Metadata;
 use common::Timestamp;
-use http_body_util::BodyExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,7 +65,30 @@ fn offers(manager: &DiskFileManager, partition: u32, suffixes: Option<&[String]>
     Ok(out)
 }
 
-async fn post_json<T: serde::de::DeserializeOwned>(
+/// Sends one replication request to the peer's device and decodes its JSON answer: a
+/// REPLICATE (`phase: None`) or one SSYNC phase.
+async fn ask_peer<T: serde::de::DeserializeOwned>(
+    client: &HttpClient,
+    target: &SsyncTarget,
+    path: &str,
+    phase: Option<&str>,
+    body: common::http::Body,
+    timeout: Duration,
+) -> Result<T> {
+    let (method, headers, what) = match phase {
+        Some(phase) => {
+            ("SSYNC", vec![(PHASE_HEADER, phase), ("x-backend-replication", "true")], format!("SSYNC {phase}"))
+        }
+        None => ("REPLICATE", vec![], "REPLICATE".to_string()),
+    };
+    let remote = |e: String| StoreError::Remote(format!("{what}: {e}"));
+    let answer = transport::call(client, method, &target.addr, path, headers, body, timeout).await.map_err(remote)?;
+    let body = answer.into_success_body().map_err(remote)?;
+    serde_json::from_slice(&body).map_err(|e| remote(format!("bad answer: {e}")))
+}
+
+/// One SSYNC phase to the peer's partition.
+async fn post_phase<T: serde::de::DeserializeOwned>(
     client: &HttpClient,
     target: &SsyncTarget,
     partition: u32,
@@ -74,25 +96,7 @@ async fn post_json<T: serde::de::DeserializeOwned>(
     body: common::http::Body,
     timeout: Duration,
 ) -> Result<T> {
-    let uri = format!("http://{}/{}/{partition}", target.addr, quote_path(&target.device));
-    let req = http::Request::builder()
-        .method("SSYNC")
-        .uri(&uri)
-        .header(PHASE_HEADER, phase)
-        .header("x-backend-replication", "true")
-        .body(body)
-        .map_err(|e| Error::Internal(format!("bad SSYNC request: {e}")))?;
-    let resp = client.send(req, timeout).await.map_err(|e| Error::Internal(format!("SSYNC to {uri}: {e}")))?;
-    let status = resp.status();
-    let bytes = tokio::time::timeout(timeout, resp.into_body().collect())
-        .await
-        .map_err(|_| Error::Internal(format!("SSYNC to {uri}: response timed out")))?
-        .map_err(|e| Error::Internal(format!("SSYNC to {uri}: {e}")))?
-        .to_bytes();
-    if !status.is_success() {
-        return Err(Error::Internal(format!("SSYNC {phase} to {uri}: {status} {}", String::from_utf8_lossy(&bytes))));
-    }
-    serde_json::from_slice(&bytes).map_err(|e| Error::Internal(format!("SSYNC to {uri}: bad answer: {e}")))
+    ask_peer(client, target, &format!("/{}/{partition}", target.device), Some(phase), body, timeout).await
 }
 
 /// Asks a peer for a partition's suffix hashes (REPLICATE), recomputing `suffixes` there.
@@ -103,22 +107,11 @@ pub async fn fetch_remote_hashes(
     suffixes: &[String],
     timeout: Duration,
 ) -> Result<BTreeMap<String, String>> {
-    let mut uri = format!("http://{}/{}/{partition}", target.addr, quote_path(&target.device));
+    let mut path = format!("/{}/{partition}", target.device);
     if !suffixes.is_empty() {
-        uri = format!("{uri}/{}", suffixes.join("-"));
+        path = format!("{path}/{}", suffixes.join("-"));
     }
-    let req = http::Request::builder()
-        .method("REPLICATE")
-        .uri(&uri)
-        .body(common::http::empty())
-        .map_err(|e| Error::Internal(format!("bad REPLICATE request: {e}")))?;
-    let resp = client.send(req, timeout).await.map_err(|e| Error::Internal(format!("REPLICATE {uri}: {e}")))?;
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.map_err(|e| Error::Internal(format!("REPLICATE {uri}: {e}")))?;
-    if !status.is_success() {
-        return Err(Error::Internal(format!("REPLICATE {uri}: {status}")));
-    }
-    serde_json::from_slice(&bytes.to_bytes()).map_err(|e| Error::Internal(format!("REPLICATE {uri}: {e}")))
+    ask_peer(client, target, &path, None, empty(), timeout).await
 }
 
 /// Pushes `partition` (or just `suffixes` of it) from `device` to `target`: the peer keeps
@@ -137,8 +130,8 @@ pub async fn send(
     if offered.is_empty() {
         return Ok(report);
     }
-    let check = serde_json::to_vec(&offered).map_err(|e| Error::Internal(e.to_string()))?;
-    let wants: Vec<Want> = post_json(client, target, partition, PHASE_CHECK, full(check), timeout).await?;
+    let check = serde_json::to_vec(&offered).map_err(|e| StoreError::Internal(e.to_string()))?;
+    let wants: Vec<Want> = post_phase(client, target, partition, PHASE_CHECK, full(check), timeout).await?;
     report.wanted = wants.len();
     if wants.is_empty() {
         return Ok(report);
@@ -147,11 +140,16 @@ pub async fn send(
     let producer = tokio::spawn(produce(device.clone(), partition, wants, tx));
     let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
     let answer =
-        post_json::<ReceiveSummary>(client, target, partition, PHASE_UPDATES, stream_body(stream), timeout).await;
-    let counts = producer.await.map_err(|e| Error::Internal(format!("ssync producer: {e}")))??;
+        post_phase::<ReceiveSummary>(client, target, partition, PHASE_UPDATES, stream_body(stream), timeout).await;
+    let counts = producer.await.map_err(|e| StoreError::Internal(format!("ssync producer: {e}")))??;
     report.remote = answer?;
     (report.puts, report.deletes, report.posts, report.bytes) = counts;
     Ok(report)
+}
+
+/// The request carrying the frames ended (the peer answered or went away) before all were sent.
+fn stopped_reading() -> StoreError {
+    StoreError::Remote("the peer stopped reading the SSYNC stream".into())
 }
 
 /// Streams the wanted objects as frames; returns (puts, deletes, posts, body bytes) sent.
@@ -169,7 +167,7 @@ async fn produce(
         let state = device.pool.run_io(move || d.open(Timestamp::now(), true)).await?;
         let send = |bytes: Vec<u8>| {
             let tx = tx.clone();
-            async move { tx.send(Ok(Bytes::from(bytes))).await.map_err(|_| Error::ClientDisconnect) }
+            async move { tx.send(Ok(Bytes::from(bytes))).await.map_err(|_| stopped_reading()) }
         };
         match state {
             ObjectState::Deleted { timestamp } if want.data => {
@@ -204,7 +202,7 @@ async fn produce(
                         let bytes = read?;
                         offset += bytes.len() as u64;
                         counts.3 += bytes.len() as u64;
-                        tx.send(Ok(bytes)).await.map_err(|_| Error::ClientDisconnect)?;
+                        tx.send(Ok(bytes)).await.map_err(|_| stopped_reading())?;
                     }
                     counts.0 += 1;
                 }

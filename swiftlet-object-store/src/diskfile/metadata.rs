@@ -4,7 +4,7 @@
 //! `Content-Length`, `ETag` (MD5 hex), user and system headers in Title-Case; Swiftlet adds
 //! the body checksum (`xxh3-128`, or `blake3` on older objects: see `checksum.rs`).
 
-use crate::error::{Error, Result};
+use crate::error::{Result, StoreError};
 use common::metadata::Metadata;
 use common::Timestamp;
 
@@ -33,19 +33,20 @@ impl MetadataExt for Metadata {
     }
 
     fn timestamp(&self) -> Result<Timestamp> {
-        let v = self.str_of(X_TIMESTAMP).ok_or_else(|| Error::Quarantined("metadata has no X-Timestamp".into()))?;
-        v.parse().map_err(|_| Error::Quarantined(format!("bad X-Timestamp {v:?} in metadata")))
+        let v =
+            self.str_of(X_TIMESTAMP).ok_or_else(|| StoreError::Quarantined("metadata has no X-Timestamp".into()))?;
+        v.parse().map_err(|_| StoreError::Quarantined(format!("bad X-Timestamp {v:?} in metadata")))
     }
 
     fn content_length(&self) -> Result<u64> {
-        let v = self.str_of(CONTENT_LENGTH).ok_or_else(|| Error::Quarantined("missing content-length".into()))?;
-        v.parse().map_err(|_| Error::Quarantined(format!("bad content-length {v:?} in metadata")))
+        let v = self.str_of(CONTENT_LENGTH).ok_or_else(|| StoreError::Quarantined("missing content-length".into()))?;
+        v.parse().map_err(|_| StoreError::Quarantined(format!("bad content-length {v:?} in metadata")))
     }
 
     fn delete_at(&self) -> Result<Option<u64>> {
         match self.str_of(X_DELETE_AT) {
             None | Some("") => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| Error::Quarantined(format!("bad x-delete-at value {v:?}"))),
+            Some(v) => v.parse().map(Some).map_err(|_| StoreError::Quarantined(format!("bad x-delete-at value {v:?}"))),
         }
     }
 
@@ -80,7 +81,7 @@ mod tests {
     #[test]
     fn typed_reads() {
         let mut m = Metadata::new();
-        assert!(matches!(m.timestamp(), Err(Error::Quarantined(_))));
+        assert!(matches!(m.timestamp(), Err(StoreError::Quarantined(_))));
         m.insert(X_TIMESTAMP.into(), "1700000000.00000".into());
         m.insert(CONTENT_LENGTH.into(), "12".into());
         assert_eq!(m.timestamp().unwrap().normal(), "1700000000.00000");

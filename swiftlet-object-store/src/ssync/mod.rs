@@ -13,19 +13,22 @@
 //!    (verifying the body's MD5 and checksum against the metadata), and answers a JSON
 //!    [`ReceiveSummary`].
 //!
-//! [`send`] is the sending side; `receiver.rs` the receiving side behind the HTTP handler.
+//! [`send`] is the sending side; [`missing_check`] and [`receive_updates`] the receiving
+//! side, which the object server's SSYNC handler feeds from its request body through
+//! [`ByteSource`].
 
 mod receiver;
 mod sender;
 
-pub use receiver::missing_check;
-pub(crate) use receiver::receive_updates;
+pub use receiver::{missing_check, receive_updates};
 pub use sender::{fetch_remote_hashes, send, SsyncReport, SsyncTarget};
 
-use crate::error::{Error, Result};
+use crate::error::{Result, StoreError};
+use bytes::{Bytes, BytesMut};
 use common::metadata::Metadata;
 use common::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::future::Future;
 
 pub const PHASE_HEADER: &str = "x-swiftlet-ssync-phase";
 pub const PHASE_CHECK: &str = "check";
@@ -86,9 +89,32 @@ pub struct ReceiveSummary {
     pub failed: Vec<String>,
 }
 
+/// Bytes arriving from a peer in pieces: the receiving server's request body. Its own
+/// failures (a stalled or broken connection) stay in its error type, which a store error
+/// converts into.
+pub trait ByteSource: Send {
+    type Error: From<StoreError> + Send;
+
+    /// The next piece (at most `max` bytes), or `None` at the end.
+    fn next(&mut self, max: usize) -> impl Future<Output = Result<Option<Bytes>, Self::Error>> + Send;
+
+    /// Appends to `buf` until it holds `want` bytes; false if the bytes ended first.
+    fn fill(&mut self, buf: &mut BytesMut, want: usize) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        async move {
+            while buf.len() < want {
+                match self.next(want - buf.len()).await? {
+                    Some(b) => buf.extend_from_slice(&b),
+                    None => return Ok(false),
+                }
+            }
+            Ok(true)
+        }
+    }
+}
+
 /// Encodes a frame header with its length prefix.
 pub fn encode_header(h: &FrameHeader) -> Result<Vec<u8>> {
-    let json = serde_json::to_vec(h).map_err(|e| Error::Internal(format!("frame header: {e}")))?;
+    let json = serde_json::to_vec(h).map_err(|e| StoreError::Internal(format!("frame header: {e}")))?;
     let mut out = Vec::with_capacity(4 + json.len());
     out.extend_from_slice(&(json.len() as u32).to_be_bytes());
     out.extend_from_slice(&json);
@@ -97,7 +123,7 @@ pub fn encode_header(h: &FrameHeader) -> Result<Vec<u8>> {
 
 /// Decodes a frame header's JSON.
 pub fn decode_header(json: &[u8]) -> Result<FrameHeader> {
-    serde_json::from_slice(json).map_err(|e| Error::BadRequest(format!("bad SSYNC frame header: {e}")))
+    serde_json::from_slice(json).map_err(|e| StoreError::BadFrame(format!("bad SSYNC frame header: {e}")))
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! A bounded blocking thread pool per device, so one slow disk cannot stall the others.
 //!
-//! Every file system call of the object server (open, write, fsync, rename, xattrs, RocksDB)
+//! Every file system call of the store (open, write, fsync, rename, xattrs, RocksDB)
 //! runs here, never on the tokio runtime. Each device has its own threads: a disk that hangs
 //! ties up only its own threads and its own queue. The queue is bounded by a semaphore;
 //! callers beyond it wait asynchronously (backpressure), not on a thread.
 
-use crate::error::{Error, Result};
+use crate::error::{Result, StoreError};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -90,7 +90,7 @@ impl<T> Future for JobHandle<T> {
     type Output = Result<T>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let name = self.name.clone();
-        Pin::new(&mut self.rx).poll(cx).map(|r| r.map_err(|_| Error::Internal(format!("job on {name} panicked"))))
+        Pin::new(&mut self.rx).poll(cx).map(|r| r.map_err(|_| StoreError::Internal(format!("job on {name} panicked"))))
     }
 }
 
@@ -116,7 +116,8 @@ impl DevicePool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let permit = self.slots.clone().acquire_owned().await.map_err(|_| Error::PoolClosed(self.name.to_string()))?;
+        let permit =
+            self.slots.clone().acquire_owned().await.map_err(|_| StoreError::PoolClosed(self.name.to_string()))?;
         self.submit(permit, f)
     }
 
@@ -153,11 +154,13 @@ impl DevicePool {
         self.spawn(f).await?.await
     }
 
-    /// Like [`run`](Self::run) for jobs that return this crate's `Result`.
-    pub async fn run_io<F, T>(&self, f: F) -> Result<T>
+    /// Like [`run`](Self::run) for jobs that return a `Result` whose error a [`StoreError`]
+    /// converts into (this crate's, or a caller's own that wraps it).
+    pub async fn run_io<F, T, E>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce() -> Result<T> + Send + 'static,
+        F: FnOnce() -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
     {
         self.run(f).await?
     }
@@ -183,7 +186,7 @@ mod tests {
         let pool = DevicePool::new("t", 2, 4).unwrap();
         assert_eq!(pool.run(|| 6 * 7).await.unwrap(), 42);
         let err = pool.run(|| -> u32 { panic!("boom") }).await;
-        assert!(matches!(err, Err(Error::Internal(_))));
+        assert!(matches!(err, Err(StoreError::Internal(_))));
         assert_eq!(pool.run(|| 1).await.unwrap(), 1);
     }
 
