@@ -152,7 +152,10 @@ impl Cluster {
         let mut proxy_cfg = opts.proxy.clone();
         proxy_cfg.swift_dir = etc.clone();
         proxy_cfg.bind = proxy_addr.to_string();
-        let proxy = Arc::new(Proxy::new(proxy_cfg, proxy_rings, secret.clone()));
+        let mut proxy = Proxy::new(proxy_cfg, proxy_rings, secret.clone());
+        // Until the proxy takes its secrets itself: its backend requests carry the cluster's signature.
+        proxy.client = proxy.client.clone().with_signer(secrets.backend.signer.clone());
+        let proxy = Arc::new(proxy);
         let cancel = CancellationToken::new();
         let task = tokio::spawn({
             let cancel = cancel.clone();
