@@ -215,6 +215,24 @@ async fn ranges_single_multiple_and_unsatisfiable() {
 }
 
 #[tokio::test]
+async fn huge_ranges_on_small_objects_are_answered_not_panicked_on() {
+    let s = Server::start().await;
+    let put = s.req("PUT", OBJ, &[("x-timestamp", &Clock::new().at(1)), ("content-type", "a/b")], "0123456789").await;
+    assert_eq!(put.status, 201);
+    let r = s.req("GET", OBJ, &[("range", "bytes=1-18446744073709551615")], "").await;
+    assert_eq!((r.status, &r.body[..], r.header("content-range")), (206, &b"123456789"[..], Some("bytes 1-9/10")));
+    let r = s.req("GET", OBJ, &[("range", "bytes=-18446744073709551616")], "").await;
+    assert_eq!((r.status, r.body.len()), (206, 10));
+    let r = s.req("GET", OBJ, &[("range", "bytes=18446744073709551616-")], "").await;
+    assert_eq!(r.status, 416);
+    let many = vec!["0-18446744073709551615"; 1000].join(",");
+    let r = s.req("GET", OBJ, &[("range", &format!("bytes={many}"))], "").await;
+    assert_eq!(r.status, 416);
+    // The server is still there.
+    assert_eq!(s.req("GET", OBJ, &[], "").await.status, 200);
+}
+
+#[tokio::test]
 async fn post_replaces_metadata_and_content_type() {
     let s = Server::start().await;
     let c = Clock::new();

@@ -46,7 +46,10 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
         .is_some_and(|t| t.split(',').any(|n| n.trim().eq_ignore_ascii_case(common::http::ETAG_TRAILER)));
     let if_none_match = Match::parse(h, "if-none-match");
     // A chunked upload may still announce its size, so space can be reserved up front.
-    let reserve = length.or_else(|| get(h, "x-backend-obj-content-length").and_then(|v| v.parse().ok()));
+    // (A size no object may have is no hint at all.)
+    let reserve = length.or_else(|| {
+        get(h, "x-backend-obj-content-length").and_then(|v| v.parse().ok()).filter(|n| *n <= MAX_FILE_SIZE)
+    });
 
     let expects_continue = get(h, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
     // A small body sent without waiting for a 100 is read first, so the whole write is
