@@ -2,9 +2,11 @@
 //! REPLICATE/SSYNC endpoints, served over HTTP on top of the store
 //! ([`swiftlet_object_store`]: the diskfile, device DBs and pools, SSYNC, container updates).
 //!
-//! Modules, one job each: [`handlers`] (an `Endpoint` parsed once, one file per verb,
-//! range parsing, request headers, the after-write step), [`error`] (the one status
-//! mapping, store errors included), [`config`] and [`server`].
+//! Modules, one job each: [`router`] (an `Endpoint` parsed once, and the scaffold's
+//! `Service` over it), [`handlers`] (one file per verb, range parsing, request headers,
+//! the after-write step), [`error`] (the one status mapping, store errors included),
+//! [`config`] and [`server`]. Every request must carry the cluster's backend signature
+//! (`common::backend_auth`), checked by the scaffold before it is parsed.
 //!
 //! In-process daemons (replicator, auditor, updater) take the store's
 //! [`Devices`](swiftlet_object_store::Devices) registry from [`ObjectServer::devices`].
@@ -12,6 +14,7 @@
 pub mod config;
 pub mod error;
 pub mod handlers;
+pub mod router;
 pub mod server;
 
 pub use config::ObjectServerConfig;

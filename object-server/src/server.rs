@@ -1,12 +1,14 @@
-//! The object server: the store's [`Devices`] registry plus the HTTP handlers, served on a bound
-//! listener until a cancellation token fires. In-process daemons take the registry from
+//! The object server: the store's [`Devices`] registry plus the HTTP handlers, served through
+//! the scaffold (`common::server`, routing in `crate::router`) on a bound listener until a
+//! cancellation token fires. In-process daemons take the registry from
 //! [`ObjectServer::devices`] before serving, so they share each device's open RocksDB.
 
 use crate::config::ObjectServerConfig;
 use crate::error::Result;
-use crate::handlers::{self, AppState};
+use crate::handlers::AppState;
 use common::http::{HttpClient, ServerOptions};
-use common::HashPathSecret;
+use common::secrets::Secrets;
+use common::server::{EndpointStats, Observer};
 use std::sync::Arc;
 use swiftlet_object_store::{Devices, UpdateSender};
 use tokio::net::TcpListener;
@@ -17,12 +19,17 @@ pub struct ObjectServer {
 }
 
 impl ObjectServer {
-    pub fn new(config: ObjectServerConfig, secret: HashPathSecret) -> Self {
+    /// The server over `config`'s devices; `secrets` name directories on disk, check every
+    /// request and sign every request it sends (its container updates).
+    pub fn new(config: ObjectServerConfig, secrets: &Secrets) -> Self {
         let config = Arc::new(config);
-        let devices = Devices::new(config.devices_config(), secret);
-        let updates = UpdateSender::new(HttpClient::new(config.conn_timeout()), config.node_timeout());
+        let devices = Devices::new(config.devices_config(), secrets.hash_path.clone());
+        let client = HttpClient::new(config.conn_timeout()).with_signer(secrets.backend.signer.clone());
+        let updates = UpdateSender::new(client, config.node_timeout());
         let allowed_headers = config.allowed_headers();
-        ObjectServer { state: Arc::new(AppState { devices, config, allowed_headers, updates }) }
+        let verifier = secrets.backend.verifier.clone();
+        let state = AppState { devices, config, allowed_headers, updates, verifier, stats: Arc::default() };
+        ObjectServer { state: Arc::new(state) }
     }
 
     /// The device registry (shared with daemons running in this process).
@@ -32,6 +39,11 @@ impl ObjectServer {
 
     pub fn config(&self) -> &ObjectServerConfig {
         &self.state.config
+    }
+
+    /// Requests answered so far, per endpoint (`object.put`, ...).
+    pub fn stats(&self) -> Arc<EndpointStats> {
+        self.state.stats.clone()
     }
 
     /// Opens the devices present at startup (cleaning their temp files), then serves
@@ -44,20 +56,19 @@ impl ObjectServer {
                 tracing::warn!(device = %name, error = %e, "device not usable");
             }
         }
-        let state = self.state.clone();
-        let handler = move |req| handlers::handle(state.clone(), req);
         let opts = ServerOptions { max_connections: self.state.config.max_connections, ..ServerOptions::default() };
-        common::http::serve(listener, handler, opts, shutdown).await?;
+        let observer: Arc<dyn Observer> = self.state.stats.clone();
+        common::server::serve(listener, self.state, observer, opts, shutdown).await?;
         Ok(())
     }
 }
 
-/// Serves an object server on `listener` until `shutdown`; `secret` names directories on disk.
+/// Serves an object server on `listener` until `shutdown` (what the binary runs).
 pub async fn serve(
     listener: TcpListener,
     config: ObjectServerConfig,
-    secret: HashPathSecret,
+    secrets: Secrets,
     shutdown: CancellationToken,
 ) -> Result<()> {
-    ObjectServer::new(config, secret).serve(listener, shutdown).await
+    ObjectServer::new(config, &secrets).serve(listener, shutdown).await
 }

@@ -418,14 +418,14 @@ async fn client_disconnect_and_timeout_write_nothing() {
     };
     // The client goes away after 10 of 100 bytes: 499.
     let mut sock = tokio::net::TcpStream::connect(s.addr).await.unwrap();
-    sock.write_all(head(&c.at(1)).as_bytes()).await.unwrap();
+    sock.write_all(&support::signed(head(&c.at(1)).as_bytes())).await.unwrap();
     sock.shutdown().await.unwrap();
     let mut resp = String::new();
     sock.read_to_string(&mut resp).await.unwrap();
     assert_eq!(raw_status(&resp), 499, "{resp}");
     // The client stalls: 408 after client_timeout.
     let mut sock = tokio::net::TcpStream::connect(s.addr).await.unwrap();
-    sock.write_all(head(&c.at(2)).as_bytes()).await.unwrap();
+    sock.write_all(&support::signed(head(&c.at(2)).as_bytes())).await.unwrap();
     let mut buf = vec![0u8; 4096];
     let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf)).await.unwrap().unwrap();
     assert_eq!(raw_status(&String::from_utf8_lossy(&buf[..n])), 408);

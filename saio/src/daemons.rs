@@ -126,7 +126,7 @@ pub(crate) fn start_node(
         ..Default::default()
     };
     let account_cfg = account_server::AccountConfig { devices, mount_check: false, ..Default::default() };
-    let object = ObjectServer::new(object_cfg, secret.clone());
+    let object = ObjectServer::new(object_cfg, secrets);
     let objects = object.devices();
     let container_app = container_server::App::new(container_cfg, secrets);
     let account_app = account_server::App::new(account_cfg, secrets);

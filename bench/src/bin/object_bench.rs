@@ -9,6 +9,7 @@ use bench::latency::Latencies;
 use bytes::{Bytes, BytesMut};
 use clap::Parser;
 use common::http::{empty, full, stream_body, HttpClient};
+use common::secrets::Secrets;
 use common::{HashPathSecret, Timestamp};
 use futures::StreamExt;
 use http_body_util::BodyExt;
@@ -200,12 +201,13 @@ async fn main() -> Result<()> {
     .await??;
 
     let config = ObjectServerConfig { devices: devices.clone(), mount_check: false, ..Default::default() };
-    let server = ObjectServer::new(config, HashPathSecret::new("bench", "bench"));
+    let secrets = Secrets::with_new_backend_key(HashPathSecret::new("bench", "bench"));
+    let server = ObjectServer::new(config, &secrets);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
     let serving = tokio::spawn(server.serve(listener, cancel.clone()));
-    let client = HttpClient::default();
+    let client = HttpClient::default().with_signer(secrets.backend.signer.clone());
     let cpu0 = bench::procfs::cpu_seconds(std::process::id()).unwrap_or(0.0);
 
     let (put_ops, mut put_lat) = small_phase(&client, addr, &args, "PUT").await?;

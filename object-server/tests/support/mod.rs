@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use bytes::Bytes;
+use common::backend_auth::{BackendAuth, BackendKey, DEFAULT_WINDOW};
 use common::http::{empty, full, text, Body, HttpClient, ServerOptions};
+use common::secrets::Secrets;
 use common::{HashPathSecret, Timestamp};
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -20,6 +22,22 @@ use tokio_util::sync::CancellationToken;
 
 pub fn secret() -> HashPathSecret {
     HashPathSecret::new("test-prefix", "test-suffix")
+}
+
+/// The test cluster's backend key: one for every server of this test process.
+pub fn backend_key() -> &'static BackendKey {
+    static KEY: std::sync::OnceLock<BackendKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(BackendKey::generate)
+}
+
+/// The test cluster's secrets.
+pub fn secrets() -> Secrets {
+    Secrets { hash_path: secret(), backend: BackendAuth::new(backend_key(), DEFAULT_WINDOW) }
+}
+
+/// A client that signs like the cluster's servers.
+pub fn cluster_client() -> HttpClient {
+    HttpClient::default().with_signer(secrets().backend.signer)
 }
 
 pub struct Server {
@@ -61,11 +79,11 @@ impl Server {
     pub async fn start_in(dir: TempDir, config: ObjectServerConfig) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = ObjectServer::new(config, secret());
+        let server = ObjectServer::new(config, &secrets());
         let devices = server.devices();
         let cancel = CancellationToken::new();
         tokio::spawn(server.serve(listener, cancel.clone()));
-        Server { addr, dir, devices, client: HttpClient::default(), cancel }
+        Server { addr, dir, devices, client: cluster_client(), cancel }
     }
 
     pub fn device_path(&self, dev: &str) -> PathBuf {
@@ -121,11 +139,35 @@ impl Clock {
     }
 }
 
-/// Sends raw bytes and returns the raw response head (for requests a client would refuse to build).
+/// A raw HTTP/1.1 request (head and whatever follows) with the cluster's backend signature
+/// added after its request line, as a signing client would send it.
+pub fn signed(request: &[u8]) -> Vec<u8> {
+    let head_len = request.windows(4).position(|w| w == b"\r\n\r\n").expect("a whole request head");
+    let head = std::str::from_utf8(&request[..head_len]).expect("an ASCII head");
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap();
+    let mut parts = request_line.split(' ');
+    let method = http::Method::from_bytes(parts.next().unwrap().as_bytes()).unwrap();
+    let target = parts.next().unwrap();
+    let mut headers = HeaderMap::new();
+    for line in lines {
+        let (name, value) = line.split_once(':').unwrap();
+        let name = http::HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes()).unwrap();
+        headers.append(name, http::HeaderValue::from_str(value.trim()).unwrap());
+    }
+    secrets().backend.signer.sign(&method, target, &mut headers);
+    let signature = headers[common::backend_auth::SIGNATURE_HEADER].to_str().unwrap();
+    let mut out = format!("{request_line}\r\n{}: {signature}", common::backend_auth::SIGNATURE_HEADER).into_bytes();
+    out.extend_from_slice(&request[request_line.len()..]);
+    out
+}
+
+/// Sends raw bytes (signed, see [`signed`]) and returns the raw response head (for requests
+/// a client would refuse to build).
 pub async fn raw(addr: SocketAddr, request: &[u8]) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(request).await.unwrap();
+    s.write_all(&signed(request)).await.unwrap();
     let mut buf = vec![0u8; 65536];
     let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await.unwrap().unwrap();
     String::from_utf8_lossy(&buf[..n]).into_owned()
