@@ -15,6 +15,9 @@ pub enum ReplicatorError {
     Container(#[from] container_server::ContainerError),
     #[error("config: {0}")]
     Config(#[from] common::config::ConfigError),
+    /// The cluster's secrets are missing or unusable: daemons do not run without them.
+    #[error(transparent)]
+    Secrets(#[from] common::secrets::SecretError),
     #[error("{what} {path}: {source}")]
     Io { what: &'static str, path: PathBuf, source: std::io::Error },
     /// A peer answered with an unexpected status, or not at all.

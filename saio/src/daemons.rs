@@ -136,7 +136,7 @@ pub(crate) fn start_node(
         accounts: account_app.store.clone(),
         account_updater: container_app.updater.clone(),
     };
-    let set = DaemonSet::new(Node::in_process(config, secret.clone(), cd.rings.clone(), storage));
+    let set = DaemonSet::new(Node::in_process(config, secrets, cd.rings.clone(), storage));
 
     let mut tasks = vec![
         tokio::spawn({
