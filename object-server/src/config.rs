@@ -50,6 +50,10 @@ pub struct ObjectServerConfig {
     pub allowed_headers: Vec<String>,
     /// Connections served at once.
     pub max_connections: usize,
+    /// Directory of `container.ring`: container updates go only to the devices it names.
+    pub swift_dir: PathBuf,
+    /// Seconds between checks of the ring file for changes.
+    pub ring_check_interval: f64,
     /// The cluster's hash-path secret (names directories on disk; `SWIFTLET_HASH_PATH_PREFIX`
     /// and `_SUFFIX` override it). The binary refuses to start without one.
     pub hash_path: HashPathSecret,
@@ -74,6 +78,8 @@ impl Default for ObjectServerConfig {
             reclaim_age: 7 * 24 * 3600,
             allowed_headers: DEFAULT_ALLOWED_HEADERS.iter().map(|s| s.to_string()).collect(),
             max_connections: 4096,
+            swift_dir: PathBuf::from("/etc/swiftlet"),
+            ring_check_interval: 15.0,
             hash_path: HashPathSecret::default(),
             backend: BackendConfig::default(),
         }
@@ -95,8 +101,10 @@ fn ip_and_port<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Erro
     }
 }
 
+/// Seconds as a duration; negative is zero, and one too large for a `Duration` (`inf`) is
+/// about a century instead of a panic.
 fn secs(v: f64) -> Duration {
-    Duration::from_secs_f64(v.max(0.0))
+    Duration::try_from_secs_f64(v.max(0.0)).unwrap_or(Duration::from_secs(u32::MAX.into()))
 }
 
 impl ObjectServerConfig {
@@ -111,6 +119,9 @@ impl ObjectServerConfig {
     }
     pub fn client_timeout(&self) -> Duration {
         secs(self.client_timeout)
+    }
+    pub fn ring_check_interval(&self) -> Duration {
+        secs(self.ring_check_interval)
     }
     /// What the store's device registry takes from this config.
     pub fn devices_config(&self) -> DevicesConfig {
@@ -186,5 +197,7 @@ mod tests {
         c.set_bind_addr("::1".into(), 7000);
         assert_eq!((c.bind.as_str(), c.bind_addr()), ("[::1]:7000", ("::1".to_string(), 7000)));
         assert!(toml::from_str::<ObjectServerConfig>("bind = '127.0.0.1'").is_err());
+        let c: ObjectServerConfig = toml::from_str("node_timeout = inf\nconn_timeout = nan").unwrap();
+        assert!(c.node_timeout() > Duration::from_secs(3_000_000_000) && c.conn_timeout().is_zero());
     }
 }

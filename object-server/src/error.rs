@@ -46,6 +46,9 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The container ring could not be loaded (at start-up).
+    #[error("container ring: {0}")]
+    Ring(#[from] swiftlet_ring::RingError),
     #[error("{0}")]
     Internal(String),
 }
@@ -92,7 +95,7 @@ impl HttpError for Error {
             ClientDisconnect => client_disconnect(),
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Store(e) => store_status(e),
-            Io(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Io(_) | Ring(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -5,13 +5,15 @@
 //! Modules, one job each: [`router`] (an `Endpoint` parsed once, and the scaffold's
 //! `Service` over it), [`handlers`] (one file per verb, range parsing, request headers,
 //! the after-write step), [`error`] (the one status mapping, store errors included),
-//! [`config`] and [`server`]. Every request must carry the cluster's backend signature
+//! [`config`], [`container_ring`] (what update targets are checked against) and
+//! [`server`]. Every request must carry the cluster's backend signature
 //! (`common::backend_auth`), checked by the scaffold before it is parsed.
 //!
 //! In-process daemons (replicator, auditor, updater) take the store's
 //! [`Devices`](swiftlet_object_store::Devices) registry from [`ObjectServer::devices`].
 
 pub mod config;
+pub mod container_ring;
 pub mod error;
 pub mod handlers;
 pub mod router;

@@ -4,6 +4,7 @@
 //! [`ObjectServer::devices`] before serving, so they share each device's open RocksDB.
 
 use crate::config::ObjectServerConfig;
+use crate::container_ring::ContainerRing;
 use crate::error::Result;
 use crate::handlers::AppState;
 use common::http::{HttpClient, ServerOptions};
@@ -20,16 +21,19 @@ pub struct ObjectServer {
 
 impl ObjectServer {
     /// The server over `config`'s devices; `secrets` name directories on disk, check every
-    /// request and sign every request it sends (its container updates).
-    pub fn new(config: ObjectServerConfig, secrets: &Secrets) -> Self {
+    /// request and sign every request it sends (its container updates). Fails when
+    /// `<swift_dir>/container.ring` cannot be loaded: update targets are checked against it.
+    pub fn new(config: ObjectServerConfig, secrets: &Secrets) -> Result<Self> {
+        let container_ring = Arc::new(ContainerRing::open(&config.swift_dir, config.ring_check_interval())?);
         let config = Arc::new(config);
         let devices = Devices::new(config.devices_config(), secrets.hash_path.clone());
         let client = HttpClient::new(config.conn_timeout()).with_signer(secrets.backend.signer.clone());
         let updates = UpdateSender::new(client, config.node_timeout());
         let allowed_headers = config.allowed_headers();
         let verifier = secrets.backend.verifier.clone();
-        let state = AppState { devices, config, allowed_headers, updates, verifier, stats: Arc::default() };
-        ObjectServer { state: Arc::new(state) }
+        let stats = Arc::default();
+        let state = AppState { devices, config, allowed_headers, updates, container_ring, verifier, stats };
+        Ok(ObjectServer { state: Arc::new(state) })
     }
 
     /// The device registry (shared with daemons running in this process).
@@ -70,5 +74,5 @@ pub async fn serve(
     secrets: Secrets,
     shutdown: CancellationToken,
 ) -> Result<()> {
-    ObjectServer::new(config, &secrets).serve(listener, shutdown).await
+    ObjectServer::new(config, &secrets)?.serve(listener, shutdown).await
 }

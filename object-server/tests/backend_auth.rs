@@ -51,6 +51,7 @@ async fn container_updates_carry_the_cluster_signature() {
     let s = Server::start().await;
     let rec = Recorder::start(201, Duration::ZERO).await;
     let host = rec.addr.to_string();
+    s.add_container_devices(&[(&host, "cd")]);
     let ts = Clock::new().at(1);
     let h = [
         ("x-container-host", host.as_str()),

@@ -25,11 +25,16 @@ struct ServerProcess {
 impl ServerProcess {
     fn start(root: &Path) -> ServerProcess {
         let config = root.join("object-server.toml");
+        let etc = root.join("etc");
+        std::fs::create_dir_all(&etc).unwrap();
+        support::write_container_ring(&etc, &[("127.0.0.1:1".into(), "none".into())]);
         std::fs::write(
             &config,
             format!(
-                "mount_check = false\n[hash_path]\nprefix = \"test-prefix\"\nsuffix = \"test-suffix\"\n\
+                "mount_check = false\nswift_dir = {:?}\n\
+                 [hash_path]\nprefix = \"test-prefix\"\nsuffix = \"test-suffix\"\n\
                  [backend]\nkey = \"{}\"\n",
+                etc,
                 support::backend_key().to_hex()
             ),
         )

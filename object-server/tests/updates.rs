@@ -17,6 +17,7 @@ async fn put_post_delete_update_every_container_replica() {
     let s = Server::start().await;
     let (c1, c2) = (Recorder::start(201, Duration::ZERO).await, Recorder::start(201, Duration::ZERO).await);
     let hosts = format!("{}, {}", c1.addr, c2.addr);
+    s.add_container_devices(&[(&c1.addr.to_string(), "cd1"), (&c2.addr.to_string(), "cd2")]);
     let target = [
         ("x-container-host", hosts.as_str()),
         ("x-container-device", "cd1,cd2"),
@@ -74,6 +75,7 @@ async fn unreachable_or_failing_container_servers_queue_async_pendings() {
     let closed = closed_port().await.to_string();
     let failing = Recorder::start(503, Duration::ZERO).await;
     let fail_addr = failing.addr.to_string();
+    s.add_container_devices(&[(&closed, "cd"), (&fail_addr, "cd")]);
     for (i, host) in [closed.as_str(), fail_addr.as_str()].iter().enumerate() {
         let ts = c.at(i as u64 + 1);
         let path = format!("/sda/1/AUTH_t/c/obj{i}");
@@ -113,6 +115,7 @@ async fn slow_container_server_does_not_hold_the_client() {
     .await;
     let slow = Recorder::start(201, Duration::from_secs(5)).await;
     let host = slow.addr.to_string();
+    s.add_container_devices(&[(&host, "cd")]);
     let ts = Clock::new().at(1);
     let h = [
         ("x-container-host", host.as_str()),
@@ -135,6 +138,7 @@ async fn delete_at_changes_reach_the_expirer_queue() {
     let s = Server::start().await;
     let rec = Recorder::start(201, Duration::ZERO).await;
     let host = rec.addr.to_string();
+    s.add_container_devices(&[(&host, "ed")]);
     let c = Clock::new();
     let at = (common::Timestamp::now().secs() + 1000).to_string();
     let t1 = c.at(1);

@@ -117,6 +117,8 @@ pub(crate) fn start_node(
         devices: devices.clone(),
         mount_check: false,
         reclaim_age: config.reclaim_age,
+        swift_dir: cd.etc.clone(),
+        ring_check_interval: config.ring_check_interval,
         ..Default::default()
     };
     let container_cfg = container_server::ContainerConfig {
@@ -126,7 +128,7 @@ pub(crate) fn start_node(
         ..Default::default()
     };
     let account_cfg = account_server::AccountConfig { devices, mount_check: false, ..Default::default() };
-    let object = ObjectServer::new(object_cfg, secrets);
+    let object = ObjectServer::new(object_cfg, secrets).context("starting the object server")?;
     let objects = object.devices();
     let container_app = container_server::App::new(container_cfg, secrets);
     let account_app = account_server::App::new(account_cfg, secrets);

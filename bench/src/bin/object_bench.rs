@@ -42,6 +42,24 @@ struct Args {
 
 const SMALL: usize = 4096;
 
+/// A one-device container ring (the bench's PUTs name no container server).
+fn placeholder_container_ring(path: &Path) -> Result<()> {
+    let dev = swiftlet_ring::Device {
+        id: 0,
+        region: 1,
+        zone: 1,
+        ip: "127.0.0.1".into(),
+        port: 1,
+        replication_ip: "127.0.0.1".into(),
+        replication_port: 1,
+        device: "none".into(),
+        weight: 1.0,
+        meta: String::new(),
+    };
+    swiftlet_ring::Ring::new(0, 1, vec![Some(dev)], vec![vec![0]])?.save(path)?;
+    Ok(())
+}
+
 /// The PUT path's syscalls done by hand, one file after another: create in tmp, write,
 /// set an xattr, fsync, rename into a new directory, fsync that directory.
 fn object_like_files_per_s(dir: &Path, count: usize) -> Result<f64> {
@@ -200,9 +218,14 @@ async fn main() -> Result<()> {
     })
     .await??;
 
-    let config = ObjectServerConfig { devices: devices.clone(), mount_check: false, ..Default::default() };
+    // The server checks container update targets against a container ring; the bench sends none.
+    let etc = work.path().join("etc");
+    std::fs::create_dir_all(&etc)?;
+    placeholder_container_ring(&etc.join("container.ring"))?;
+    let config =
+        ObjectServerConfig { devices: devices.clone(), mount_check: false, swift_dir: etc, ..Default::default() };
     let secrets = Secrets::with_new_backend_key(HashPathSecret::new("bench", "bench"));
-    let server = ObjectServer::new(config, &secrets);
+    let server = ObjectServer::new(config, &secrets)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();

@@ -1,14 +1,14 @@
 //! The step after a PUT, POST or DELETE commits, written once: tell the container servers
-//! the proxy named (`X-Container-Host`/`-Device`, comma-separated, and
-//! `X-Container-Partition`) about the listing row, and add or remove the object's entry in
-//! the expirer queue when its `X-Delete-At` changed (the proxy names those hosts in
-//! `X-Delete-At-Host`/`-Device`/`-Partition`/`-Container`), as Swift's object server does.
+//! the proxy named (checked before the write: [`super::targets`]) about the listing row, and
+//! add or remove the object's entry in the expirer queue when its `X-Delete-At` changed
+//! (`X-Delete-At-Container` names its task container), as Swift's object server does.
 //! The client's request waits at most `container_update_timeout` for the updates; slower
 //! ones finish, or get queued as async pendings, in the background.
 //!
 //! This module reads the request's headers; the record, its sender and the queue are the
 //! store's ([`swiftlet_object_store::container_update`]).
 
+use super::targets::{ExpirerTargets, WriteTargets};
 use super::{AppState, ObjectPath};
 use common::headers::{flag, get, is_true};
 use common::Timestamp;
@@ -16,7 +16,7 @@ use http::HeaderMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use swiftlet_object_store::container_update::{expiring, queue};
-use swiftlet_object_store::{ContainerUpdate, Device, UpdateOp, UpdateTargets};
+use swiftlet_object_store::{ContainerUpdate, Device, UpdateOp};
 
 /// An `X-Delete-At` the object has after the write, with what its expirer row describes.
 #[derive(Debug, Clone)]
@@ -38,8 +38,20 @@ pub struct Committed {
     pub expired_before: Option<u64>,
 }
 
+/// What a write's updates need of its request: its headers and its checked targets.
+pub struct WriteRequest<'a> {
+    pub headers: &'a HeaderMap,
+    pub targets: WriteTargets,
+}
+
 /// Sends a committed write's container update and expirer-queue changes.
-pub async fn after_write(state: &AppState, device: &Arc<Device>, req: &HeaderMap, path: &ObjectPath, done: Committed) {
+pub async fn after_write(
+    state: &AppState,
+    device: &Arc<Device>,
+    req: WriteRequest<'_>,
+    path: &ObjectPath,
+    done: Committed,
+) {
     let names = (path.account.as_str(), path.container.as_str(), path.obj.as_str());
     let new_at = done.expires.as_ref().map(|e| e.at);
     if let Some(e) = done.expires {
@@ -47,10 +59,10 @@ pub async fn after_write(state: &AppState, device: &Arc<Device>, req: &HeaderMap
             ("x-content-type".to_string(), format!("text/plain;swift_expirer_bytes={}", e.size)),
             ("x-content-type-timestamp".to_string(), e.data_timestamp.internal()),
         ]);
-        delete_at_update(state, device, req, UpdateOp::Put, e.at, names, extra).await;
+        delete_at_update(state, device, &req, UpdateOp::Put, e.at, names, extra).await;
     }
     if let Some(old) = done.expired_before.filter(|old| Some(*old) != new_at) {
-        delete_at_update(state, device, req, UpdateOp::Delete, old, names, BTreeMap::new()).await;
+        delete_at_update(state, device, &req, UpdateOp::Delete, old, names, BTreeMap::new()).await;
     }
     if let Some((op, headers)) = done.listing {
         let update = ContainerUpdate {
@@ -82,47 +94,30 @@ pub fn apply_overrides<'a>(source: impl IntoIterator<Item = (&'a str, String)>, 
     update.extend(preferred);
 }
 
-fn split_list(v: &str) -> Vec<String> {
-    v.split(',').map(|s| s.trim().to_string()).collect()
-}
-
-/// `(host, device)` pairs from the `<prefix>-Host`/`-Device` headers plus the partition;
-/// empty when the request names no (valid) targets.
-fn targets(h: &HeaderMap, prefix: &str) -> (Vec<(String, String)>, Option<String>) {
-    let hosts = split_list(get(h, &format!("{prefix}-host")).unwrap_or(""));
-    let devices = split_list(get(h, &format!("{prefix}-device")).unwrap_or(""));
-    let partition = get(h, &format!("{prefix}-partition")).filter(|p| !p.is_empty()).map(str::to_string);
-    if hosts.len() != devices.len() {
-        tracing::error!(?hosts, ?devices, "container update failed: different numbers of hosts and devices");
-        return (vec![], None);
-    }
-    let pairs = hosts.into_iter().zip(devices).filter(|(h, d)| !h.is_empty() && !d.is_empty()).collect();
-    (pairs, partition)
-}
-
 /// Sends `update` to the container servers named in `req` (Swift's `container_update`).
-async fn container_update(state: &AppState, device: &Arc<Device>, req: &HeaderMap, mut update: ContainerUpdate) {
-    let (nodes, partition) = targets(req, "x-container");
-    let Some(partition) = partition else { return };
-    update.container_path = get(req, "x-backend-quoted-container-path")
+async fn container_update(state: &AppState, device: &Arc<Device>, req: WriteRequest<'_>, mut update: ContainerUpdate) {
+    let Some(targets) = req.targets.container else { return };
+    let h = req.headers;
+    update.container_path = get(h, "x-backend-quoted-container-path")
         .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned())
-        .or_else(|| get(req, "x-backend-container-path").map(str::to_string))
+        .or_else(|| get(h, "x-backend-container-path").map(str::to_string))
         .filter(|p| p.split('/').count() == 2 && p.split('/').all(|s| !s.is_empty()));
-    add_common_headers(req, &mut update.headers);
+    add_common_headers(h, &mut update.headers);
     let wait = state.config.container_update_timeout();
-    state.updates.send_or_queue(device, UpdateTargets { nodes, partition }, update, wait).await;
+    state.updates.send_or_queue(device, targets, update, wait).await;
 }
 
 /// Records an `X-Delete-At` change in the expirer queue (Swift's `delete_at_update`).
 async fn delete_at_update(
     state: &AppState,
     device: &Arc<Device>,
-    req: &HeaderMap,
+    req: &WriteRequest<'_>,
     op: UpdateOp,
     delete_at: u64,
     names: (&str, &str, &str),
     extra: BTreeMap<String, String>,
 ) {
+    let (targets, req) = (&req.targets.expirer, req.headers);
     if flag(req, "x-backend-replication") {
         return;
     }
@@ -139,18 +134,17 @@ async fn delete_at_update(
         queue(device, &task).await;
         return;
     }
-    if get(req, "x-delete-at-host").is_none() {
+    if *targets == ExpirerTargets::NotNamed {
         // Another replica's object server was told to record it.
         return;
     }
     if let Some(c) = get(req, "x-delete-at-container").filter(|c| !c.is_empty()) {
         task.container = c.to_string();
     }
-    let (nodes, partition) = targets(req, "x-delete-at");
-    match partition {
-        Some(partition) if !nodes.is_empty() => {
+    match targets {
+        ExpirerTargets::Send(targets) => {
             let wait = state.config.container_update_timeout();
-            state.updates.send_or_queue(device, UpdateTargets { nodes, partition }, task, wait).await
+            state.updates.send_or_queue(device, targets.clone(), task, wait).await
         }
         _ => queue(device, &task).await,
     }
@@ -168,20 +162,6 @@ fn add_common_headers(req: &HeaderMap, headers: &mut BTreeMap<String, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_targets_like_swift() {
-        let mut h = HeaderMap::new();
-        h.insert("x-container-host", "10.0.0.1:6201, 10.0.0.2:6201".parse().unwrap());
-        h.insert("x-container-device", "sda,sdb".parse().unwrap());
-        h.insert("x-container-partition", "7".parse().unwrap());
-        let (pairs, part) = targets(&h, "x-container");
-        assert_eq!(pairs, vec![("10.0.0.1:6201".into(), "sda".into()), ("10.0.0.2:6201".into(), "sdb".into())]);
-        assert_eq!(part.as_deref(), Some("7"));
-        h.insert("x-container-device", "sda".parse().unwrap());
-        assert!(targets(&h, "x-container").0.is_empty());
-        assert!(is_true("True") && !is_true("no"));
-    }
 
     #[test]
     fn overrides_from_headers_or_metadata() {

@@ -2,8 +2,9 @@
 //! container. Answers 204 (deleted), 404 (nothing live; the tombstone is still written when
 //! newer, so the delete replicates) or 409 (something newer exists), with X-Backend-Timestamp.
 
-use super::after_write::{after_write, Committed};
+use super::after_write::{after_write, Committed, WriteRequest};
 use super::headers;
+use super::targets;
 use super::{AppState, ObjectPath};
 use crate::error::{Error, Result};
 use common::headers::{get, set};
@@ -34,6 +35,8 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
             Some(v.parse::<Timestamp>().map_err(|_| Error::BadRequest("Bad X-If-Delete-At header value".into()))?)
         }
     };
+    // Where the updates go is checked before anything is written.
+    let targets = targets::checked(&state, h).await?;
     let device = state.devices.get(&path.device).await?;
     let df = device.manager.diskfile(path.partition, &path.account, &path.container, &path.obj);
     let dev = device.clone();
@@ -83,7 +86,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
         expires: None,
         expired_before: done.orig_delete_at,
     };
-    after_write(&state, &device, h, &path, committed).await;
+    after_write(&state, &device, WriteRequest { headers: h, targets }, &path, committed).await;
     let response_ts = done.orig_timestamp.map_or(timestamp, |t| t.max(timestamp));
     let reason = done.status.canonical_reason().unwrap_or("");
     let mut resp =

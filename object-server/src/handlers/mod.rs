@@ -14,8 +14,10 @@ pub mod range;
 pub mod replicate;
 pub mod ssync;
 pub mod stream;
+pub mod targets;
 
 use crate::config::ObjectServerConfig;
+use crate::container_ring::ContainerRing;
 use crate::error::{Error, Result};
 use common::backend_auth::Verifier;
 use common::path::{PathError, StoragePath};
@@ -35,6 +37,8 @@ pub struct AppState {
     pub allowed_headers: Vec<String>,
     /// Sends the container updates of writes (and queues the failures), signed.
     pub updates: UpdateSender,
+    /// What update targets are checked against.
+    pub container_ring: Arc<ContainerRing>,
     /// Checks that requests come from the cluster.
     pub verifier: Arc<Verifier>,
     /// Requests answered, per endpoint.

@@ -1,8 +1,9 @@
 //! POST: replace an object's user metadata with a `.meta` file (the body is untouched),
 //! optionally changing its Content-Type and X-Delete-At; then update the container.
 
-use super::after_write::{after_write, apply_overrides, Committed, Expiry};
+use super::after_write::{after_write, apply_overrides, Committed, Expiry, WriteRequest};
 use super::headers;
+use super::targets;
 use super::{AppState, ObjectPath};
 use crate::error::{Error, Result};
 use common::headers::{get, set};
@@ -51,6 +52,8 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
     let new_meta = headers::request_metadata(h, &state.allowed_headers, false);
     let open_expired = headers::open_expired(h);
 
+    // Where the updates go is checked before anything is written.
+    let targets = targets::checked(&state, h).await?;
     let device = state.devices.get(&path.device).await?;
     let df = device.manager.diskfile(path.partition, &path.account, &path.container, &path.obj);
     let dev = device.clone();
@@ -118,7 +121,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
         }),
         expired_before: posted.orig_delete_at.filter(|_| metadata_changed),
     };
-    after_write(&state, &device, h, &path, done).await;
+    after_write(&state, &device, WriteRequest { headers: h, targets }, &path, done).await;
 
     let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::ACCEPTED;

@@ -8,9 +8,10 @@
 //! and costs one pool job: checks, temp file, write, rename; its fsyncs are left to the
 //! device's group sync, which concurrent small PUTs share (see `common::group_sync`).
 
-use super::after_write::{after_write, apply_overrides, Committed, Expiry};
+use super::after_write::{after_write, apply_overrides, Committed, Expiry, WriteRequest};
 use super::headers::{self, Match};
 use super::stream::BodyReader;
+use super::targets;
 use super::{AppState, ObjectPath, SMALL_BODY};
 use crate::error::{Error, Result};
 use bytes::BytesMut;
@@ -56,6 +57,8 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
     // one pool job instead of two (each job is two thread wakeups).
     let small = length.filter(|l| *l <= SMALL_BODY && !expects_continue);
 
+    // Where the updates go is checked before anything is written.
+    let targets = targets::checked(&state, h).await?;
     let device = state.devices.get(&path.device).await?;
     let prepare = Prepare {
         df: device.manager.diskfile(path.partition, &path.account, &path.container, &path.obj),
@@ -111,7 +114,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
         expires: delete_at.map(|at| Expiry { at, size: size.to_string(), data_timestamp: timestamp }),
         expired_before: orig.as_ref().and_then(|m| m.get(X_DELETE_AT)).and_then(|v| v.parse::<u64>().ok()),
     };
-    after_write(&state, &device, h, &path, done).await;
+    after_write(&state, &device, WriteRequest { headers: h, targets }, &path, done).await;
 
     let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::CREATED;

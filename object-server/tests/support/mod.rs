@@ -45,6 +45,8 @@ pub struct Server {
     pub dir: TempDir,
     pub devices: Arc<Devices>,
     pub client: HttpClient,
+    /// The container servers (`host:port`, device) the server's container ring names.
+    container_devices: Mutex<Vec<(String, String)>>,
     cancel: CancellationToken,
 }
 
@@ -76,14 +78,28 @@ impl Server {
         Self::start_in(dir, config).await
     }
 
-    pub async fn start_in(dir: TempDir, config: ObjectServerConfig) -> Server {
+    pub async fn start_in(dir: TempDir, mut config: ObjectServerConfig) -> Server {
+        config.swift_dir = dir.path().join("etc");
+        std::fs::create_dir_all(&config.swift_dir).unwrap();
+        // A container ring naming no test's container server (port 1) until one adds its own.
+        let placeholder = vec![("127.0.0.1:1".to_string(), "none".to_string())];
+        write_container_ring(&config.swift_dir, &placeholder);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = ObjectServer::new(config, &secrets());
+        let server = ObjectServer::new(config, &secrets()).unwrap();
         let devices = server.devices();
         let cancel = CancellationToken::new();
         tokio::spawn(server.serve(listener, cancel.clone()));
-        Server { addr, dir, devices, client: cluster_client(), cancel }
+        let container_devices = Mutex::new(placeholder);
+        Server { addr, dir, devices, client: cluster_client(), container_devices, cancel }
+    }
+
+    /// Adds container server devices (`host:port`, device name) to the server's container
+    /// ring, each a primary of every partition: updates may go to them from now on.
+    pub fn add_container_devices(&self, devices: &[(&str, &str)]) {
+        let mut all = self.container_devices.lock().unwrap();
+        all.extend(devices.iter().map(|(h, d)| (h.to_string(), d.to_string())));
+        write_container_ring(&self.dir.path().join("etc"), &all);
     }
 
     pub fn device_path(&self, dev: &str) -> PathBuf {
@@ -99,6 +115,34 @@ impl Server {
     pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Body) -> Resp {
         send(&self.client, self.addr, method, path, headers, body).await
     }
+}
+
+/// Partitions in the test container rings.
+pub const CONTAINER_PART_POWER: u8 = 8;
+
+/// A ring device at `host` (`ip:port`) named `device`.
+pub fn ring_device(id: u32, host: &str, device: &str) -> swiftlet_ring::Device {
+    let addr: SocketAddr = host.parse().unwrap();
+    swiftlet_ring::Device {
+        id,
+        region: 1,
+        zone: id + 1,
+        ip: addr.ip().to_string(),
+        port: addr.port(),
+        replication_ip: addr.ip().to_string(),
+        replication_port: addr.port(),
+        device: device.to_string(),
+        weight: 1.0,
+        meta: String::new(),
+    }
+}
+
+/// Writes `<swift_dir>/container.ring` where every device is a primary of every partition.
+pub fn write_container_ring(swift_dir: &Path, devices: &[(String, String)]) {
+    let devs = devices.iter().enumerate().map(|(i, (h, d))| Some(ring_device(i as u32, h, d))).collect();
+    let rows = (0..devices.len()).map(|r| vec![r as u16; 1 << CONTAINER_PART_POWER]).collect();
+    let ring = swiftlet_ring::Ring::new(CONTAINER_PART_POWER, 1, devs, rows).unwrap();
+    ring.save(&swift_dir.join("container.ring")).unwrap();
 }
 
 impl Drop for Server {
