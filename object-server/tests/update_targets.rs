@@ -89,7 +89,7 @@ async fn a_partition_names_only_its_own_primaries() {
     let devs = vec![Some(ring_device(0, &even_host, "cd")), Some(ring_device(1, &odd_host, "cd"))];
     let row = (0..1u32 << CONTAINER_PART_POWER).map(|p| (p % 2) as u16).collect();
     let ring = swiftlet_ring::Ring::new(CONTAINER_PART_POWER, 2, devs, vec![row]).unwrap();
-    ring.save(&s.dir.path().join("etc/container.ring")).unwrap();
+    ring.save(&s.swift_dir.path().join("container.ring")).unwrap();
     let c = Clock::new();
     let (t1, t2, t3) = (c.at(1), c.at(2), c.at(3));
     assert_eq!(s.req("PUT", OBJ, &update_headers(&even_host, "cd", "3", &t1), "x").await.status, 400);
@@ -107,7 +107,7 @@ async fn a_new_container_ring_is_used_at_once_and_the_one_it_replaced_still_coun
         Recorder::start(201, Duration::ZERO).await,
     ];
     let hosts: Vec<String> = recs.iter().map(|r| r.addr.to_string()).collect();
-    let etc = s.dir.path().join("etc");
+    let etc = s.swift_dir.path();
     let c = Clock::new();
     let mut n = 0;
     let mut put = |host: &str| {
@@ -121,15 +121,15 @@ async fn a_new_container_ring_is_used_at_once_and_the_one_it_replaced_still_coun
             s.req("PUT", OBJ, &h, "x").await.status
         }
     };
-    write_container_ring(&etc, &[(hosts[0].clone(), "cd".into())]);
+    write_container_ring(etc, &[(hosts[0].clone(), "cd".into())]);
     assert_eq!(put(&hosts[0]).await, 201);
     // The ring moves the container to another server: a proxy that has not reloaded yet
     // still names the old one, and both are accepted.
-    write_container_ring(&etc, &[(hosts[1].clone(), "cd".into())]);
+    write_container_ring(etc, &[(hosts[1].clone(), "cd".into())]);
     assert_eq!(put(&hosts[1]).await, 201);
     assert_eq!(put(&hosts[0]).await, 201);
     // Two rings later, the first server is no longer a target.
-    write_container_ring(&etc, &[(hosts[2].clone(), "cd".into())]);
+    write_container_ring(etc, &[(hosts[2].clone(), "cd".into())]);
     assert_eq!(put(&hosts[2]).await, 201);
     assert_eq!(put(&hosts[0]).await, 400);
     let seen: Vec<usize> = recs.iter().map(|r| r.requests().len()).collect();

@@ -45,6 +45,8 @@ pub struct Server {
     pub dir: TempDir,
     pub devices: Arc<Devices>,
     pub client: HttpClient,
+    /// Holds `container.ring` (outside the devices root, which must hold only devices).
+    pub swift_dir: TempDir,
     /// The container servers (`host:port`, device) the server's container ring names.
     container_devices: Mutex<Vec<(String, String)>>,
     cancel: CancellationToken,
@@ -79,8 +81,8 @@ impl Server {
     }
 
     pub async fn start_in(dir: TempDir, mut config: ObjectServerConfig) -> Server {
-        config.swift_dir = dir.path().join("etc");
-        std::fs::create_dir_all(&config.swift_dir).unwrap();
+        let swift_dir = tempfile::tempdir().unwrap();
+        config.swift_dir = swift_dir.path().to_path_buf();
         // A container ring naming no test's container server (port 1) until one adds its own.
         let placeholder = vec![("127.0.0.1:1".to_string(), "none".to_string())];
         write_container_ring(&config.swift_dir, &placeholder);
@@ -91,7 +93,7 @@ impl Server {
         let cancel = CancellationToken::new();
         tokio::spawn(server.serve(listener, cancel.clone()));
         let container_devices = Mutex::new(placeholder);
-        Server { addr, dir, devices, client: cluster_client(), container_devices, cancel }
+        Server { addr, dir, devices, client: cluster_client(), swift_dir, container_devices, cancel }
     }
 
     /// Adds container server devices (`host:port`, device name) to the server's container
@@ -99,7 +101,7 @@ impl Server {
     pub fn add_container_devices(&self, devices: &[(&str, &str)]) {
         let mut all = self.container_devices.lock().unwrap();
         all.extend(devices.iter().map(|(h, d)| (h.to_string(), d.to_string())));
-        write_container_ring(&self.dir.path().join("etc"), &all);
+        write_container_ring(self.swift_dir.path(), &all);
     }
 
     pub fn device_path(&self, dev: &str) -> PathBuf {
