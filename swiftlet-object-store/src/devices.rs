@@ -9,7 +9,7 @@
 use crate::config::DevicesConfig;
 use crate::devicedb::DeviceDb;
 use crate::diskfile::xattrs::supports_user_xattrs;
-use crate::diskfile::DiskFileManager;
+use crate::diskfile::{DiskFileManager, Superseded};
 use crate::error::{Result, StoreError};
 use crate::pool::DevicePool;
 use common::group_sync::GroupSync;
@@ -73,6 +73,20 @@ impl Device {
     /// Waits for the device's group sync: writes made with deferred fsyncs are durable after it.
     pub async fn wait_synced(&self) -> Result<()> {
         self.sync.wait().await.map_err(StoreError::from_write)
+    }
+
+    /// Waits for the group sync that makes a deferred write durable, then removes the files
+    /// it superseded (`superseded.rs` says why in that order). A failed removal is only
+    /// logged: the write is durable, and the next cleanup of the directory retries it.
+    pub async fn sync_then_remove(&self, superseded: Superseded) -> Result<()> {
+        self.wait_synced().await?;
+        if superseded.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.pool.run_io(move || superseded.remove()).await {
+            tracing::warn!(device = %self.name, error = %e, "superseded files not removed");
+        }
+        Ok(())
     }
 }
 

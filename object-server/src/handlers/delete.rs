@@ -69,16 +69,16 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
                 status = StatusCode::NO_CONTENT;
             }
             let wrote = orig_ts.is_none_or(|t| t < timestamp);
-            if wrote {
-                df.delete_unsynced(timestamp)?;
-            }
+            let superseded = if wrote { Some(df.delete_unsynced(timestamp)?) } else { None };
             let content_type = meta.as_ref().and_then(|m| m.get(CONTENT_TYPE).cloned()).unwrap_or_default();
-            Ok(Deleted { status, orig_timestamp: orig_ts, orig_delete_at, content_type, wrote })
+            Ok((Deleted { status, orig_timestamp: orig_ts, orig_delete_at, content_type, wrote }, superseded))
         })
         .await?;
+    let (done, superseded) = done;
 
-    if done.wrote {
-        device.wait_synced().await?;
+    if let Some(superseded) = superseded {
+        // The object's files go only once the tombstone is durable.
+        device.sync_then_remove(superseded).await?;
     }
     let listing = BTreeMap::from([("x-timestamp".to_string(), timestamp.internal())]);
     let committed = Committed {

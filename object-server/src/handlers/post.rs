@@ -86,18 +86,21 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
                 meta.insert(CONTENT_TYPE.into(), content_type.clone());
                 meta.insert(CONTENT_TYPE_TIMESTAMP.into(), content_type_timestamp.internal());
             }
-            df.write_marker_unsynced(FileKind::Meta, meta)?;
-            Ok(Posted {
+            let superseded = df.write_marker_unsynced(FileKind::Meta, meta)?;
+            let posted = Posted {
                 orig_delete_at: obj.metadata.delete_at().ok().flatten(),
                 data_metadata: obj.data_metadata,
                 data_timestamp: obj.data_timestamp,
                 orig_timestamp: orig_ts,
                 content_type,
                 content_type_timestamp,
-            })
+            };
+            Ok((posted, superseded))
         })
         .await?;
-    device.wait_synced().await?;
+    let (posted, superseded) = posted;
+    // The old `.meta` goes only once the new one is durable.
+    device.sync_then_remove(superseded).await?;
 
     let mut listing = BTreeMap::from([
         ("x-size".to_string(), posted.data_metadata.get(CONTENT_LENGTH).cloned().unwrap_or_default()),

@@ -24,7 +24,7 @@ use hyper::body::Incoming;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use swiftlet_object_store::diskfile::metadata::{CONTENT_LENGTH, CONTENT_TYPE, ETAG, NAME, X_DELETE_AT};
-use swiftlet_object_store::diskfile::{DiskFile, DiskFileWriter, FileKind, ObjectState};
+use swiftlet_object_store::diskfile::{DiskFile, DiskFileWriter, FileKind, ObjectState, Superseded};
 use swiftlet_object_store::pool::{DevicePool, JobHandle};
 use swiftlet_object_store::ssync::ByteSource;
 use swiftlet_object_store::{Device, UpdateOp};
@@ -81,18 +81,19 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
         Some(len) => {
             let mut buf = BytesMut::with_capacity(len as usize);
             reader.fill(&mut buf, len as usize).await?;
-            let written = device
+            let (etag, size, orig, superseded) = device
                 .pool
                 .run_io(move || -> Result<_> {
                     let (w, orig) = prepare.run()?;
                     let mut w = w.defer_sync();
                     w.write(&buf)?;
-                    let (etag, size) = finish.seal(w, None)?;
-                    Ok((etag, size, orig))
+                    let (etag, size, superseded) = finish.seal(w, None)?;
+                    Ok((etag, size, orig, superseded))
                 })
                 .await?;
-            device.wait_synced().await?;
-            written
+            // The old version goes only once the new one is durable.
+            device.sync_then_remove(superseded).await?;
+            (etag, size, orig)
         }
         None => {
             let (writer, orig) = device.pool.run_io(move || prepare.run()).await?;
@@ -168,7 +169,9 @@ struct Finish {
 impl Finish {
     /// Checks the body, stores metadata, fsyncs and commits. Runs on the pool. `trailer_etag`
     /// is the ETag the sender put in the body's trailer, for a writer that skipped MD5.
-    fn seal(mut self, mut w: DiskFileWriter, trailer_etag: Option<String>) -> Result<(String, u64)> {
+    /// Returns the ETag, the size and what the commit superseded (for a deferred writer, to
+    /// remove after the group sync; nothing for one that fsynced).
+    fn seal(mut self, mut w: DiskFileWriter, trailer_etag: Option<String>) -> Result<(String, u64, Superseded)> {
         let size = w.bytes_written();
         if self.length.is_some_and(|l| l != size) {
             return Err(Error::ClientDisconnect);
@@ -187,8 +190,8 @@ impl Finish {
         let (checksum_key, checksum) = w.checksum();
         self.metadata.insert(checksum_key.into(), checksum);
         w.put(&self.metadata)?;
-        w.commit(self.timestamp, FileKind::Data)?;
-        Ok((etag, size))
+        let superseded = w.commit(self.timestamp, FileKind::Data)?;
+        Ok((etag, size, superseded))
     }
 }
 
@@ -233,7 +236,10 @@ async fn stream_to_disk(
             return pool
                 .run_io(move || {
                     w.write(&buf)?;
-                    finish.seal(w, trailer_etag)
+                    // This writer fsynced: its commit already removed what it superseded.
+                    let (etag, size, superseded) = finish.seal(w, trailer_etag)?;
+                    superseded.remove()?;
+                    Ok((etag, size))
                 })
                 .await;
         }

@@ -147,13 +147,42 @@ impl DiskFileManager {
 
     /// Deletes superseded files (and old tombstones) in a hash directory; removes the
     /// directory when nothing is left. Returns what remains live.
+    ///
+    /// The files that supersede the removed ones are fsynced first, with the directory: one
+    /// may be a write still waiting for its group sync (see `superseded.rs`), and a crash
+    /// must not find the old file gone and the new one not yet on disk. This costs fsyncs
+    /// only when something is removed, which a writer normally does itself after its sync.
     pub fn cleanup_hash_dir(&self, dir: &Path) -> Result<FileSet> {
         let set = FileSet::select(names_or_empty(dir)?);
         let removable = set.removable(Timestamp::now(), self.inner.reclaim_age);
         if removable.is_empty() {
             return Ok(set);
         }
-        for f in &removable {
+        for f in set.live().filter(|f| !removable.contains(f)) {
+            match std::fs::File::open(dir.join(f.file_name())) {
+                Ok(file) => file.sync_all()?,
+                // A racing cleanup removed it: nothing of it is ours to protect.
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        std::fs::File::open(dir)?.sync_all()?;
+        self.unlink_all(dir, &removable)?;
+        Ok(FileSet::select(names_or_empty(dir)?))
+    }
+
+    /// The names in a directory ("not there" is empty).
+    pub(crate) fn names_in(&self, dir: &Path) -> Result<Vec<String>> {
+        names_or_empty(dir)
+    }
+
+    /// Unlinks `files` from `dir` (ones already gone are fine), then removes `dir` if no
+    /// object file is left in it.
+    pub(crate) fn unlink_all(&self, dir: &Path, files: &[super::OnDiskFile]) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        for f in files {
             match std::fs::remove_file(dir.join(f.file_name())) {
                 Err(e) if e.kind() != ErrorKind::NotFound => return Err(e.into()),
                 _ => {}
@@ -164,7 +193,7 @@ impl DiskFileManager {
             // A racing writer may have just added a file: then the directory is not empty.
             let _ = std::fs::remove_dir(dir);
         }
-        Ok(set)
+        Ok(())
     }
 
     /// The MD5 over every object's live file names in a suffix (Swift's suffix hash), after

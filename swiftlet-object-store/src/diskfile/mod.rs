@@ -22,12 +22,14 @@ pub mod manager;
 pub mod metadata;
 pub mod ondisk;
 pub mod reader;
+pub mod superseded;
 pub mod writer;
 pub mod xattrs;
 
 pub use manager::DiskFileManager;
 pub use ondisk::{FileKind, FileSet, OnDiskFile};
 pub use reader::DiskFileReader;
+pub use superseded::Superseded;
 pub use writer::DiskFileWriter;
 
 use crate::error::{Result, StoreError};
@@ -257,22 +259,22 @@ impl DiskFile {
 
     /// Writes a body-less `.meta` or `.ts` file carrying `metadata` (which must hold
     /// `X-Timestamp`; `name` is added when known). Its fsyncs are left to the device's
-    /// group sync: await `Device::sync` before acknowledging the write.
-    pub fn write_marker_unsynced(&self, kind: FileKind, mut metadata: Metadata) -> Result<Timestamp> {
+    /// group sync: hand what it returns to `Device::sync_then_remove` before acknowledging
+    /// the write.
+    pub fn write_marker_unsynced(&self, kind: FileKind, mut metadata: Metadata) -> Result<Superseded> {
         let timestamp = metadata.timestamp().map_err(|_| StoreError::Internal("marker without X-Timestamp".into()))?;
         if let Some(name) = &self.name {
             metadata.entry(NAME.into()).or_insert_with(|| name.clone());
         }
         let mut w = self.writer(None)?.defer_sync();
         w.put(&metadata)?;
-        w.commit(timestamp, kind)?;
-        Ok(timestamp)
+        w.commit(timestamp, kind)
     }
 
     /// Writes a tombstone at `timestamp` (unsynced, as `write_marker_unsynced`).
-    pub fn delete_unsynced(&self, timestamp: Timestamp) -> Result<()> {
+    pub fn delete_unsynced(&self, timestamp: Timestamp) -> Result<Superseded> {
         let metadata = Metadata::from([(X_TIMESTAMP.to_string(), timestamp.internal())]);
-        self.write_marker_unsynced(FileKind::Tombstone, metadata).map(|_| ())
+        self.write_marker_unsynced(FileKind::Tombstone, metadata)
     }
 }
 

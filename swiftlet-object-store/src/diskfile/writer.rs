@@ -6,13 +6,15 @@
 //! `<hash dir>/<timestamp>.<ext>`, fsyncs the directory (and the parents of any directory it
 //! had to create), removes superseded files and invalidates the suffix hash. A writer told
 //! to [`defer_sync`](DiskFileWriter::defer_sync) skips those fsyncs: its caller makes the
-//! write durable with the device's group sync before acknowledging it. Until commit,
+//! write durable with the device's group sync before acknowledging it, and only then
+//! removes the files it superseded ([`Superseded`]). Until commit,
 //! nothing is visible; dropping an uncommitted writer deletes its temp file, and a crash
 //! leaves only a temp file that [`DiskFileManager::clean_tmp`] removes at startup.
 
 use super::checksum::{Algorithm, BodyHasher};
 use super::manager::DiskFileManager;
 use super::ondisk::{FileKind, OnDiskFile};
+use super::superseded::{remove_superseded, Superseded};
 use super::xattrs::{self, Stored};
 use crate::error::{Result, StoreError};
 use common::metadata::Metadata;
@@ -202,13 +204,15 @@ impl DiskFileWriter {
     }
 
     /// Makes the file visible as `<timestamp><ext>` in the object's hash directory, durably
-    /// (or, with the sync deferred, durable at the caller's group sync).
-    pub fn commit(mut self, timestamp: Timestamp, kind: FileKind) -> Result<()> {
+    /// (or, with the sync deferred, durable at the caller's group sync), and removes the
+    /// files it supersedes once it is durable: here after its own fsyncs, or, with the sync
+    /// deferred, by the caller after the group sync through the returned [`Superseded`].
+    pub fn commit(mut self, timestamp: Timestamp, kind: FileKind) -> Result<Superseded> {
         let dir = self.manager.hash_dir(self.partition, &self.hash);
         let mut created = Vec::new();
         make_dirs(&dir, &mut created)?;
-        let target = dir.join(OnDiskFile::new(timestamp, kind).file_name());
-        std::fs::rename(&self.tmp_path, &target).map_err(StoreError::from_write)?;
+        let committed = OnDiskFile::new(timestamp, kind);
+        std::fs::rename(&self.tmp_path, dir.join(committed.file_name())).map_err(StoreError::from_write)?;
         self.committed = true;
         if !self.sync_deferred {
             // The rename first, then the entries of new directories in their parents; on
@@ -220,11 +224,17 @@ impl DiskFileWriter {
                 }
             }
         }
-        if created.is_empty() {
-            self.manager.cleanup_hash_dir(&dir)?;
-        }
+        // A new directory holds nothing to supersede.
+        let superseded = match (created.is_empty(), self.sync_deferred) {
+            (false, _) => Superseded::none(),
+            (true, true) => Superseded::find(&self.manager, &dir, committed)?,
+            (true, false) => {
+                remove_superseded(&self.manager, &dir, committed)?;
+                Superseded::none()
+            }
+        };
         self.manager.invalidate(self.partition, &self.hash)?;
-        Ok(())
+        Ok(superseded)
     }
 }
 
@@ -262,7 +272,7 @@ mod tests {
         let meta = Metadata::from([("X-Timestamp".to_string(), "1700000000.00000".to_string())]);
         w.put(&meta).unwrap();
         assert_eq!(std::fs::read_dir(m.tmp_dir()).unwrap().count(), 1);
-        w.commit("1700000000.00000".parse().unwrap(), FileKind::Data).unwrap();
+        assert!(w.commit("1700000000.00000".parse().unwrap(), FileKind::Data).unwrap().is_empty());
         assert_eq!(std::fs::read_dir(m.tmp_dir()).unwrap().count(), 0);
         let data = m.hash_dir(3, &hash).join("1700000000.00000.data");
         assert_eq!(std::fs::read(&data).unwrap(), b"hello");
@@ -279,8 +289,42 @@ mod tests {
         let now = Timestamp::now();
         let mut w = DiskFileWriter::create(m.clone(), 3, hash.clone(), None).unwrap();
         w.put(&meta).unwrap();
-        w.commit(now, FileKind::Tombstone).unwrap();
+        assert!(w.commit(now, FileKind::Tombstone).unwrap().is_empty(), "removed at once: it was fsynced");
         let names: Vec<_> = std::fs::read_dir(m.hash_dir(3, &hash)).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from(format!("{}.ts", now.internal()))]);
+    }
+
+    #[test]
+    fn a_deferred_overwrite_keeps_the_old_file_until_the_new_one_is_durable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = manager(tmp.path());
+        let hash = m.object_hash("a", "c", "o");
+        let (t1, t2) = (Timestamp::now(), Timestamp::from_ticks(Timestamp::now().ticks() + 1000));
+        let meta = Metadata::from([("X-Timestamp".to_string(), t1.internal())]);
+        let mut w = DiskFileWriter::create(m.clone(), 3, hash.clone(), None).unwrap();
+        w.write(b"old").unwrap();
+        w.put(&meta).unwrap();
+        assert!(w.commit(t1, FileKind::Data).unwrap().is_empty());
+        let old = m.hash_dir(3, &hash).join(format!("{}.data", t1.internal()));
+        // The overwrite is renamed into place but not yet synced (the group sync comes later):
+        // a crash now could lose the new file, so the old one must still be there.
+        let mut w = DiskFileWriter::create(m.clone(), 3, hash.clone(), None).unwrap().defer_sync();
+        w.write(b"new").unwrap();
+        w.put(&meta).unwrap();
+        let superseded = w.commit(t2, FileKind::Data).unwrap();
+        let new = m.hash_dir(3, &hash).join(format!("{}.data", t2.internal()));
+        assert!(new.exists() && old.exists(), "the old file was removed before the new one was durable");
+        // A newer write lands meanwhile, itself unsynced: removing t2's superseded files
+        // must leave it (and t2, which it supersedes) for its own writer.
+        let t3 = Timestamp::from_ticks(t2.ticks() + 1000);
+        let mut w = DiskFileWriter::create(m.clone(), 3, hash.clone(), None).unwrap().defer_sync();
+        w.put(&meta).unwrap();
+        let superseded3 = w.commit(t3, FileKind::Tombstone).unwrap();
+        // After the group sync, the caller removes what t2 superseded: t1 only.
+        superseded.remove().unwrap();
+        assert!(!old.exists() && new.exists());
+        superseded3.remove().unwrap();
+        let names: Vec<_> = std::fs::read_dir(m.hash_dir(3, &hash)).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(format!("{}.ts", t3.internal()))]);
     }
 }

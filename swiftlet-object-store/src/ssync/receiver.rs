@@ -137,8 +137,8 @@ async fn apply<S: ByteSource>(
     match h.op {
         FrameOp::Delete | FrameOp::Post => {
             let kind = if h.op == FrameOp::Delete { FileKind::Tombstone } else { FileKind::Meta };
-            device.pool.run_io(move || df.write_marker_unsynced(kind, h.metadata).map(|_| ())).await?;
-            device.wait_synced().await?;
+            let superseded = device.pool.run_io(move || df.write_marker_unsynced(kind, h.metadata)).await?;
+            device.sync_then_remove(superseded).await?;
             Ok(Ok(()))
         }
         FrameOp::Put => {
@@ -174,7 +174,8 @@ async fn apply<S: ByteSource>(
                         return Ok(Err(format!("{}: Content-Length differs from frame", h.hash)));
                     }
                     w.put(&metadata)?;
-                    w.commit(h.timestamp, FileKind::Data).map(Ok)
+                    // Fsynced: the commit removes what it superseded itself (nothing is left).
+                    w.commit(h.timestamp, FileKind::Data).and_then(|superseded| superseded.remove()).map(Ok)
                 })
                 .await?;
             Ok(committed)
