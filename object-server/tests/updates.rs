@@ -134,6 +134,34 @@ async fn slow_container_server_does_not_hold_the_client() {
 }
 
 #[tokio::test]
+async fn an_acknowledged_write_has_its_update_delivered_or_queued() {
+    let s = Server::start_with(|c| {
+        c.container_update_timeout = 0.2;
+        c.node_timeout = 10.0;
+    })
+    .await;
+    // Still working on the update when the PUT is answered; it will succeed later.
+    let slow = Recorder::start(201, Duration::from_secs(2)).await;
+    let host = slow.addr.to_string();
+    s.add_container_devices(&[(&host, "cd")]);
+    let ts = Clock::new().at(1);
+    let h = [
+        ("x-container-host", host.as_str()),
+        ("x-container-device", "cd"),
+        ("x-container-partition", "5"),
+        ("x-timestamp", ts.as_str()),
+        ("content-type", "a/b"),
+    ];
+    assert_eq!(s.req("PUT", OBJ, &h, "x").await.status, 201);
+    // A crash now must not lose the listing row: the update is already in the queue.
+    let queued = pendings(&s);
+    assert_eq!(queued.len(), 1, "the 2xx came before its container update was delivered or queued");
+    assert_eq!((queued[0].obj.as_str(), queued[0].headers["x-timestamp"].as_str()), ("o x", ts.as_str()));
+    // Once the slow server takes it, the queued copy is dropped again.
+    assert!(eventually(Duration::from_secs(10), || slow.requests().len() == 1 && pendings(&s).is_empty()).await);
+}
+
+#[tokio::test]
 async fn delete_at_changes_reach_the_expirer_queue() {
     let s = Server::start().await;
     let rec = Recorder::start(201, Duration::ZERO).await;

@@ -10,15 +10,18 @@
 //!   be delivered: `[1] + JSON`
 //!
 //! RocksDB admits one process per database: the object server's process owns it, and
-//! in-process daemons share the handle through [`crate::Devices`]. Writes go to the WAL
-//! without fsync: a process crash loses nothing, a machine crash may lose the newest
-//! invalidations (Swift's `hashes.invalid` has the same window; the replicator's periodic
-//! full rehash repairs it).
+//! in-process daemons share the handle through [`crate::Devices`]. Hash caches and
+//! invalidations go to the WAL without fsync: a process crash loses nothing, a machine
+//! crash may lose the newest invalidations (Swift's `hashes.invalid` has the same window;
+//! the replicator's periodic full rehash repairs it). An async pending is written with a
+//! synced WAL write instead: it stands for an acknowledged write's listing row, which
+//! nothing else would repair. (Concurrent synced writes share one fsync: RocksDB commits
+//! them as a group.) Removing one is not synced: a lost removal only sends it again.
 
 use crate::container_update::ContainerUpdate;
 use crate::error::{Result, StoreError};
 use common::Timestamp;
-use rocksdb::{Direction, IteratorMode, Options, WriteBatch, DB};
+use rocksdb::{Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -66,6 +69,10 @@ fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
 
 impl DeviceDb {
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, &Self::options())
+    }
+
+    fn options() -> Options {
         let mut opts = Options::default();
         opts.create_if_missing(true);
         opts.set_max_open_files(64);
@@ -74,7 +81,11 @@ impl DeviceDb {
         // Small buffers: the data is tiny, and small devices (tests) must not fill up.
         opts.set_write_buffer_size(1 << 20);
         opts.set_manifest_preallocation_size(64 << 10);
-        let db = DB::open(&opts, path)?;
+        opts
+    }
+
+    fn open_with(path: &Path, opts: &Options) -> Result<Self> {
+        let db = DB::open(opts, path)?;
         let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         Ok(DeviceDb { db, invalidation: Mutex::new(()), next_token: AtomicU64::new(seed.as_nanos() as u64) })
     }
@@ -137,8 +148,8 @@ impl DeviceDb {
         Ok(())
     }
 
-    /// Queues an update under `<object hash>-<timestamp>`; a second failure for the same
-    /// update replaces the first. Returns the key.
+    /// Queues an update under `<object hash>-<timestamp>`, on disk when this returns; a
+    /// second failure for the same update replaces the first. Returns the key.
     pub fn enqueue_async_pending(
         &self,
         obj_hash: &str,
@@ -146,7 +157,9 @@ impl DeviceDb {
         pending: &ContainerUpdate,
     ) -> Result<String> {
         let key = format!("a/{obj_hash}-{}", timestamp.internal());
-        self.db.put(&key, encode(pending)?)?;
+        let mut durable = WriteOptions::default();
+        durable.set_sync(true);
+        self.db.put_opt(&key, encode(pending)?, &durable)?;
         Ok(key)
     }
 
@@ -206,6 +219,29 @@ mod tests {
         db.remove_async_pending(&k1).unwrap();
         assert_eq!(db.async_pendings(None, 10).unwrap().len(), 1);
         assert_eq!(db.async_pendings(None, 0).unwrap().len(), 0);
+    }
+
+    /// How many times RocksDB synced its write-ahead log, by its own statistics.
+    fn wal_syncs(opts: &Options) -> u64 {
+        let stats = opts.get_statistics().expect("statistics are on");
+        let line = stats.lines().find(|l| l.starts_with("rocksdb.wal.synced ")).expect("the WAL sync ticker");
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn queued_updates_are_on_disk_before_enqueue_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = DeviceDb::options();
+        opts.enable_statistics();
+        let db = DeviceDb::open_with(dir.path(), &opts).unwrap();
+        let before = wal_syncs(&opts);
+        // Invalidations may be lost in a crash (the replicator's full rehash repairs them) ...
+        db.invalidate_suffix(1, "abc").unwrap();
+        assert_eq!(wal_syncs(&opts), before);
+        // ... an acknowledged write's pending container update may not.
+        let ts: Timestamp = "1700000000.00000".parse().unwrap();
+        db.enqueue_async_pending("aa", ts, &pending("o1")).unwrap();
+        assert_eq!(wal_syncs(&opts), before + 1, "the pending update was not synced");
     }
 
     #[test]

@@ -146,7 +146,9 @@ async fn delete_at_update(
             let wait = state.config.container_update_timeout();
             state.updates.send_or_queue(device, targets.clone(), task, wait).await
         }
-        _ => queue(device, &task).await,
+        _ => {
+            queue(device, &task).await;
+        }
     }
 }
 

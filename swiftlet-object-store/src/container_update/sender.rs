@@ -52,6 +52,10 @@ impl UpdateSender {
 
     /// Sends `update` to every target at once; a target that fails gets it queued on
     /// `device`. Waits up to `wait`, then lets the rest finish in the background.
+    ///
+    /// Either way, when this returns the update has been delivered or durably queued, so
+    /// the write it describes can be acknowledged: on a timeout it is queued before
+    /// returning, and dropped from the queue again if every late send then succeeds.
     pub async fn send_or_queue(
         &self,
         device: &Arc<Device>,
@@ -65,26 +69,50 @@ impl UpdateSender {
             let (me, device, update, partition) =
                 (self.clone(), device.clone(), update.clone(), targets.partition.clone());
             tasks.push(tokio::spawn(async move {
-                if let Err(reason) = me.send(&host, &cdev, &partition, &update).await {
-                    tracing::error!(%host, device = %cdev, %reason, "container update failed (saving for async update later)");
-                    queue(&device, &update).await;
+                match me.send(&host, &cdev, &partition, &update).await {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        tracing::error!(%host, device = %cdev, %reason, "container update failed (saving for async update later)");
+                        queue(&device, &update).await;
+                        false
+                    }
                 }
             }));
         }
-        let all = futures::future::join_all(tasks);
-        if tokio::time::timeout(wait, all).await.is_err() {
-            tracing::debug!(timeout = ?wait, "container update timeout; finishing in the background");
+        let mut all = Box::pin(futures::future::join_all(tasks));
+        if tokio::time::timeout(wait, &mut all).await.is_ok() {
+            return;
         }
+        tracing::debug!(timeout = ?wait, "container update timeout; queued, finishing in the background");
+        let Some(key) = queue(device, &update).await else { return };
+        let device = device.clone();
+        tokio::spawn(async move {
+            let delivered = all.await.iter().all(|sent| matches!(sent, Ok(true)));
+            if delivered {
+                let db = device.db().clone();
+                if let Err(e) = device.pool.run_io(move || db.remove_async_pending(&key)).await {
+                    tracing::warn!(error = %e, "delivered update left in the queue (it will be sent again)");
+                }
+            }
+        });
     }
 }
 
-/// Saves an update as an async pending for the updater, keyed by object hash and timestamp.
-pub async fn queue(device: &Arc<Device>, update: &ContainerUpdate) {
+/// Saves an update as an async pending for the updater, keyed by object hash and
+/// timestamp, on disk when this returns. Returns the key, or `None` if it could not be
+/// saved (logged).
+pub async fn queue(device: &Arc<Device>, update: &ContainerUpdate) -> Option<String> {
     let timestamp = update.queue_timestamp();
     let hash = device.manager.object_hash(&update.account, &update.container, &update.obj);
     let (db, pending) = (device.db().clone(), update.clone());
     match device.pool.run_io(move || db.enqueue_async_pending(&hash, timestamp, &pending)).await {
-        Ok(key) => tracing::info!(%key, "queued async pending container update"),
-        Err(e) => tracing::error!(error = %e, "could not queue async pending container update"),
+        Ok(key) => {
+            tracing::info!(%key, "queued async pending container update");
+            Some(key)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not queue async pending container update");
+            None
+        }
     }
 }
