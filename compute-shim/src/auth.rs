@@ -3,7 +3,7 @@
 
 use crate::error::{Result, ShimError};
 use http::HeaderMap;
-use proxy_server::auth::keystone::{KeystoneTokens, TokenClaims};
+use swiftlet_token::{KeystoneTokens, TokenClaims};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 

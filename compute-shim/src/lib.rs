@@ -22,7 +22,7 @@ pub use error::ShimError;
 use auth::{Revocations, Validator};
 use common::http::ServerOptions;
 use hyper::body::Incoming;
-use proxy_server::auth::keystone::KeystoneTokens;
+use swiftlet_token::KeystoneTokens;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;

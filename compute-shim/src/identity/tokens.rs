@@ -7,7 +7,7 @@ use crate::error::{Result, ShimError};
 use crate::web;
 use common::http::Body;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
-use proxy_server::auth::keystone::TokenClaims;
+use swiftlet_token::TokenClaims;
 use serde_json::{json, Value};
 
 const AUTH_FAILED: &str = "The request you have made requires authentication.";

@@ -10,7 +10,7 @@ use common::http::{empty, full, Body, HttpClient};
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
-use proxy_server::auth::keystone::KeystoneTokens;
+use swiftlet_token::KeystoneTokens;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -1,120 +1,19 @@
-//! Keystone tokens: the format the identity service (`compute-shim`) issues and the proxy
-//! accepts, like Swift's keystoneauth middleware but validated locally.
+//! Keystone tokens in the proxy: the format (`swiftlet_token`) is shared with the identity
+//! service; here a token's claims become a proxy identity, like Swift's keystoneauth
+//! middleware but validated locally.
 //!
-//! A token is `KS1` + base64url(JSON claims) + `.` + base64url(HMAC-SHA256(claims)). The
-//! signing key is derived from the cluster's hash-path secret, so the proxy and the identity
-//! service share it without a token database. Members of project P own `AUTH_<P>`: the roles
-//! `admin` and `member` are operators (read and write), `reader` reads only, as Swift's
-//! `operator_roles` and reader roles; `ResellerAdmin` owns every account.
+//! Members of project P own `AUTH_<P>`: the roles `admin` and `member` are operators (read
+//! and write), `reader` reads only, as Swift's `operator_roles` and reader roles;
+//! `ResellerAdmin` owns every account.
 
 use super::Identity;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use common::HashPathSecret;
-use hmac::{Hmac, Mac};
 use http::Method;
-use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use swiftlet_token::{is_keystone_token, KeystoneTokens, TokenClaims};
 
-type HmacSha256 = Hmac<Sha256>;
-
-pub const TOKEN_PREFIX: &str = "KS1";
-/// Refuse absurd header values before doing any crypto on them.
-const MAX_TOKEN_LEN: usize = 4096;
 pub const OPERATOR_ROLES: &[&str] = &["admin", "member"];
 pub const READER_ROLES: &[&str] = &["reader"];
 pub const RESELLER_ADMIN_ROLE: &str = "ResellerAdmin";
-
-/// What a token says about its bearer. Short field names keep tokens compact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenClaims {
-    /// Random id: names the token for revocation and is its audit id.
-    pub id: String,
-    /// Issued at and expires at, unix seconds.
-    pub iat: u64,
-    pub exp: u64,
-    pub uid: String,
-    pub uname: String,
-    /// The project the token is scoped to; `None` for an unscoped token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pname: Option<String>,
-    /// Role names the user has on the project.
-    #[serde(default)]
-    pub roles: Vec<String>,
-    /// How the user authenticated (`password`, `token`).
-    #[serde(default)]
-    pub methods: Vec<String>,
-}
-
-impl TokenClaims {
-    pub fn has_role(&self, role: &str) -> bool {
-        self.roles.iter().any(|r| r.eq_ignore_ascii_case(role))
-    }
-}
-
-/// Signs and verifies tokens with the key derived from the cluster secret.
-#[derive(Clone)]
-pub struct KeystoneTokens {
-    key: [u8; 32],
-}
-
-impl KeystoneTokens {
-    pub fn new(secret: &HashPathSecret) -> Self {
-        KeystoneTokens { key: signing_key(secret) }
-    }
-
-    pub fn from_key(key: [u8; 32]) -> Self {
-        KeystoneTokens { key }
-    }
-
-    pub fn key(&self) -> &[u8; 32] {
-        &self.key
-    }
-
-    pub fn issue(&self, claims: &TokenClaims) -> String {
-        // Serializing a struct of strings and integers cannot fail.
-        let payload = serde_json::to_vec(claims).unwrap_or_default();
-        format!("{TOKEN_PREFIX}{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(self.mac(&payload)))
-    }
-
-    /// The claims of a genuine token that has not expired at `now` (unix seconds).
-    pub fn verify(&self, token: &str, now: u64) -> Option<TokenClaims> {
-        if token.len() > MAX_TOKEN_LEN {
-            return None;
-        }
-        let (payload_b64, sig_b64) = token.strip_prefix(TOKEN_PREFIX)?.split_once('.')?;
-        let payload = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
-        let sig = URL_SAFE_NO_PAD.decode(sig_b64).ok()?;
-        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
-        mac.update(&payload);
-        mac.verify_slice(&sig).ok()?;
-        let claims: TokenClaims = serde_json::from_slice(&payload).ok()?;
-        (claims.exp > now).then_some(claims)
-    }
-
-    fn mac(&self, payload: &[u8]) -> Vec<u8> {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(payload);
-        mac.finalize().into_bytes().to_vec()
-    }
-}
-
-/// The token signing key: HMAC of the hash-path secret under a fixed label, so the key
-/// is never the placement secret itself.
-pub fn signing_key(secret: &HashPathSecret) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(b"swiftlet-keystone-tokens-v1").expect("HMAC takes any key length");
-    mac.update(secret.prefix.as_bytes());
-    mac.update(b"\0");
-    mac.update(secret.suffix.as_bytes());
-    mac.finalize().into_bytes().into()
-}
-
-pub fn is_keystone_token(token: &str) -> bool {
-    token.starts_with(TOKEN_PREFIX)
-}
 
 /// The proxy identity of a project-scoped token, and whether it may only read its account.
 /// Groups for ACLs are `<project name>`, `<project name>:<user name>` and `AUTH_<project id>`.
@@ -190,20 +89,6 @@ mod tests {
             roles: roles.iter().map(|r| r.to_string()).collect(),
             methods: vec!["password".into()],
         }
-    }
-
-    #[test]
-    fn issue_verify_and_tamper() {
-        let s = HashPathSecret::new("a", "b");
-        let t = KeystoneTokens::new(&s);
-        let tok = t.issue(&claims(&["member"]));
-        assert_eq!(t.verify(&tok, 0).unwrap().uid, "u1");
-        assert!(KeystoneTokens::new(&HashPathSecret::new("a", "c")).verify(&tok, 0).is_none());
-        let (p, sig) = tok.strip_prefix(TOKEN_PREFIX).unwrap().split_once('.').unwrap();
-        let forged = String::from_utf8(URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap().replace("member", "admin");
-        assert!(t.verify(&format!("{TOKEN_PREFIX}{}.{sig}", URL_SAFE_NO_PAD.encode(forged)), 0).is_none());
-        let expired = t.issue(&TokenClaims { exp: 50, ..claims(&["member"]) });
-        assert!(t.verify(&expired, 50).is_none() && t.verify(&expired, 49).is_some());
     }
 
     #[test]
