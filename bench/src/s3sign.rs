@@ -3,7 +3,7 @@
 //! the AWS documentation's examples).
 
 use http::{HeaderMap, HeaderValue, Method};
-use proxy_server::s3::signature::{format_amz_date, v4};
+use swiftlet_proxy::s3::signature::{format_amz_date, v4};
 
 pub use v4::UNSIGNED_PAYLOAD;
 
@@ -62,8 +62,8 @@ pub fn encode(s: &str, keep_slash: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proxy_server::config::UserConfig;
-    use proxy_server::s3::signature::{verify, Payload, SignedRequest};
+    use swiftlet_proxy::config::UserConfig;
+    use swiftlet_proxy::s3::signature::{verify, Payload, SignedRequest};
 
     /// The proxy's own check accepts what `sign` produces, query order notwithstanding.
     #[test]

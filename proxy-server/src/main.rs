@@ -1,7 +1,7 @@
 //! `proxy-server`: the Swift API front door as a standalone process.
 
 use clap::Parser;
-use proxy_server::{serve, Proxy, ProxyConfig, Rings};
+use swiftlet_proxy::{serve, Proxy, ProxyConfig, Rings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -7,7 +7,7 @@ use crate::layout::Layout;
 use crate::rings::{self, NodePorts};
 use anyhow::{Context, Result};
 use common::HashPathSecret;
-use proxy_server::{Proxy, ProxyConfig, Rings};
+use swiftlet_proxy::{Proxy, ProxyConfig, Rings};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -149,7 +149,7 @@ impl Cluster {
         let task = tokio::spawn({
             let cancel = cancel.clone();
             async move {
-                if let Err(e) = proxy_server::serve(proxy_listener, proxy, cancel).await {
+                if let Err(e) = swiftlet_proxy::serve(proxy_listener, proxy, cancel).await {
                     tracing::error!(error = %e, "proxy server stopped");
                 }
             }
