@@ -6,7 +6,7 @@
 //! and write), `reader` reads only, as Swift's `operator_roles` and reader roles;
 //! `ResellerAdmin` owns every account.
 
-use super::Identity;
+use super::identity::Identity;
 use common::HashPathSecret;
 use http::Method;
 use swiftlet_token::{is_keystone_token, KeystoneTokens, TokenClaims};

@@ -4,6 +4,7 @@
 //! payload holding the account, user, groups and expiry. Any proxy that shares the cluster
 //! secret validates it with no shared cache (OpenStack Swift needs memcached for this).
 
+use super::identity::Identity;
 use crate::config::{TempAuthConfig, UserConfig};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -16,29 +17,6 @@ type HmacSha256 = Hmac<Sha256>;
 const TOKEN_PREFIX: &str = "AUTH_tk";
 /// Refuse absurd header values before doing any crypto on them.
 const MAX_TOKEN_LEN: usize = 1024;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    /// The tempauth account name (`test`), not the storage account (`AUTH_test`).
-    pub account: String,
-    pub user: String,
-    pub admin: bool,
-    pub reseller_admin: bool,
-    /// The storage account this identity's account maps to (`AUTH_test`).
-    pub storage_account: String,
-}
-
-impl Identity {
-    /// Admins own their storage account; reseller admins own every account.
-    pub fn owns(&self, storage_account: &str) -> bool {
-        self.reseller_admin || (self.admin && self.storage_account == storage_account)
-    }
-
-    /// The names ACLs can grant to: `test`, `test:tester`, `AUTH_test`.
-    pub fn groups(&self) -> Vec<String> {
-        vec![self.account.clone(), format!("{}:{}", self.account, self.user), self.storage_account.clone()]
-    }
-}
 
 pub struct TempAuth {
     users: Vec<UserConfig>,
