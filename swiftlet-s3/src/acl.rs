@@ -4,10 +4,10 @@
 //! `AccessControlPolicy` documents all map onto those two lists. Objects inherit their
 //! bucket's rights, as in Swift; their own ACL is always the owner's full control.
 
-use crate::bucket::{empty_response, head_container, read_body, xml_response, MAX_CONFIG_BODY};
+use crate::buckets::{empty_response, head_container, read_body, xml_response, MAX_CONFIG_BODY};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
-use crate::get::head_object;
+use crate::objects::head_object;
 use crate::swift::error_for;
 use crate::xml::{self, XmlWriter};
 use common::headers::{get, set};

@@ -1,100 +1,24 @@
 //! Buckets are containers: list, create, delete, head, location and versioning.
 
 use crate::acl;
+use crate::buckets::check_name_strictly;
+use crate::buckets::empty_response;
+use crate::buckets::head_container;
+use crate::buckets::read_body;
+use crate::buckets::s3_time;
+use crate::buckets::segments_container;
+use crate::buckets::versioning_status;
+use crate::buckets::versions_container;
+use crate::buckets::xml_response;
+use crate::buckets::MAX_CONFIG_BODY;
 use crate::context::{S3Ctx, LOCATION};
 use crate::error::{Result, S3Error};
 use crate::swift::error_for;
 use crate::xml::{self, XmlWriter};
-use common::headers::{get, set};
+use common::headers::set;
 use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
 use serde::Deserialize;
-
-/// The container holding a bucket's multipart segments (as Swift's s3api names it).
-pub fn segments_container(bucket: &str) -> String {
-    format!("{bucket}+segments")
-}
-
-/// The container a versioned bucket keeps older versions in.
-pub fn versions_container(bucket: &str) -> String {
-    format!("{bucket}+versions")
-}
-
-/// Bucket-level XML bodies (configurations, ACLs) are small.
-pub const MAX_CONFIG_BODY: usize = 64 * 1024;
-
-/// S3's rules for new buckets: 3-63 characters of lower-case letters, digits, `.` and `-`,
-/// starting and ending with a letter or digit, no `..`, not an IP address.
-pub fn check_name_strictly(name: &str) -> Result<()> {
-    let bad = || S3Error::InvalidBucketName(name.to_string());
-    let b = name.as_bytes();
-    if !(3..=63).contains(&b.len()) {
-        return Err(bad());
-    }
-    if !b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-') {
-        return Err(bad());
-    }
-    let edge_ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    if !edge_ok(b[0]) || !edge_ok(b[b.len() - 1]) || name.contains("..") || name.contains(".-") || name.contains("-.") {
-        return Err(bad());
-    }
-    if name.parse::<std::net::Ipv4Addr>().is_ok() {
-        return Err(bad());
-    }
-    Ok(())
-}
-
-/// For existing buckets, any name a Swift container can have (they may predate S3 use).
-pub fn check_name_loosely(name: &str) -> Result<()> {
-    if name.len() > 256 || name.contains('\0') {
-        return Err(S3Error::InvalidBucketName(name.chars().take(64).collect()));
-    }
-    Ok(())
-}
-
-/// Reads a small request body whole (after its signature checks), refusing a large one.
-pub async fn read_body(ctx: &S3Ctx<'_>, body: Body, limit: usize) -> Result<bytes::Bytes> {
-    if ctx.body_len.is_some_and(|l| l > limit as u64) {
-        return Err(S3Error::InvalidRequest(format!("the request body is larger than {limit} bytes")));
-    }
-    match crate::swift::read_limited(body, limit).await {
-        Ok(b) => Ok(b),
-        Err(crate::swift::ReadError::TooLong(_)) => {
-            Err(S3Error::InvalidRequest(format!("the request body is larger than {limit} bytes")))
-        }
-        Err(crate::swift::ReadError::Body(e)) => Err(ctx.body_error_or(S3Error::IncompleteBody(e))),
-    }
-}
-
-pub fn xml_response(status: StatusCode, body: String) -> Response<Body> {
-    let len = body.len();
-    let mut r = Response::new(common::http::full(body));
-    *r.status_mut() = status;
-    set(r.headers_mut(), "content-type", "application/xml");
-    set(r.headers_mut(), "content-length", &len.to_string());
-    r
-}
-
-pub fn empty_response(status: StatusCode) -> Response<Body> {
-    let mut r = Response::new(common::http::empty());
-    *r.status_mut() = status;
-    if status != StatusCode::NO_CONTENT {
-        set(r.headers_mut(), "content-length", "0");
-    }
-    r
-}
-
-/// Swift's `last_modified` (`2023-11-14T22:13:20.123456`) as S3 writes it.
-pub fn s3_time(swift: &str) -> String {
-    let base: String = swift.chars().take(23).collect();
-    if base.len() == 19 {
-        format!("{base}.000Z")
-    } else if base.len() == 23 {
-        format!("{base}Z")
-    } else {
-        "1970-01-01T00:00:00.000Z".to_string()
-    }
-}
 
 #[derive(Deserialize)]
 struct ContainerRow {
@@ -181,16 +105,6 @@ pub async fn delete(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     }
 }
 
-/// HEADs the bucket's container: its headers, or NoSuchBucket.
-pub async fn head_container(ctx: &S3Ctx<'_>) -> Result<HeaderMap> {
-    let r = ctx.swift.small(Method::HEAD, Some(ctx.bucket()), None, &[], HeaderMap::new()).await?;
-    if r.status.is_success() {
-        Ok(r.headers)
-    } else {
-        Err(error_for(r.status, &r.body, S3Error::NoSuchBucket))
-    }
-}
-
 pub async fn head(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     head_container(ctx).await?;
     let mut resp = empty_response(StatusCode::OK);
@@ -205,12 +119,6 @@ pub async fn location(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     x.open_with("LocationConstraint", &format!("xmlns=\"{}\"", xml::S3_NS));
     x.close("LocationConstraint");
     Ok(xml_response(StatusCode::OK, x.finish()))
-}
-
-/// Whether the bucket's container keeps history (versioning Enabled).
-pub fn versioning_status(h: &HeaderMap) -> Option<&'static str> {
-    let set = |n: &str| get(h, n).is_some_and(|v| !v.is_empty());
-    (set("x-history-location") || set("x-versions-location")).then_some("Enabled")
 }
 
 pub async fn get_versioning(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {

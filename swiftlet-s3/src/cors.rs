@@ -6,15 +6,16 @@
 //! A preflight carries no credentials and S3 paths name no account, so the bucket is
 //! looked up in the accounts of the configured S3 (tempauth) users, in config order.
 
-use crate::bucket::{empty_response, head_container, read_body, xml_response, MAX_CONFIG_BODY};
+use crate::buckets::ascii_json;
+use crate::buckets::check_md5;
+use crate::buckets::post_bucket_sysmeta;
+use crate::buckets::{empty_response, head_container, read_body, xml_response, MAX_CONFIG_BODY};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
-use crate::swift::error_for;
 use crate::xml::{self, XmlWriter};
 use common::headers::{get, set};
 use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
-use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use swiftlet_proxy::context::Ctx;
 use swiftlet_proxy::SwiftApi;
@@ -170,46 +171,6 @@ pub fn rules_of(h: &HeaderMap) -> Option<Vec<CorsRule>> {
             None
         }
     }
-}
-
-/// Checks a configuration body against its Content-MD5, when one was sent.
-pub fn check_md5(ctx: &S3Ctx<'_>, doc: &[u8]) -> Result<()> {
-    match crate::headers::content_md5_hex(&ctx.headers)? {
-        Some(md5) if md5 != hex::encode(Md5::digest(doc)) => Err(S3Error::BadDigest),
-        _ => Ok(()),
-    }
-}
-
-/// A stored configuration as JSON in plain ASCII (non-ASCII written as `\uXXXX`), so
-/// it fits in a header value whatever the keys and origins it names.
-pub fn ascii_json<T: Serialize>(value: &T) -> Result<String> {
-    let json = serde_json::to_string(value).map_err(|e| S3Error::InternalError(e.to_string()))?;
-    let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for u in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{u:04x}"));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Sets (or, with an empty value, removes) one system metadata item of the bucket.
-pub async fn post_bucket_sysmeta(ctx: &S3Ctx<'_>, name: &str, value: &str) -> Result<()> {
-    let mut h = HeaderMap::new();
-    let v = http::HeaderValue::from_str(value)
-        .map_err(|_| S3Error::InternalError("a configuration that is not a header value".into()))?;
-    let n = http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| S3Error::InternalError(e.to_string()))?;
-    h.insert(n, v);
-    let r = ctx.swift.small(Method::POST, Some(ctx.bucket()), None, &[], h).await?;
-    if !r.status.is_success() {
-        return Err(error_for(r.status, &r.body, S3Error::NoSuchBucket));
-    }
-    Ok(())
 }
 
 pub async fn put(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {

@@ -1,10 +1,10 @@
 //! DeleteObject and DeleteObjects. A multipart object is deleted with its segments
 //! (`multipart-manifest=delete`); deleting what is not there succeeds, as in S3.
 
-use crate::bucket::{empty_response, head_container, read_body, versioning_status, xml_response};
+use crate::buckets::{empty_response, head_container, read_body, versioning_status, xml_response};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
-use crate::object::version_object;
+use crate::objects::version_object;
 use crate::swift::error_for;
 use crate::xml::{self, XmlWriter};
 use common::headers::get;

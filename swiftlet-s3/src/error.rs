@@ -1,9 +1,8 @@
 //! The S3 API's errors: one enum, each variant an S3 error code, mapped to its status in
 //! `HttpError::status` and to the `<Error>` XML body in [`S3Error::to_response`].
 
-use crate::xml::XmlWriter;
-use common::http::{Body, HttpError};
-use http::{HeaderValue, Response, StatusCode};
+use common::http::HttpError;
+use http::StatusCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum S3Error {
@@ -154,35 +153,6 @@ impl S3Error {
             ServiceUnavailable(_) => "ServiceUnavailable",
             InternalError(_) => "InternalError",
         }
-    }
-
-    /// The `<Error>` document (no body for HEAD), with the request id headers.
-    pub fn to_s3_response(&self, request_id: &str, resource: &str, head: bool) -> Response<Body> {
-        let status = self.status();
-        let message = if status.is_server_error() && !matches!(self, S3Error::NotImplemented(_)) {
-            tracing::error!(error = %self, code = self.code(), "S3 request failed");
-            "We encountered an internal error. Please try again.".to_string()
-        } else {
-            tracing::debug!(error = %self, code = self.code(), "S3 request refused");
-            self.to_string()
-        };
-        let mut xml = XmlWriter::new();
-        xml.open("Error");
-        xml.elem("Code", self.code());
-        xml.elem("Message", &message);
-        xml.elem("Resource", resource);
-        xml.elem("RequestId", request_id);
-        xml.close("Error");
-        let body = xml.finish();
-        let len = body.len();
-        let mut resp = Response::new(if head { common::http::empty() } else { common::http::full(body) });
-        *resp.status_mut() = status;
-        let h = resp.headers_mut();
-        h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
-        if !head {
-            h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
-        }
-        resp
     }
 }
 

@@ -1,15 +1,15 @@
 //! GetObject and HeadObject: a Swift GET/HEAD (ranges and conditions pass through, large
 //! objects are assembled by the pipeline), with S3's headers and `response-*` overrides.
 
-use crate::bucket::head_container;
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
 use crate::headers::object_response_headers;
-use crate::object::version_object;
-use crate::swift::{error_for, error_from};
+use crate::objects::missing_object_error;
+use crate::objects::object_location;
+use crate::swift::error_from;
 use common::headers::set;
 use common::http::Body;
-use http::{HeaderMap, Method, Response, StatusCode};
+use http::{HeaderMap, Response, StatusCode};
 
 const CONDITIONS: &[&str] = &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
 
@@ -22,40 +22,6 @@ const OVERRIDES: &[(&str, &str)] = &[
     ("response-content-disposition", "content-disposition"),
     ("response-content-encoding", "content-encoding"),
 ];
-
-/// Where an object (or one of its old versions) lives in Swift.
-pub fn object_location(ctx: &S3Ctx<'_>) -> (String, String) {
-    match ctx.query.get("versionId").filter(|v| *v != "null" && !v.is_empty()) {
-        Some(v) => version_object(ctx.bucket(), ctx.key(), v),
-        None => (ctx.bucket().to_string(), ctx.key().to_string()),
-    }
-}
-
-/// The Swift headers of the object a request names, or NoSuchKey/NoSuchBucket.
-pub async fn head_object(ctx: &S3Ctx<'_>) -> Result<HeaderMap> {
-    let (c, o) = object_location(ctx);
-    let r = ctx.swift.small(Method::HEAD, Some(&c), Some(&o), &[], HeaderMap::new()).await?;
-    if r.status.is_success() {
-        return Ok(r.headers);
-    }
-    Err(missing_object_error(ctx, r.status, &r.body).await)
-}
-
-/// A 404 is NoSuchBucket when the bucket itself is missing, else NoSuchKey (or
-/// NoSuchVersion when a version was asked for).
-pub async fn missing_object_error(ctx: &S3Ctx<'_>, status: StatusCode, body: &[u8]) -> S3Error {
-    if status != StatusCode::NOT_FOUND {
-        return error_for(status, body, S3Error::NoSuchKey);
-    }
-    if let Err(e) = head_container(ctx).await {
-        return e;
-    }
-    if ctx.query.get("versionId").is_some_and(|v| v != "null") {
-        S3Error::NoSuchVersion
-    } else {
-        S3Error::NoSuchKey
-    }
-}
 
 pub async fn get_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     if ctx.query.has("partNumber") {

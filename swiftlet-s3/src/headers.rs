@@ -103,8 +103,8 @@ pub fn object_put_headers(s3: &HeaderMap) -> Result<HeaderMap> {
         }
     }
     if let Some(tags) = get(s3, "x-amz-tagging") {
-        let tags = crate::tagging::parse_tag_query(tags)?;
-        set(&mut out, SYSMETA_TAGGING, &crate::tagging::tag_query(&tags));
+        let tags = crate::tags::parse_tag_query(tags)?;
+        set(&mut out, SYSMETA_TAGGING, &crate::tags::tag_query(&tags));
     }
     Ok(out)
 }
@@ -137,7 +137,7 @@ pub fn object_response_headers(swift: &HeaderMap) -> HeaderMap {
     if let Some(tags) = get(swift, SYSMETA_TAGGING).filter(|t| !t.is_empty()) {
         set(&mut out, "x-amz-tagging-count", &tags.split('&').count().to_string());
     }
-    if let Some(exp) = crate::lifecycle::expiration_of_object(swift) {
+    if let Some(exp) = crate::lifecycle_rules::expiration_of_object(swift) {
         set(&mut out, "x-amz-expiration", &exp);
     }
     out.insert("accept-ranges", HeaderValue::from_static("bytes"));

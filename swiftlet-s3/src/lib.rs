@@ -8,24 +8,30 @@
 
 pub mod acl;
 pub mod bucket;
+pub mod buckets;
 pub mod context;
 pub mod cors;
 pub mod delete;
 pub mod error;
+pub mod error_response;
 pub mod frontend;
 pub mod get;
 pub mod headers;
 pub mod lifecycle;
+pub mod lifecycle_rules;
 pub mod list;
 pub mod multipart;
 pub mod multipart_list;
 pub mod object;
+pub mod objects;
 pub mod paths;
 pub mod replaced;
 pub mod router;
 pub mod signature;
 pub mod swift;
 pub mod tagging;
+pub mod tags;
+pub mod uploads;
 pub mod xml;
 
 pub use frontend::{front_door, S3};

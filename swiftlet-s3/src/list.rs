@@ -1,7 +1,7 @@
 //! ListObjects (v1 and v2) and ListObjectVersions over Swift's JSON container listings:
 //! prefix, delimiter (common prefixes), markers, continuation tokens, `encoding-type=url`.
 
-use crate::bucket::{s3_time, versions_container, xml_response};
+use crate::buckets::{s3_time, versions_container, xml_response};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
 use crate::signature::v4::uri_encode;
@@ -153,7 +153,7 @@ pub async fn list_objects(ctx: &S3Ctx<'_>, v2: bool) -> Result<Response<Body>> {
         ctx.query.get("marker").unwrap_or("").to_string()
     };
     let mut rows = if p.max_keys == 0 {
-        crate::bucket::head_container(ctx).await?;
+        crate::buckets::head_container(ctx).await?;
         Vec::new()
     } else {
         swift_page(ctx, ctx.bucket(), &p.prefix, &p.delimiter, &marker, p.max_keys + 1)

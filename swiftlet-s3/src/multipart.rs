@@ -4,7 +4,7 @@
 //! Object manifest of the parts at `<bucket>/<key>`, so Swift clients read the whole
 //! object too; its S3 ETag (`<md5 of the parts' md5s>-<count>`) is kept in sysmeta.
 
-use crate::bucket::{empty_response, head_container, read_body, segments_container, xml_response};
+use crate::buckets::{empty_response, head_container, read_body, segments_container, xml_response};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
 use crate::headers::{object_put_headers, s3_etag, SYSMETA_ETAG, SYSMETA_TAGGING, SYSMETA_UPLOAD_ID};
@@ -12,27 +12,19 @@ use crate::list::{swift_page, Row};
 use crate::object::{check_copy_conditions, head_source, iso_of_http_date, CopySource};
 use crate::replaced::delete_segments;
 use crate::swift::{error_for, error_from, read_small};
+use crate::uploads::is_upload_id;
+use crate::uploads::new_upload_id;
 use crate::xml::{self, XmlWriter};
 use common::constraints::MAX_FILE_SIZE;
 use common::headers::{get, set};
 use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
 use md5::{Digest, Md5};
-use rand::Rng;
 
 /// Every part but the last must be at least this big (S3's 5 MiB).
 pub const MIN_PART_SIZE: u64 = 5 << 20;
 /// A CompleteMultipartUpload document lists at most 10000 parts.
 const MAX_COMPLETE_BODY: usize = 2 << 20;
-
-/// A fresh upload id: 32 hex digits.
-pub fn new_upload_id() -> String {
-    hex::encode(rand::thread_rng().gen::<[u8; 16]>())
-}
-
-pub fn is_upload_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
 
 pub fn marker_name(key: &str, upload_id: &str) -> String {
     format!("{key}/{upload_id}")

@@ -1,10 +1,11 @@
 //! ListParts and ListMultipartUploads, read from the `<bucket>+segments` container.
 
-use crate::bucket::{head_container, s3_time, segments_container, xml_response};
+use crate::buckets::{head_container, s3_time, segments_container, xml_response};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
 use crate::list::{swift_page, ListParams, Row};
-use crate::multipart::{head_marker, is_upload_id, stored_parts};
+use crate::multipart::{head_marker, stored_parts};
+use crate::uploads::is_upload_id;
 use crate::xml::XmlWriter;
 use common::http::Body;
 use http::{Response, StatusCode};

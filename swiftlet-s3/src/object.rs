@@ -1,11 +1,12 @@
 //! PutObject and CopyObject: Swift PUTs (a copy is a PUT with `X-Copy-From`, so the
 //! pipeline reads the source as the same user and copies large objects' content).
 
-use crate::bucket::{empty_response, versions_container, xml_response};
+use crate::buckets::{empty_response, xml_response};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
-use crate::get::missing_object_error;
 use crate::headers::{object_put_headers, s3_etag, SYSMETA_ETAG, SYSMETA_UPLOAD_ID};
+use crate::objects::missing_object_error;
+use crate::objects::version_object;
 use crate::signature::format_iso8601;
 use crate::swift::{error_for, read_small};
 use crate::xml::XmlWriter;
@@ -13,12 +14,6 @@ use common::constraints::MAX_FILE_SIZE;
 use common::headers::{get, set};
 use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
-
-/// An old version of `key` in a versioned bucket: Swift's history naming
-/// (`<3 hex digits of the key's length><key>/<timestamp>`) in `<bucket>+versions`.
-pub fn version_object(bucket: &str, key: &str, version_id: &str) -> (String, String) {
-    (versions_container(bucket), format!("{:03x}{key}/{version_id}", key.len()))
-}
 
 pub async fn put_object(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     let len = ctx.body_len.ok_or(S3Error::MissingContentLength)?;

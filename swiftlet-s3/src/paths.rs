@@ -63,7 +63,7 @@ pub fn bucket_and_key(host_bucket: Option<String>, raw_path: &str) -> Result<(Op
     let bucket = bucket.filter(|b| !b.is_empty());
     let key = key.filter(|k| !k.is_empty());
     if let Some(b) = &bucket {
-        crate::bucket::check_name_loosely(b)?;
+        crate::buckets::check_name_loosely(b)?;
     }
     if let Some(k) = &key {
         if k.len() > MAX_KEY_BYTES {

@@ -6,11 +6,11 @@
 //! manifest names is never touched. A versioned bucket keeps the old object, so nothing
 //! is deleted there.
 
-use crate::bucket::{head_container, segments_container, versioning_status};
+use crate::buckets::{head_container, segments_container, versioning_status};
 use crate::context::S3Ctx;
 use crate::headers::SYSMETA_UPLOAD_ID;
-use crate::multipart::is_upload_id;
 use crate::swift::read_small;
+use crate::uploads::is_upload_id;
 use common::headers::get;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::Value;

@@ -1,51 +1,19 @@
 //! Object tagging: the tag set is kept as a query string in transient system metadata,
 //! which a Swift POST can change (POST replaces all metadata, so the rest is re-sent).
 
-use crate::bucket::{empty_response, read_body, xml_response, MAX_CONFIG_BODY};
+use crate::buckets::{empty_response, read_body, xml_response, MAX_CONFIG_BODY};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
-use crate::get::{head_object, object_location};
 use crate::headers::{PLAIN_HEADERS, SYSMETA_TAGGING};
+use crate::objects::{head_object, object_location};
 use crate::swift::error_for;
+use crate::tags::check_tags;
+use crate::tags::parse_tag_query;
+use crate::tags::tag_query;
 use crate::xml::{self, XmlWriter};
 use common::headers::set;
 use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
-
-const MAX_TAGS: usize = 10;
-const MAX_TAG_KEY: usize = 128;
-const MAX_TAG_VALUE: usize = 256;
-
-fn check_tags(tags: &[(String, String)]) -> Result<()> {
-    if tags.len() > MAX_TAGS {
-        return Err(S3Error::InvalidTag(format!("at most {MAX_TAGS} tags")));
-    }
-    for (i, (k, v)) in tags.iter().enumerate() {
-        if k.is_empty() || k.chars().count() > MAX_TAG_KEY || v.chars().count() > MAX_TAG_VALUE {
-            return Err(S3Error::InvalidTag(format!("tag {k:?} has a bad key or value length")));
-        }
-        if tags[..i].iter().any(|(k2, _)| k2 == k) {
-            return Err(S3Error::InvalidTag(format!("tag {k:?} appears twice")));
-        }
-    }
-    Ok(())
-}
-
-/// `k1=v1&k2=v2` (the `x-amz-tagging` header form) to pairs.
-pub fn parse_tag_query(q: &str) -> Result<Vec<(String, String)>> {
-    let tags: Vec<(String, String)> =
-        form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    check_tags(&tags)?;
-    Ok(tags)
-}
-
-pub fn tag_query(tags: &[(String, String)]) -> String {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in tags {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
 
 pub async fn get_tags(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let h = head_object(ctx).await?;

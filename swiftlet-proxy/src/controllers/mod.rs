@@ -8,6 +8,7 @@ pub mod object;
 pub mod object_get;
 pub mod object_headers;
 pub mod object_put;
+pub mod object_ref;
 
 use crate::error::{ProxyError, Result};
 use crate::request::ProxyRequest;

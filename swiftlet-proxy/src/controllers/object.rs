@@ -3,6 +3,7 @@
 
 use super::headers::copy_headers;
 use super::object_headers::{check_object_headers, with_container_updates, OBJECT_HEADERS, OBJECT_PREFIXES};
+use super::object_ref::ObjectRef;
 use super::{object_get, object_put};
 use crate::auth::authorize::{authorize, Access};
 use crate::context::Ctx;
@@ -11,7 +12,6 @@ use crate::headers::set_static;
 use crate::lookups::container::container_info;
 use crate::quote::resource_path;
 use crate::state::cluster::Cluster;
-use crate::state::info::ContainerInfo;
 use crate::storage::backend::{backend_headers, bodiless};
 use crate::storage::quorum::best_status;
 use crate::storage::write::{fan_out, statuses, WriteTargets};
@@ -19,15 +19,6 @@ use common::http::Body;
 use common::Timestamp;
 use http::request::Parts;
 use http::{HeaderMap, Method, Response, StatusCode};
-use std::sync::Arc;
-
-/// The resource an object request names, with its container's facts.
-pub struct ObjectRef<'a> {
-    pub account: &'a str,
-    pub container: &'a str,
-    pub object: &'a str,
-    pub info: Arc<ContainerInfo>,
-}
 
 pub async fn handle(
     p: &Cluster,

@@ -2,8 +2,8 @@
 //! the body is fetched from the next replica with a Range, so the client never notices.
 
 use super::headers::copy_headers;
-use super::object::ObjectRef;
 use super::object_headers::clean_content_type;
+use super::object_ref::ObjectRef;
 use crate::body::channel_body;
 use crate::context::Ctx;
 use crate::error::{ProxyError, Result};

@@ -6,10 +6,10 @@
 //! handed to all of them. 201 only when a quorum of object servers committed (fsynced).
 
 use super::headers::copy_headers;
-use super::object::ObjectRef;
 use super::object_headers::{
     check_object_headers, guess_content_type, with_container_updates, OBJECT_HEADERS, OBJECT_PREFIXES,
 };
+use super::object_ref::ObjectRef;
 use crate::context::Ctx;
 use crate::error::{ProxyError, Result};
 use crate::headers::set_static;

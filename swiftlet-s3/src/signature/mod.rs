@@ -3,6 +3,7 @@
 //! tempauth user's key. Handlers only ever see verified requests; what the signature says
 //! about the body is checked while the body streams ([`payload`], [`streaming`]).
 
+pub mod failure;
 pub mod payload;
 pub mod streaming;
 pub mod v2;
@@ -11,6 +12,7 @@ pub mod v4;
 use super::error::{Result, S3Error};
 use super::router::Query;
 use common::headers::get;
+pub use failure::BodyFailure;
 use http::{HeaderMap, Method, Uri};
 use swiftlet_proxy::constant_time_eq;
 use swiftlet_proxy::UserConfig;
@@ -301,21 +303,6 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-/// Where a body check that fails mid-stream leaves its S3 error, so the handler can answer
-/// with it instead of the storage layer's "client disconnected".
-#[derive(Debug, Clone, Default)]
-pub struct BodyFailure(std::sync::Arc<std::sync::Mutex<Option<S3Error>>>);
-
-impl BodyFailure {
-    pub fn set(&self, e: S3Error) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-    }
-
-    pub fn take(&self) -> Option<S3Error> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 //! each verified chunk is held back until the next one checks out, so a bad or missing
 //! final chunk leaves storage with an incomplete body it will not commit.
 
+use super::failure::BodyFailure;
 use super::v4::hmac;
-use super::{BodyFailure, S3Error};
+use crate::error::S3Error;
 use bytes::{Buf, Bytes, BytesMut};
 use common::http::{Body, BodyError};
 use http_body_util::BodyExt;
