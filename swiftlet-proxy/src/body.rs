@@ -7,14 +7,14 @@ use common::http::{Body, BodyError};
 use http_body_util::BodyExt;
 
 /// A body fed by a channel, so the pumping task can switch sources underneath it.
-pub fn channel_body(mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, BodyError>>) -> Body {
+pub(crate) fn channel_body(mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, BodyError>>) -> Body {
     let frames =
         futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(|r| r.map(hyper::body::Frame::data))));
     http_body_util::StreamBody::new(frames).boxed_unsync()
 }
 
 /// Reads a body whole, refusing more than `limit` bytes.
-pub async fn read_body(mut body: Body, limit: usize) -> Result<Bytes> {
+pub(crate) async fn read_body(mut body: Body, limit: usize) -> Result<Bytes> {
     let mut buf = bytes::BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ProxyError::ClientDisconnect(e.to_string()))?;

@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// Sets `name` (a lowercase literal) to `value`; a value that is not a valid header is
 /// skipped. Unlike `common::headers::set`, a custom name costs no allocation here.
-pub fn set_static(headers: &mut HeaderMap, name: &'static str, value: &str) {
+pub(crate) fn set_static(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         headers.insert(HeaderName::from_static(name), v);
     }
@@ -15,7 +15,7 @@ pub fn set_static(headers: &mut HeaderMap, name: &'static str, value: &str) {
 
 /// Adds `value` to a comma-separated header list (backend directives several steps may
 /// each extend, such as `X-Backend-Etag-Is-At`).
-pub fn append_csv(h: &mut HeaderMap, name: &str, value: &str) {
+pub(crate) fn append_csv(h: &mut HeaderMap, name: &str, value: &str) {
     let joined = match common::headers::get(h, name).filter(|v| !v.is_empty()) {
         Some(old) if old.split(',').any(|v| v.trim().eq_ignore_ascii_case(value)) => return,
         Some(old) => format!("{old},{value}"),

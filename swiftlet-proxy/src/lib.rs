@@ -17,6 +17,8 @@
 //! Frontends of other APIs (the S3 API, crate `swiftlet-s3`) plug in through
 //! [`Frontend`] and run Swift requests through the [`SwiftApi`] facade.
 
+#![warn(unreachable_pub)]
+
 pub(crate) mod auth;
 pub(crate) mod body;
 pub mod config;

@@ -12,7 +12,7 @@ pub fn quote(path: &str) -> String {
 }
 
 /// `/a[/c[/o]]`, quoted: a resource on a storage node.
-pub fn resource_path(account: &str, container: Option<&str>, object: Option<&str>) -> String {
+pub(crate) fn resource_path(account: &str, container: Option<&str>, object: Option<&str>) -> String {
     let mut p = format!("/{account}");
     if let Some(c) = container {
         p.push('/');

@@ -151,7 +151,7 @@ fn grants_from_headers(ctx: &S3Ctx<'_>) -> Result<Option<Grants>> {
 }
 
 /// The container ACL headers of a CreateBucket.
-pub fn acl_headers_from_request(ctx: &S3Ctx<'_>) -> Result<HeaderMap> {
+pub(crate) fn acl_headers_from_request(ctx: &S3Ctx<'_>) -> Result<HeaderMap> {
     Ok(grants_from_headers(ctx)?.map(|g| g.swift_headers()).unwrap_or_default())
 }
 
@@ -223,12 +223,12 @@ fn grants_from_document(doc: &[u8], owner: &str) -> Result<Grants> {
     Ok(g)
 }
 
-pub async fn get_bucket_acl(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn get_bucket_acl(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let h = head_container(ctx).await?;
     Ok(xml_response(StatusCode::OK, policy_document(&ctx.owner(), &Grants::from_swift(&h))))
 }
 
-pub async fn put_bucket_acl(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
+pub(crate) async fn put_bucket_acl(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     let doc = read_body(ctx, body, MAX_CONFIG_BODY).await?;
     let grants = match grants_from_headers(ctx)? {
         Some(g) => g,
@@ -246,13 +246,13 @@ pub async fn put_bucket_acl(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body
     Ok(empty_response(StatusCode::OK))
 }
 
-pub async fn get_object_acl(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn get_object_acl(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     head_object(ctx).await?;
     Ok(xml_response(StatusCode::OK, policy_document(&ctx.owner(), &Grants::default())))
 }
 
 /// Objects have their bucket's rights; only an ACL that changes nothing is accepted.
-pub async fn put_object_acl(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
+pub(crate) async fn put_object_acl(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     let doc = read_body(ctx, body, MAX_CONFIG_BODY).await?;
     head_object(ctx).await?;
     let grants = match grants_from_headers(ctx)? {

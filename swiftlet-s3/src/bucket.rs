@@ -27,7 +27,7 @@ struct ContainerRow {
     last_modified: String,
 }
 
-pub async fn list_buckets(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn list_buckets(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let mut rows: Vec<ContainerRow> = Vec::new();
     let mut marker = String::new();
     loop {
@@ -64,7 +64,7 @@ pub async fn list_buckets(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     Ok(xml_response(StatusCode::OK, x.finish()))
 }
 
-pub async fn create(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
+pub(crate) async fn create(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     check_name_strictly(ctx.bucket())?;
     let config = read_body(ctx, body, MAX_CONFIG_BODY).await?;
     if !config.iter().all(u8::is_ascii_whitespace) {
@@ -90,7 +90,7 @@ pub async fn create(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     }
 }
 
-pub async fn delete(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn delete(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let r = ctx.swift.small(Method::DELETE, Some(ctx.bucket()), None, &[], HeaderMap::new()).await?;
     match r.status {
         s if s.is_success() => {
@@ -105,14 +105,14 @@ pub async fn delete(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     }
 }
 
-pub async fn head(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn head(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     head_container(ctx).await?;
     let mut resp = empty_response(StatusCode::OK);
     set(resp.headers_mut(), "x-amz-bucket-region", LOCATION);
     Ok(resp)
 }
 
-pub async fn location(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn location(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     head_container(ctx).await?;
     // us-east-1 is written as an empty constraint, as S3 does.
     let mut x = XmlWriter::new();
@@ -121,7 +121,7 @@ pub async fn location(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     Ok(xml_response(StatusCode::OK, x.finish()))
 }
 
-pub async fn get_versioning(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn get_versioning(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let h = head_container(ctx).await?;
     let status = match versioning_status(&h) {
         Some(s) => Some(s),
@@ -144,7 +144,7 @@ pub async fn get_versioning(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
 
 /// Versioning keeps each overwritten or deleted object in `<bucket>+versions`, through
 /// Swift's versioned writes (`X-History-Location`).
-pub async fn put_versioning(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
+pub(crate) async fn put_versioning(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     let doc = read_body(ctx, body, MAX_CONFIG_BODY).await?;
     let root = xml::parse(&doc)?;
     if root.name != "VersioningConfiguration" {

@@ -12,21 +12,21 @@ use md5::{Digest, Md5};
 use serde::Serialize;
 
 /// Bucket-level XML bodies (configurations, ACLs) are small.
-pub const MAX_CONFIG_BODY: usize = 64 * 1024;
+pub(crate) const MAX_CONFIG_BODY: usize = 64 * 1024;
 
 /// The container holding a bucket's multipart segments (as Swift's s3api names it).
-pub fn segments_container(bucket: &str) -> String {
+pub(crate) fn segments_container(bucket: &str) -> String {
     format!("{bucket}+segments")
 }
 
 /// The container a versioned bucket keeps older versions in.
-pub fn versions_container(bucket: &str) -> String {
+pub(crate) fn versions_container(bucket: &str) -> String {
     format!("{bucket}+versions")
 }
 
 /// S3's rules for new buckets: 3-63 characters of lower-case letters, digits, `.` and `-`,
 /// starting and ending with a letter or digit, no `..`, not an IP address.
-pub fn check_name_strictly(name: &str) -> Result<()> {
+pub(crate) fn check_name_strictly(name: &str) -> Result<()> {
     let bad = || S3Error::InvalidBucketName(name.to_string());
     let b = name.as_bytes();
     if !(3..=63).contains(&b.len()) {
@@ -46,7 +46,7 @@ pub fn check_name_strictly(name: &str) -> Result<()> {
 }
 
 /// For existing buckets, any name a Swift container can have (they may predate S3 use).
-pub fn check_name_loosely(name: &str) -> Result<()> {
+pub(crate) fn check_name_loosely(name: &str) -> Result<()> {
     if name.len() > 256 || name.contains('\0') {
         return Err(S3Error::InvalidBucketName(name.chars().take(64).collect()));
     }
@@ -54,7 +54,7 @@ pub fn check_name_loosely(name: &str) -> Result<()> {
 }
 
 /// Reads a small request body whole (after its signature checks), refusing a large one.
-pub async fn read_body(ctx: &S3Ctx<'_>, body: Body, limit: usize) -> Result<bytes::Bytes> {
+pub(crate) async fn read_body(ctx: &S3Ctx<'_>, body: Body, limit: usize) -> Result<bytes::Bytes> {
     if ctx.body_len.is_some_and(|l| l > limit as u64) {
         return Err(S3Error::InvalidRequest(format!("the request body is larger than {limit} bytes")));
     }
@@ -67,7 +67,7 @@ pub async fn read_body(ctx: &S3Ctx<'_>, body: Body, limit: usize) -> Result<byte
     }
 }
 
-pub fn xml_response(status: StatusCode, body: String) -> Response<Body> {
+pub(crate) fn xml_response(status: StatusCode, body: String) -> Response<Body> {
     let len = body.len();
     let mut r = Response::new(common::http::full(body));
     *r.status_mut() = status;
@@ -76,7 +76,7 @@ pub fn xml_response(status: StatusCode, body: String) -> Response<Body> {
     r
 }
 
-pub fn empty_response(status: StatusCode) -> Response<Body> {
+pub(crate) fn empty_response(status: StatusCode) -> Response<Body> {
     let mut r = Response::new(common::http::empty());
     *r.status_mut() = status;
     if status != StatusCode::NO_CONTENT {
@@ -86,7 +86,7 @@ pub fn empty_response(status: StatusCode) -> Response<Body> {
 }
 
 /// Swift's `last_modified` (`2023-11-14T22:13:20.123456`) as S3 writes it.
-pub fn s3_time(swift: &str) -> String {
+pub(crate) fn s3_time(swift: &str) -> String {
     let base: String = swift.chars().take(23).collect();
     if base.len() == 19 {
         format!("{base}.000Z")
@@ -98,7 +98,7 @@ pub fn s3_time(swift: &str) -> String {
 }
 
 /// HEADs the bucket's container: its headers, or NoSuchBucket.
-pub async fn head_container(ctx: &S3Ctx<'_>) -> Result<HeaderMap> {
+pub(crate) async fn head_container(ctx: &S3Ctx<'_>) -> Result<HeaderMap> {
     let r = ctx.swift.small(Method::HEAD, Some(ctx.bucket()), None, &[], HeaderMap::new()).await?;
     if r.status.is_success() {
         Ok(r.headers)
@@ -108,13 +108,13 @@ pub async fn head_container(ctx: &S3Ctx<'_>) -> Result<HeaderMap> {
 }
 
 /// Whether the bucket's container keeps history (versioning Enabled).
-pub fn versioning_status(h: &HeaderMap) -> Option<&'static str> {
+pub(crate) fn versioning_status(h: &HeaderMap) -> Option<&'static str> {
     let set = |n: &str| get(h, n).is_some_and(|v| !v.is_empty());
     (set("x-history-location") || set("x-versions-location")).then_some("Enabled")
 }
 
 /// Checks a configuration body against its Content-MD5, when one was sent.
-pub fn check_md5(ctx: &S3Ctx<'_>, doc: &[u8]) -> Result<()> {
+pub(crate) fn check_md5(ctx: &S3Ctx<'_>, doc: &[u8]) -> Result<()> {
     match crate::headers::content_md5_hex(&ctx.headers)? {
         Some(md5) if md5 != hex::encode(Md5::digest(doc)) => Err(S3Error::BadDigest),
         _ => Ok(()),
@@ -123,7 +123,7 @@ pub fn check_md5(ctx: &S3Ctx<'_>, doc: &[u8]) -> Result<()> {
 
 /// A stored configuration as JSON in plain ASCII (non-ASCII written as `\uXXXX`), so
 /// it fits in a header value whatever the keys and origins it names.
-pub fn ascii_json<T: Serialize>(value: &T) -> Result<String> {
+pub(crate) fn ascii_json<T: Serialize>(value: &T) -> Result<String> {
     let json = serde_json::to_string(value).map_err(|e| S3Error::InternalError(e.to_string()))?;
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
@@ -140,7 +140,7 @@ pub fn ascii_json<T: Serialize>(value: &T) -> Result<String> {
 }
 
 /// Sets (or, with an empty value, removes) one system metadata item of the bucket.
-pub async fn post_bucket_sysmeta(ctx: &S3Ctx<'_>, name: &str, value: &str) -> Result<()> {
+pub(crate) async fn post_bucket_sysmeta(ctx: &S3Ctx<'_>, name: &str, value: &str) -> Result<()> {
     let mut h = HeaderMap::new();
     let v = http::HeaderValue::from_str(value)
         .map_err(|_| S3Error::InternalError("a configuration that is not a header value".into()))?;

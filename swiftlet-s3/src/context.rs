@@ -7,10 +7,10 @@ use crate::swift::Swift;
 use http::{HeaderMap, Method};
 
 /// The region S3 clients are told their buckets live in.
-pub const LOCATION: &str = "us-east-1";
+pub(crate) const LOCATION: &str = "us-east-1";
 
 /// One S3 request, verified and parsed, as handlers see it.
-pub struct S3Ctx<'a> {
+pub(crate) struct S3Ctx<'a> {
     pub swift: Swift<'a>,
     pub user: S3User,
     pub bucket: Option<String>,
@@ -21,30 +21,29 @@ pub struct S3Ctx<'a> {
     /// The body's length once decoded (Content-Length, or x-amz-decoded-content-length).
     pub body_len: Option<u64>,
     pub failure: BodyFailure,
-    pub request_id: String,
 }
 
 impl S3Ctx<'_> {
     /// The bucket of a bucket or object operation (the router only sends those here).
-    pub fn bucket(&self) -> &str {
+    pub(crate) fn bucket(&self) -> &str {
         self.bucket.as_deref().unwrap_or_default()
     }
 
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         self.key.as_deref().unwrap_or_default()
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         common::headers::get(&self.headers, name)
     }
 
     /// The owner shown in listings and ACLs: the access key (`account:user`).
-    pub fn owner(&self) -> String {
+    pub(crate) fn owner(&self) -> String {
         self.user.access_key()
     }
 
     /// A body check's error (signature, hash) wins over whatever storage made of it.
-    pub fn body_error_or(&self, e: S3Error) -> S3Error {
+    pub(crate) fn body_error_or(&self, e: S3Error) -> S3Error {
         self.failure.take().unwrap_or(e)
     }
 }

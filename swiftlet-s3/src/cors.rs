@@ -21,7 +21,7 @@ use swiftlet_proxy::context::Ctx;
 use swiftlet_proxy::SwiftApi;
 
 /// Where a bucket's CORS rules are kept.
-pub const SYSMETA_CORS: &str = "x-container-sysmeta-s3api-cors";
+pub(crate) const SYSMETA_CORS: &str = "x-container-sysmeta-s3api-cors";
 /// The methods a rule may allow (S3's list).
 const METHODS: &[&str] = &["GET", "PUT", "POST", "DELETE", "HEAD"];
 /// S3 keeps at most 100 rules per bucket.
@@ -33,7 +33,7 @@ const NOT_ALLOWED: &str = "CORSResponse: This CORS request is not allowed. This 
      the resource's CORS spec.";
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct CorsRule {
+pub(crate) struct CorsRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub methods: Vec<String>,
@@ -54,7 +54,7 @@ fn one_wildcard(kind: &str, v: &str) -> Result<()> {
 }
 
 /// A `CORSConfiguration` document, validated as S3 does.
-pub fn parse_config(doc: &[u8]) -> Result<Vec<CorsRule>> {
+pub(crate) fn parse_config(doc: &[u8]) -> Result<Vec<CorsRule>> {
     let root = xml::parse(doc)?;
     if root.name != "CORSConfiguration" || root.children.iter().any(|c| c.name != "CORSRule") {
         return Err(S3Error::MalformedXML);
@@ -108,7 +108,7 @@ pub fn parse_config(doc: &[u8]) -> Result<Vec<CorsRule>> {
 }
 
 /// The rules as a GetBucketCors document.
-pub fn to_xml(rules: &[CorsRule]) -> String {
+pub(crate) fn to_xml(rules: &[CorsRule]) -> String {
     let mut x = XmlWriter::new();
     x.root("CORSConfiguration");
     for r in rules {
@@ -146,7 +146,7 @@ fn wildcard_match(pattern: &str, value: &str) -> bool {
 }
 
 /// The first rule allowing `origin` to use `method` with all of `request_headers`.
-pub fn find_rule<'a>(
+pub(crate) fn find_rule<'a>(
     rules: &'a [CorsRule],
     origin: &str,
     method: &str,
@@ -162,7 +162,7 @@ pub fn find_rule<'a>(
 }
 
 /// The rules a bucket's container headers hold, if any.
-pub fn rules_of(h: &HeaderMap) -> Option<Vec<CorsRule>> {
+pub(crate) fn rules_of(h: &HeaderMap) -> Option<Vec<CorsRule>> {
     let v = get(h, SYSMETA_CORS).filter(|v| !v.is_empty())?;
     match serde_json::from_str(v) {
         Ok(rules) => Some(rules),
@@ -173,7 +173,7 @@ pub fn rules_of(h: &HeaderMap) -> Option<Vec<CorsRule>> {
     }
 }
 
-pub async fn put(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
+pub(crate) async fn put(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     let doc = read_body(ctx, body, MAX_CONFIG_BODY).await?;
     check_md5(ctx, &doc)?;
     let rules = parse_config(&doc)?;
@@ -181,13 +181,13 @@ pub async fn put(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     Ok(empty_response(StatusCode::OK))
 }
 
-pub async fn get_config(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn get_config(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let h = head_container(ctx).await?;
     let rules = rules_of(&h).ok_or(S3Error::NoSuchCORSConfiguration)?;
     Ok(xml_response(StatusCode::OK, to_xml(&rules)))
 }
 
-pub async fn delete(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn delete(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     head_container(ctx).await?;
     post_bucket_sysmeta(ctx, SYSMETA_CORS, "").await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
@@ -245,7 +245,7 @@ fn grant(h: &mut HeaderMap, rule: &CorsRule, origin: &str, allow_headers: Option
 }
 
 /// Answers an S3 preflight `OPTIONS` (no credentials involved).
-pub async fn preflight(api: &SwiftApi, trans_id: &str, parts: &http::request::Parts) -> Result<Response<Body>> {
+pub(crate) async fn preflight(api: &SwiftApi, trans_id: &str, parts: &http::request::Parts) -> Result<Response<Body>> {
     let origin = get(&parts.headers, "origin")
         .ok_or_else(|| S3Error::CorsBadRequest("Insufficient information. Origin request header needed.".into()))?;
     let method = get(&parts.headers, "access-control-request-method")
@@ -272,7 +272,7 @@ pub async fn preflight(api: &SwiftApi, trans_id: &str, parts: &http::request::Pa
 
 /// Adds the CORS headers to an actual S3 response when the bucket's rules allow the
 /// request's `Origin` and method.
-pub async fn decorate(
+pub(crate) async fn decorate(
     api: &SwiftApi,
     trans_id: &str,
     origin: &str,

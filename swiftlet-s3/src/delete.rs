@@ -13,7 +13,7 @@ use http::{HeaderMap, Method, Response, StatusCode};
 use md5::{Digest, Md5};
 
 /// S3's limit of keys per DeleteObjects request.
-pub const MAX_DELETE_KEYS: usize = 1000;
+pub(crate) const MAX_DELETE_KEYS: usize = 1000;
 /// How many deletes of one DeleteObjects run at once.
 const PARALLEL_DELETES: usize = 8;
 
@@ -47,7 +47,7 @@ async fn delete_one(ctx: &S3Ctx<'_>, key: &str, version_id: Option<&str>, versio
     }
 }
 
-pub async fn delete_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn delete_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let bucket = head_container(ctx).await?;
     let versioned = versioning_status(&bucket).is_some();
     delete_one(ctx, ctx.key(), ctx.query.get("versionId"), versioned).await?;
@@ -90,7 +90,7 @@ fn parse_request(doc: &[u8]) -> Result<(bool, Vec<Target>)> {
     Ok((quiet, targets))
 }
 
-pub async fn delete_objects(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
+pub(crate) async fn delete_objects(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     // 1000 keys of up to 1 KiB each, plus the markup.
     let doc = read_body(ctx, body, 2 << 20).await?;
     match crate::headers::content_md5_hex(&ctx.headers)? {

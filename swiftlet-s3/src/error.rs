@@ -208,4 +208,4 @@ impl HttpError for S3Error {
     }
 }
 
-pub type Result<T, E = S3Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = S3Error> = std::result::Result<T, E>;

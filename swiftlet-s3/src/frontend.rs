@@ -100,7 +100,6 @@ async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Res
     let identity = api.identity(&user.account, &user.user, &user.groups);
     seen.account = Some(identity.storage_account.clone());
     tracing::debug!(op = endpoint.name(), user = %user.access_key(), bucket = ?bucket, key = ?key, "S3 request");
-    let request_id = ctx.trans_id.clone();
     let ctx = S3Ctx {
         swift: Swift::new(api, ctx, identity),
         user,
@@ -111,7 +110,6 @@ async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Res
         query,
         body_len,
         failure,
-        request_id,
     };
     dispatch(&ctx, endpoint, body).await
 }

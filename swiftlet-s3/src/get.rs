@@ -23,7 +23,7 @@ const OVERRIDES: &[(&str, &str)] = &[
     ("response-content-encoding", "content-encoding"),
 ];
 
-pub async fn get_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn get_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     if ctx.query.has("partNumber") {
         return Err(S3Error::NotImplemented("GetObject by partNumber".into()));
     }

@@ -9,18 +9,18 @@ use common::headers::{get, set};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// The multipart upload's S3 ETag (`<md5 of part md5s>-<count>`), on the manifest.
-pub const SYSMETA_ETAG: &str = "x-object-sysmeta-s3api-etag";
+pub(crate) const SYSMETA_ETAG: &str = "x-object-sysmeta-s3api-etag";
 /// The upload id that produced a multipart object (its segments are `<key>/<upload id>/…`).
-pub const SYSMETA_UPLOAD_ID: &str = "x-object-sysmeta-s3api-upload-id";
+pub(crate) const SYSMETA_UPLOAD_ID: &str = "x-object-sysmeta-s3api-upload-id";
 /// Object tags, as a query string; transient so a POST can change them.
-pub const SYSMETA_TAGGING: &str = "x-object-transient-sysmeta-s3api-tagging";
+pub(crate) const SYSMETA_TAGGING: &str = "x-object-transient-sysmeta-s3api-tagging";
 
 /// Headers S3 and Swift objects share verbatim.
-pub const PLAIN_HEADERS: &[&str] =
+pub(crate) const PLAIN_HEADERS: &[&str] =
     &["content-type", "content-disposition", "content-language", "cache-control", "expires"];
 
 /// The canned ACLs S3 knows.
-pub const CANNED_ACLS: &[&str] = &[
+pub(crate) const CANNED_ACLS: &[&str] = &[
     "private",
     "public-read",
     "public-read-write",
@@ -39,7 +39,7 @@ fn content_encoding(h: &HeaderMap) -> Option<String> {
 }
 
 /// Content-MD5 (base64) as the hex ETag Swift verifies the body against.
-pub fn content_md5_hex(h: &HeaderMap) -> Result<Option<String>> {
+pub(crate) fn content_md5_hex(h: &HeaderMap) -> Result<Option<String>> {
     let Some(v) = get(h, "content-md5") else {
         return if h.contains_key("content-md5") { Err(S3Error::InvalidDigest) } else { Ok(None) };
     };
@@ -51,7 +51,7 @@ pub fn content_md5_hex(h: &HeaderMap) -> Result<Option<String>> {
 }
 
 /// The user metadata of an S3 request, as Swift object metadata.
-pub fn copy_user_metadata(s3: &HeaderMap, out: &mut HeaderMap) {
+pub(crate) fn copy_user_metadata(s3: &HeaderMap, out: &mut HeaderMap) {
     for (name, value) in s3 {
         if let Some(rest) = name.as_str().strip_prefix("x-amz-meta-") {
             if let Ok(n) = HeaderName::from_bytes(format!("x-object-meta-{rest}").as_bytes()) {
@@ -62,7 +62,7 @@ pub fn copy_user_metadata(s3: &HeaderMap, out: &mut HeaderMap) {
 }
 
 /// Checks the headers an object write may carry that we do not store.
-pub fn check_write_headers(s3: &HeaderMap) -> Result<()> {
+pub(crate) fn check_write_headers(s3: &HeaderMap) -> Result<()> {
     if let Some(class) = get(s3, "x-amz-storage-class") {
         if !matches!(class, "STANDARD" | "REDUCED_REDUNDANCY" | "STANDARD_IA") {
             return Err(S3Error::InvalidStorageClass);
@@ -82,7 +82,7 @@ pub fn check_write_headers(s3: &HeaderMap) -> Result<()> {
 }
 
 /// The Swift headers of an object PUT made from an S3 PutObject/UploadPart/Create.
-pub fn object_put_headers(s3: &HeaderMap) -> Result<HeaderMap> {
+pub(crate) fn object_put_headers(s3: &HeaderMap) -> Result<HeaderMap> {
     check_write_headers(s3)?;
     let mut out = HeaderMap::new();
     for name in PLAIN_HEADERS {
@@ -110,14 +110,14 @@ pub fn object_put_headers(s3: &HeaderMap) -> Result<HeaderMap> {
 }
 
 /// The ETag S3 clients see: the multipart one if the object has it, always quoted.
-pub fn s3_etag(swift: &HeaderMap) -> Option<String> {
+pub(crate) fn s3_etag(swift: &HeaderMap) -> Option<String> {
     let raw = get(swift, SYSMETA_ETAG).filter(|e| !e.is_empty()).or_else(|| get(swift, "etag"))?;
     let bare = raw.trim().trim_matches('"');
     Some(format!("\"{bare}\""))
 }
 
 /// The headers of an S3 GET/HEAD answer, from Swift's.
-pub fn object_response_headers(swift: &HeaderMap) -> HeaderMap {
+pub(crate) fn object_response_headers(swift: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::new();
     for name in PLAIN_HEADERS.iter().chain(&["content-encoding", "content-length", "content-range", "last-modified"]) {
         if let Some(v) = swift.get(*name) {

@@ -6,32 +6,34 @@
 //! through the proxy's own pipeline as the S3 user ([`swift`]). Every error is one
 //! [`error::S3Error`], answered as S3's XML in one place.
 
-pub mod acl;
-pub mod bucket;
-pub mod buckets;
-pub mod context;
-pub mod cors;
-pub mod delete;
-pub mod error;
-pub mod error_response;
-pub mod frontend;
-pub mod get;
-pub mod headers;
-pub mod lifecycle;
-pub mod lifecycle_rules;
-pub mod list;
-pub mod multipart;
-pub mod multipart_list;
-pub mod object;
-pub mod objects;
-pub mod paths;
-pub mod replaced;
-pub mod router;
+#![warn(unreachable_pub)]
+
+pub(crate) mod acl;
+pub(crate) mod bucket;
+pub(crate) mod buckets;
+pub(crate) mod context;
+pub(crate) mod cors;
+pub(crate) mod delete;
+pub(crate) mod error;
+pub(crate) mod error_response;
+pub(crate) mod frontend;
+pub(crate) mod get;
+pub(crate) mod headers;
+pub(crate) mod lifecycle;
+pub(crate) mod lifecycle_rules;
+pub(crate) mod list;
+pub(crate) mod multipart;
+pub(crate) mod multipart_list;
+pub(crate) mod object;
+pub(crate) mod objects;
+pub(crate) mod paths;
+pub(crate) mod replaced;
+pub(crate) mod router;
 pub mod signature;
-pub mod swift;
-pub mod tagging;
-pub mod tags;
-pub mod uploads;
-pub mod xml;
+pub(crate) mod swift;
+pub(crate) mod tagging;
+pub(crate) mod tags;
+pub(crate) mod uploads;
+pub(crate) mod xml;
 
 pub use frontend::{front_door, S3};

@@ -25,8 +25,10 @@ const PAST_DATE_GRACE_SECS: u64 = 3;
 /// manifest never points at segments already gone.
 const SEGMENT_GRACE: u64 = DAY;
 
+/// An object write's expiry: the time it will be deleted at and the `x-amz-expiration`
+/// value to answer with.
 #[derive(Debug, Clone)]
-pub struct Expiry {
+pub(crate) struct Expiry {
     pub delete_at: u64,
     pub header: String,
 }
@@ -35,7 +37,7 @@ pub struct Expiry {
 /// expires it. `bucket` is the container's headers when the caller has them; otherwise
 /// they come from the proxy's container cache (a missing bucket expires nothing: the
 /// write itself answers NoSuchBucket).
-pub async fn apply(ctx: &S3Ctx<'_>, bucket: Option<&HeaderMap>, out: &mut HeaderMap) -> Result<Option<Expiry>> {
+pub(crate) async fn apply(ctx: &S3Ctx<'_>, bucket: Option<&HeaderMap>, out: &mut HeaderMap) -> Result<Option<Expiry>> {
     let rules = match bucket {
         Some(h) => rules_of(h),
         None => match ctx.swift.api.container_info(&ctx.swift.ctx, &ctx.swift.account, ctx.bucket()).await {
@@ -56,7 +58,7 @@ pub async fn apply(ctx: &S3Ctx<'_>, bucket: Option<&HeaderMap>, out: &mut Header
 }
 
 /// Gives the segments of an expiring multipart object an expiry a little after its own.
-pub async fn expire_segments(ctx: &S3Ctx<'_>, names: &[String], delete_at: u64) {
+pub(crate) async fn expire_segments(ctx: &S3Ctx<'_>, names: &[String], delete_at: u64) {
     let seg = segments_container(ctx.bucket());
     let at = (delete_at + SEGMENT_GRACE).to_string();
     for batch in names.chunks(8) {
@@ -76,7 +78,7 @@ pub async fn expire_segments(ctx: &S3Ctx<'_>, names: &[String], delete_at: u64) 
     }
 }
 
-pub async fn put(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
+pub(crate) async fn put(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     let doc = read_body(ctx, body, MAX_CONFIG_BODY).await?;
     check_md5(ctx, &doc)?;
     let rules = parse_config(&doc)?;
@@ -84,13 +86,13 @@ pub async fn put(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     Ok(empty_response(StatusCode::OK))
 }
 
-pub async fn get_config(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn get_config(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let h = head_container(ctx).await?;
     let rules = rules_of(&h).ok_or(S3Error::NoSuchLifecycleConfiguration)?;
     Ok(xml_response(StatusCode::OK, to_xml(&rules)))
 }
 
-pub async fn delete(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn delete(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     head_container(ctx).await?;
     post_bucket_sysmeta(ctx, SYSMETA_LIFECYCLE, "").await?;
     Ok(empty_response(StatusCode::NO_CONTENT))

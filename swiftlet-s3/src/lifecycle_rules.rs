@@ -10,15 +10,15 @@ use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 /// Where a bucket's lifecycle rules are kept.
-pub const SYSMETA_LIFECYCLE: &str = "x-container-sysmeta-s3api-lifecycle";
+pub(crate) const SYSMETA_LIFECYCLE: &str = "x-container-sysmeta-s3api-lifecycle";
 /// The id of the rule that set an object's `X-Delete-At`, for `x-amz-expiration` on reads.
-pub const SYSMETA_EXPIRATION_RULE: &str = "x-object-sysmeta-s3api-expiration-rule";
+pub(crate) const SYSMETA_EXPIRATION_RULE: &str = "x-object-sysmeta-s3api-expiration-rule";
 const MAX_RULES: usize = 1000;
 const MAX_ID_LEN: usize = 255;
-pub const DAY: u64 = 86_400;
+pub(crate) const DAY: u64 = 86_400;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rule {
+pub(crate) struct Rule {
     pub id: String,
     pub prefix: String,
     /// The prefix came in a `<Filter>` (written back the same way).
@@ -120,7 +120,7 @@ fn parse_rule(el: &xml::Element) -> Result<Rule> {
 }
 
 /// A `LifecycleConfiguration` document, validated as S3 does.
-pub fn parse_config(doc: &[u8]) -> Result<Vec<Rule>> {
+pub(crate) fn parse_config(doc: &[u8]) -> Result<Vec<Rule>> {
     let root = xml::parse(doc)?;
     if root.name != "LifecycleConfiguration" || root.children.iter().any(|c| c.name != "Rule") {
         return Err(S3Error::MalformedXML);
@@ -140,7 +140,7 @@ pub fn parse_config(doc: &[u8]) -> Result<Vec<Rule>> {
 }
 
 /// The rules as a GetBucketLifecycleConfiguration document.
-pub fn to_xml(rules: &[Rule]) -> String {
+pub(crate) fn to_xml(rules: &[Rule]) -> String {
     let mut x = XmlWriter::new();
     x.root("LifecycleConfiguration");
     for r in rules {
@@ -171,7 +171,7 @@ pub fn to_xml(rules: &[Rule]) -> String {
 /// When an object written at `now` under `key` expires, and by which rule: the earliest
 /// of the enabled rules matching it. `Days` count from the write, rounded up to the next
 /// midnight UTC, as S3 does.
-pub fn expiry<'a>(rules: &'a [Rule], key: &str, now: u64) -> Option<(u64, &'a Rule)> {
+pub(crate) fn expiry<'a>(rules: &'a [Rule], key: &str, now: u64) -> Option<(u64, &'a Rule)> {
     rules
         .iter()
         .filter(|r| r.enabled && key.starts_with(&r.prefix))
@@ -187,19 +187,19 @@ pub fn expiry<'a>(rules: &'a [Rule], key: &str, now: u64) -> Option<(u64, &'a Ru
 }
 
 /// The `x-amz-expiration` value for an expiry.
-pub fn expiration_header(at: u64, rule_id: &str) -> String {
+pub(crate) fn expiration_header(at: u64, rule_id: &str) -> String {
     let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at));
     format!("expiry-date=\"{date}\", rule-id=\"{}\"", rule_id.replace(['"', '\\'], ""))
 }
 
 /// `x-amz-expiration` for an object's stored headers (GET/HEAD), if a rule expires it.
-pub fn expiration_of_object(swift: &HeaderMap) -> Option<String> {
+pub(crate) fn expiration_of_object(swift: &HeaderMap) -> Option<String> {
     let at = get(swift, "x-delete-at")?.parse::<u64>().ok()?;
     let rule = get(swift, SYSMETA_EXPIRATION_RULE).filter(|r| !r.is_empty())?;
     Some(expiration_header(at, rule))
 }
 
-pub fn rules_of(h: &HeaderMap) -> Option<Vec<Rule>> {
+pub(crate) fn rules_of(h: &HeaderMap) -> Option<Vec<Rule>> {
     let v = get(h, SYSMETA_LIFECYCLE).filter(|v| !v.is_empty())?;
     match serde_json::from_str(v) {
         Ok(r) => Some(r),
@@ -210,12 +210,9 @@ pub fn rules_of(h: &HeaderMap) -> Option<Vec<Rule>> {
     }
 }
 
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
-
-/// An object write's expiry: the time it will be deleted at and the `x-amz-expiration`
-/// value to answer with.
 
 #[cfg(test)]
 mod tests {

@@ -14,12 +14,12 @@ use http::{HeaderMap, Method, Response, StatusCode};
 use serde::Deserialize;
 use swiftlet_proxy::DELETE_MARKER;
 
-pub const DEFAULT_MAX_KEYS: usize = 1000;
+pub(crate) const DEFAULT_MAX_KEYS: usize = 1000;
 
 /// One row of a Swift JSON listing: an object or a common prefix.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum Row {
+pub(crate) enum Row {
     Object {
         name: String,
         #[serde(default)]
@@ -37,7 +37,7 @@ pub enum Row {
 }
 
 /// An object row as S3 shows it.
-pub struct Entry {
+pub(crate) struct Entry {
     pub key: String,
     pub etag: String,
     pub size: u64,
@@ -47,7 +47,7 @@ pub struct Entry {
 impl Entry {
     /// The listing's ETag (a multipart one rides along as `; s3_etag=`) and size (a large
     /// object's total rides along as `;swift_bytes=` on its content type).
-    pub fn from_row(name: &str, hash: &str, bytes: u64, content_type: &str, last_modified: &str) -> Entry {
+    pub(crate) fn from_row(name: &str, hash: &str, bytes: u64, content_type: &str, last_modified: &str) -> Entry {
         let mut fields = hash.split(';').map(str::trim);
         let mut etag = fields.next().unwrap_or("").trim_matches('"').to_string();
         for f in fields {
@@ -64,7 +64,7 @@ impl Entry {
 }
 
 /// Listing parameters common to every flavour.
-pub struct ListParams {
+pub(crate) struct ListParams {
     pub prefix: String,
     pub delimiter: String,
     pub max_keys: usize,
@@ -72,7 +72,7 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    pub fn parse(ctx: &S3Ctx<'_>, max_name: &str, default_max: usize) -> Result<ListParams> {
+    pub(crate) fn parse(ctx: &S3Ctx<'_>, max_name: &str, default_max: usize) -> Result<ListParams> {
         let max_keys = match ctx.query.get(max_name) {
             None => default_max,
             Some(v) => v
@@ -96,7 +96,7 @@ impl ListParams {
     }
 
     /// A name as the response writes it.
-    pub fn enc(&self, s: &str) -> String {
+    pub(crate) fn enc(&self, s: &str) -> String {
         if self.url_encode {
             uri_encode(s.as_bytes(), true)
         } else {
@@ -106,7 +106,7 @@ impl ListParams {
 }
 
 /// One page of a container listing: up to `limit` rows after `marker`.
-pub async fn swift_page(
+pub(crate) async fn swift_page(
     ctx: &S3Ctx<'_>,
     container: &str,
     prefix: &str,
@@ -139,7 +139,7 @@ fn row_name(r: &Row) -> &str {
     }
 }
 
-pub async fn list_objects(ctx: &S3Ctx<'_>, v2: bool) -> Result<Response<Body>> {
+pub(crate) async fn list_objects(ctx: &S3Ctx<'_>, v2: bool) -> Result<Response<Body>> {
     let p = ListParams::parse(ctx, "max-keys", DEFAULT_MAX_KEYS)?;
     let token = ctx.query.get("continuation-token");
     let marker = if v2 {
@@ -237,7 +237,7 @@ fn common_prefixes(x: &mut XmlWriter, rows: &[Row], p: &ListParams) {
 
 /// Every current object is a version; where versioning kept older copies (in
 /// `<bucket>+versions`), those follow their key, newest first.
-pub async fn list_versions(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn list_versions(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let p = ListParams::parse(ctx, "max-keys", DEFAULT_MAX_KEYS)?;
     let key_marker = ctx.query.get("key-marker").unwrap_or("").to_string();
     let mut rows = swift_page(ctx, ctx.bucket(), &p.prefix, &p.delimiter, &key_marker, p.max_keys + 1)

@@ -22,20 +22,20 @@ use http::{HeaderMap, Method, Response, StatusCode};
 use md5::{Digest, Md5};
 
 /// Every part but the last must be at least this big (S3's 5 MiB).
-pub const MIN_PART_SIZE: u64 = 5 << 20;
+pub(crate) const MIN_PART_SIZE: u64 = 5 << 20;
 /// A CompleteMultipartUpload document lists at most 10000 parts.
 const MAX_COMPLETE_BODY: usize = 2 << 20;
 
-pub fn marker_name(key: &str, upload_id: &str) -> String {
+pub(crate) fn marker_name(key: &str, upload_id: &str) -> String {
     format!("{key}/{upload_id}")
 }
 
-pub fn part_name(key: &str, upload_id: &str, part: u32) -> String {
+pub(crate) fn part_name(key: &str, upload_id: &str, part: u32) -> String {
     format!("{key}/{upload_id}/{part}")
 }
 
 /// The upload marker's headers, or NoSuchUpload.
-pub async fn head_marker(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<HeaderMap> {
+pub(crate) async fn head_marker(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<HeaderMap> {
     if !is_upload_id(upload_id) {
         return Err(S3Error::NoSuchUpload);
     }
@@ -49,7 +49,7 @@ pub async fn head_marker(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<HeaderMap> 
     }
 }
 
-pub async fn create(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn create(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let mut headers = object_put_headers(&ctx.headers)?;
     let bucket_headers = head_container(ctx).await?;
     let seg = segments_container(ctx.bucket());
@@ -88,7 +88,7 @@ pub async fn create(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     Ok(xml_response(StatusCode::OK, x.finish()))
 }
 
-pub async fn upload_part(ctx: &S3Ctx<'_>, upload_id: &str, part: u32, body: Body) -> Result<Response<Body>> {
+pub(crate) async fn upload_part(ctx: &S3Ctx<'_>, upload_id: &str, part: u32, body: Body) -> Result<Response<Body>> {
     let len = ctx.body_len.ok_or(S3Error::MissingContentLength)?;
     if len > MAX_FILE_SIZE {
         return Err(S3Error::EntityTooLarge);
@@ -128,7 +128,7 @@ fn copy_range(v: &str, size: u64) -> Result<(u64, u64)> {
 }
 
 /// A part copied from (a range of) an existing object: a GET piped into the part's PUT.
-pub async fn upload_part_copy(ctx: &S3Ctx<'_>, upload_id: &str, part: u32) -> Result<Response<Body>> {
+pub(crate) async fn upload_part_copy(ctx: &S3Ctx<'_>, upload_id: &str, part: u32) -> Result<Response<Body>> {
     let src = CopySource::parse(ctx.header("x-amz-copy-source").unwrap_or(""))?;
     head_marker(ctx, upload_id).await?;
     let src_headers = head_source(ctx, &src).await?;
@@ -195,7 +195,7 @@ fn parse_complete(doc: &[u8]) -> Result<Vec<(u32, String)>> {
 }
 
 /// Every stored part of an upload: number, ETag, size.
-pub async fn stored_parts(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<Vec<(u32, String, u64, String)>> {
+pub(crate) async fn stored_parts(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<Vec<(u32, String, u64, String)>> {
     let seg = segments_container(ctx.bucket());
     let prefix = format!("{}/", marker_name(ctx.key(), upload_id));
     let mut out = Vec::new();
@@ -233,7 +233,7 @@ fn complete_result(ctx: &S3Ctx<'_>, etag: &str) -> Response<Body> {
     xml_response(StatusCode::OK, x.finish())
 }
 
-pub async fn complete(ctx: &S3Ctx<'_>, upload_id: &str, body: Body) -> Result<Response<Body>> {
+pub(crate) async fn complete(ctx: &S3Ctx<'_>, upload_id: &str, body: Body) -> Result<Response<Body>> {
     let doc = read_body(ctx, body, MAX_COMPLETE_BODY).await?;
     let wanted = parse_complete(&doc)?;
     let bucket_headers = head_container(ctx).await?;
@@ -323,7 +323,7 @@ pub async fn complete(ctx: &S3Ctx<'_>, upload_id: &str, body: Body) -> Result<Re
     Ok(resp)
 }
 
-pub async fn abort(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<Response<Body>> {
+pub(crate) async fn abort(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<Response<Body>> {
     head_marker(ctx, upload_id).await?;
     let parts = stored_parts(ctx, upload_id).await?;
     let mut names: Vec<String> = parts.iter().map(|p| part_name(ctx.key(), upload_id, p.0)).collect();

@@ -22,7 +22,7 @@ fn owner(x: &mut XmlWriter, tag: &str, id: &str) {
     x.close(tag);
 }
 
-pub async fn list_parts(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<Response<Body>> {
+pub(crate) async fn list_parts(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<Response<Body>> {
     let max_parts = match ctx.query.get("max-parts") {
         None => DEFAULT_MAX_PARTS,
         Some(v) => v
@@ -81,7 +81,7 @@ fn as_marker(name: &str) -> Option<(&str, &str)> {
     (is_upload_id(last) && !key.is_empty()).then_some((key, last))
 }
 
-pub async fn list_uploads(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn list_uploads(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let p = ListParams::parse(ctx, "max-uploads", DEFAULT_MAX_UPLOADS)?;
     let key_marker = ctx.query.get("key-marker").unwrap_or("").to_string();
     let id_marker = ctx.query.get("upload-id-marker").unwrap_or("").to_string();

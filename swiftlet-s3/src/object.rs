@@ -15,7 +15,7 @@ use common::headers::{get, set};
 use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
 
-pub async fn put_object(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
+pub(crate) async fn put_object(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     let len = ctx.body_len.ok_or(S3Error::MissingContentLength)?;
     if len > MAX_FILE_SIZE {
         return Err(S3Error::EntityTooLarge);
@@ -45,14 +45,14 @@ pub async fn put_object(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
 }
 
 /// The source of a copy: `x-amz-copy-source: [/]bucket/key[?versionId=v]`, URL-encoded.
-pub struct CopySource {
+pub(crate) struct CopySource {
     pub bucket: String,
     pub key: String,
     pub version_id: Option<String>,
 }
 
 impl CopySource {
-    pub fn parse(v: &str) -> Result<CopySource> {
+    pub(crate) fn parse(v: &str) -> Result<CopySource> {
         let bad = || S3Error::InvalidArgument("x-amz-copy-source must be <bucket>/<key>, URL-encoded".into());
         let (path, query) = v.split_once('?').unwrap_or((v, ""));
         let version_id = crate::router::Query::parse(Some(query)).get("versionId").map(str::to_string);
@@ -66,7 +66,7 @@ impl CopySource {
     }
 
     /// Its Swift container and object.
-    pub fn location(&self) -> (String, String) {
+    pub(crate) fn location(&self) -> (String, String) {
         match &self.version_id {
             Some(v) => version_object(&self.bucket, &self.key, v),
             None => (self.bucket.clone(), self.key.clone()),
@@ -74,14 +74,14 @@ impl CopySource {
     }
 
     /// The `X-Copy-From` value.
-    pub fn copy_from(&self) -> String {
+    pub(crate) fn copy_from(&self) -> String {
         let (c, o) = self.location();
         swiftlet_proxy::quote(&format!("/{c}/{o}"))
     }
 }
 
 /// Checks `x-amz-copy-source-if-*` against the source's headers.
-pub fn check_copy_conditions(ctx: &S3Ctx<'_>, src: &HeaderMap) -> Result<()> {
+pub(crate) fn check_copy_conditions(ctx: &S3Ctx<'_>, src: &HeaderMap) -> Result<()> {
     let etag = get(src, "etag").unwrap_or("").trim_matches('"').to_string();
     let s3etag = s3_etag(src).unwrap_or_default().trim_matches('"').to_string();
     let matches =
@@ -112,7 +112,7 @@ pub fn check_copy_conditions(ctx: &S3Ctx<'_>, src: &HeaderMap) -> Result<()> {
 }
 
 /// HEADs the copy source as the requesting user.
-pub async fn head_source(ctx: &S3Ctx<'_>, src: &CopySource) -> Result<HeaderMap> {
+pub(crate) async fn head_source(ctx: &S3Ctx<'_>, src: &CopySource) -> Result<HeaderMap> {
     let (c, o) = src.location();
     let r = ctx.swift.small(Method::HEAD, Some(&c), Some(&o), &[], HeaderMap::new()).await?;
     if r.status.is_success() {
@@ -125,7 +125,7 @@ pub async fn head_source(ctx: &S3Ctx<'_>, src: &CopySource) -> Result<HeaderMap>
 }
 
 /// An HTTP date (`Last-Modified`) as S3's ISO 8601.
-pub fn iso_of_http_date(v: Option<&str>) -> String {
+pub(crate) fn iso_of_http_date(v: Option<&str>) -> String {
     let secs = v
         .and_then(|d| httpdate::parse_http_date(d).ok())
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -136,7 +136,7 @@ pub fn iso_of_http_date(v: Option<&str>) -> String {
     format_iso8601(secs, 0)
 }
 
-pub async fn copy_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn copy_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let src = CopySource::parse(ctx.header("x-amz-copy-source").unwrap_or(""))?;
     let replace = match ctx.header("x-amz-metadata-directive").unwrap_or("COPY") {
         "COPY" => false,

@@ -10,12 +10,12 @@ use http::{HeaderMap, Method, StatusCode};
 
 /// An old version of `key` in a versioned bucket: Swift's history naming
 /// (`<3 hex digits of the key's length><key>/<timestamp>`) in `<bucket>+versions`.
-pub fn version_object(bucket: &str, key: &str, version_id: &str) -> (String, String) {
+pub(crate) fn version_object(bucket: &str, key: &str, version_id: &str) -> (String, String) {
     (versions_container(bucket), format!("{:03x}{key}/{version_id}", key.len()))
 }
 
 /// Where an object (or one of its old versions) lives in Swift.
-pub fn object_location(ctx: &S3Ctx<'_>) -> (String, String) {
+pub(crate) fn object_location(ctx: &S3Ctx<'_>) -> (String, String) {
     match ctx.query.get("versionId").filter(|v| *v != "null" && !v.is_empty()) {
         Some(v) => version_object(ctx.bucket(), ctx.key(), v),
         None => (ctx.bucket().to_string(), ctx.key().to_string()),
@@ -23,7 +23,7 @@ pub fn object_location(ctx: &S3Ctx<'_>) -> (String, String) {
 }
 
 /// The Swift headers of the object a request names, or NoSuchKey/NoSuchBucket.
-pub async fn head_object(ctx: &S3Ctx<'_>) -> Result<HeaderMap> {
+pub(crate) async fn head_object(ctx: &S3Ctx<'_>) -> Result<HeaderMap> {
     let (c, o) = object_location(ctx);
     let r = ctx.swift.small(Method::HEAD, Some(&c), Some(&o), &[], HeaderMap::new()).await?;
     if r.status.is_success() {
@@ -34,7 +34,7 @@ pub async fn head_object(ctx: &S3Ctx<'_>) -> Result<HeaderMap> {
 
 /// A 404 is NoSuchBucket when the bucket itself is missing, else NoSuchKey (or
 /// NoSuchVersion when a version was asked for).
-pub async fn missing_object_error(ctx: &S3Ctx<'_>, status: StatusCode, body: &[u8]) -> S3Error {
+pub(crate) async fn missing_object_error(ctx: &S3Ctx<'_>, status: StatusCode, body: &[u8]) -> S3Error {
     if status != StatusCode::NOT_FOUND {
         return error_for(status, body, S3Error::NoSuchKey);
     }

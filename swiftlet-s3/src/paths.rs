@@ -4,11 +4,11 @@ use crate::error::{Result, S3Error};
 use http::{HeaderMap, Uri};
 
 /// Longest object name (Swift's limit, which S3's 1024 bytes matches).
-pub const MAX_KEY_BYTES: usize = 1024;
+pub(crate) const MAX_KEY_BYTES: usize = 1024;
 
 /// Whether a request is for the S3 API: it carries AWS credentials (header or presigned
 /// query), or its path is not one of the Swift API's.
-pub fn is_s3_request(headers: &HeaderMap, uri: &Uri) -> bool {
+pub(crate) fn is_s3_request(headers: &HeaderMap, uri: &Uri) -> bool {
     let auth = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
     if auth.starts_with("AWS4-HMAC-SHA256 ") || auth.starts_with("AWS ") {
         return true;
@@ -32,7 +32,7 @@ fn is_swift_path(path: &str) -> bool {
 
 /// The bucket of a virtual-hosted-style request: `<bucket>.localhost` or
 /// `<bucket>.s3.<domain>` (an IP address or a bare host name names none).
-pub fn host_bucket(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn host_bucket(headers: &HeaderMap) -> Option<String> {
     let host = headers.get(http::header::HOST)?.to_str().ok()?;
     let name = match host.rsplit_once(':') {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
@@ -48,7 +48,7 @@ pub fn host_bucket(headers: &HeaderMap) -> Option<String> {
 
 /// Splits the path into bucket and key (decoded); the bucket comes from the host in
 /// virtual-hosted style.
-pub fn bucket_and_key(host_bucket: Option<String>, raw_path: &str) -> Result<(Option<String>, Option<String>)> {
+pub(crate) fn bucket_and_key(host_bucket: Option<String>, raw_path: &str) -> Result<(Option<String>, Option<String>)> {
     let path = percent_encoding::percent_decode_str(raw_path)
         .decode_utf8()
         .map_err(|_| S3Error::InvalidArgument("the request path is not valid UTF-8".into()))?;

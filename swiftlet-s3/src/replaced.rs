@@ -20,14 +20,14 @@ const PARALLEL_DELETES: usize = 8;
 
 /// A multipart object about to be replaced: its upload and the segments to delete.
 #[derive(Debug)]
-pub struct Replaced {
+pub(crate) struct Replaced {
     pub upload_id: String,
     pub segments: Vec<String>,
 }
 
 /// The multipart object at the request's key, unless it was made by `keep_upload` (a
 /// retried Complete replaces nothing). Failures to read it only mean nothing is cleaned.
-pub async fn before_write(ctx: &S3Ctx<'_>, keep_upload: Option<&str>) -> Option<Replaced> {
+pub(crate) async fn before_write(ctx: &S3Ctx<'_>, keep_upload: Option<&str>) -> Option<Replaced> {
     // A bucket that never had a multipart upload has no segments container (it is made
     // by CreateMultipartUpload): the cached lookup spares plain writes the object HEAD.
     let seg = segments_container(ctx.bucket());
@@ -66,7 +66,7 @@ fn is_slo(h: &HeaderMap) -> bool {
 
 /// The object names (in `<bucket>+segments`) a stored manifest references under the
 /// upload's prefix; anything else it names is left alone.
-pub fn owned_segments(manifest: &[u8], bucket: &str, key: &str, upload_id: &str) -> Vec<String> {
+pub(crate) fn owned_segments(manifest: &[u8], bucket: &str, key: &str, upload_id: &str) -> Vec<String> {
     let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(manifest) else {
         return Vec::new();
     };
@@ -86,7 +86,7 @@ pub fn owned_segments(manifest: &[u8], bucket: &str, key: &str, upload_id: &str)
 
 /// After the write that replaced `old` succeeded: deletes its segments, unless the bucket
 /// keeps old versions.
-pub async fn after_write(ctx: &S3Ctx<'_>, old: Option<Replaced>) {
+pub(crate) async fn after_write(ctx: &S3Ctx<'_>, old: Option<Replaced>) {
     let Some(old) = old else { return };
     match head_container(ctx).await {
         Ok(h) if versioning_status(&h).is_none() => {}
@@ -102,7 +102,7 @@ pub async fn after_write(ctx: &S3Ctx<'_>, old: Option<Replaced>) {
 
 /// Deletes the named objects of `<bucket>+segments`, a few at a time; failures are only
 /// logged (the data is garbage either way).
-pub async fn delete_segments(ctx: &S3Ctx<'_>, names: Vec<String>) {
+pub(crate) async fn delete_segments(ctx: &S3Ctx<'_>, names: Vec<String>) {
     for batch in names.chunks(PARALLEL_DELETES) {
         futures::future::join_all(batch.iter().map(|name| delete_segment(ctx, name))).await;
     }

@@ -4,14 +4,14 @@ use crate::error::{Result, S3Error};
 use http::Method;
 
 /// The largest part number S3 accepts.
-pub const MAX_PART_NUMBER: u32 = 10_000;
+pub(crate) const MAX_PART_NUMBER: u32 = 10_000;
 
 /// The decoded query string, in order.
 #[derive(Debug, Default, Clone)]
-pub struct Query(pub Vec<(String, String)>);
+pub(crate) struct Query(pub Vec<(String, String)>);
 
 impl Query {
-    pub fn parse(raw: Option<&str>) -> Query {
+    pub(crate) fn parse(raw: Option<&str>) -> Query {
         Query(
             form_urlencoded::parse(raw.unwrap_or("").as_bytes())
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -19,17 +19,17 @@ impl Query {
         )
     }
 
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    pub fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.0.iter().any(|(k, _)| k == key)
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     ListBuckets,
     CreateBucket,
     DeleteBucket,
@@ -96,7 +96,7 @@ const UNSUPPORTED: &[&str] = &[
 ];
 
 impl Endpoint {
-    pub fn parse(
+    pub(crate) fn parse(
         method: &Method,
         bucket: Option<&str>,
         key: Option<&str>,
@@ -184,7 +184,7 @@ impl Endpoint {
     }
 
     /// The operation's name in S3's API reference, for logs.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         use Endpoint::*;
         match self {
             ListBuckets => "ListBuckets",
@@ -228,7 +228,7 @@ impl Endpoint {
 }
 
 /// `partNumber`: an integer in 1..=10000.
-pub fn part_number(v: Option<&str>) -> Result<u32> {
+pub(crate) fn part_number(v: Option<&str>) -> Result<u32> {
     v.and_then(|v| v.parse::<u32>().ok()).filter(|n| (1..=MAX_PART_NUMBER).contains(n)).ok_or_else(|| {
         S3Error::InvalidArgument(format!("Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive"))
     })

@@ -13,10 +13,10 @@ use swiftlet_proxy::Identity;
 use swiftlet_proxy::SwiftApi;
 
 /// Listings, manifests and error texts read whole are at most this big.
-pub const SMALL_BODY_LIMIT: usize = 8 << 20;
+pub(crate) const SMALL_BODY_LIMIT: usize = 8 << 20;
 
 /// The Swift side of one S3 request: who asks, in which account.
-pub struct Swift<'a> {
+pub(crate) struct Swift<'a> {
     pub api: &'a SwiftApi,
     pub ctx: Ctx,
     /// The storage account (`AUTH_test`).
@@ -24,7 +24,7 @@ pub struct Swift<'a> {
 }
 
 /// A Swift answer read whole.
-pub struct Small {
+pub(crate) struct Small {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -32,14 +32,14 @@ pub struct Small {
 
 impl<'a> Swift<'a> {
     /// The Swift side of a request with context `ctx`, acting as `identity`.
-    pub fn new(api: &'a SwiftApi, mut ctx: Ctx, identity: Identity) -> Self {
+    pub(crate) fn new(api: &'a SwiftApi, mut ctx: Ctx, identity: Identity) -> Self {
         let account = identity.storage_account.clone();
         ctx.identity = Some(identity);
         Swift { api, ctx, account }
     }
 
     /// Sends one request down the pipeline; errors come back as their responses.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         container: Option<&str>,
@@ -60,7 +60,7 @@ impl<'a> Swift<'a> {
     }
 
     /// A request with no body whose answer is read whole (HEADs, listings, small writes).
-    pub async fn small(
+    pub(crate) async fn small(
         &self,
         method: Method,
         container: Option<&str>,
@@ -79,7 +79,7 @@ impl<'a> Swift<'a> {
     }
 
     /// Like [`small`](Self::small) with a body (manifests, markers).
-    pub async fn small_with(
+    pub(crate) async fn small_with(
         &self,
         method: Method,
         container: Option<&str>,
@@ -93,7 +93,7 @@ impl<'a> Swift<'a> {
     }
 }
 
-pub async fn read_small(resp: Response<Body>) -> Result<Small, S3Error> {
+pub(crate) async fn read_small(resp: Response<Body>) -> Result<Small, S3Error> {
     let (parts, body) = resp.into_parts();
     let body = read_limited(body, SMALL_BODY_LIMIT)
         .await
@@ -103,7 +103,7 @@ pub async fn read_small(resp: Response<Body>) -> Result<Small, S3Error> {
 
 /// Why [`read_limited`] stopped.
 #[derive(Debug, thiserror::Error)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     #[error("the body is longer than {0} bytes")]
     TooLong(usize),
     #[error("{0}")]
@@ -111,7 +111,7 @@ pub enum ReadError {
 }
 
 /// Reads a body whole, up to `limit` bytes.
-pub async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, ReadError> {
+pub(crate) async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, ReadError> {
     let mut buf = bytes::BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ReadError::Body(e.to_string()))?;
@@ -127,7 +127,7 @@ pub async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, ReadErr
 
 /// What a Swift failure status means in S3 terms; `not_found` is the 404 of the resource
 /// asked for (NoSuchBucket, NoSuchKey, NoSuchUpload...).
-pub fn error_for(status: StatusCode, body: &[u8], not_found: S3Error) -> S3Error {
+pub(crate) fn error_for(status: StatusCode, body: &[u8], not_found: S3Error) -> S3Error {
     let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
     match status.as_u16() {
         401 | 403 => S3Error::AccessDenied,
@@ -148,7 +148,7 @@ pub fn error_for(status: StatusCode, body: &[u8], not_found: S3Error) -> S3Error
 }
 
 /// Reads a failed response's text and maps it with [`error_for`].
-pub async fn error_from(resp: Response<Body>, not_found: S3Error) -> S3Error {
+pub(crate) async fn error_from(resp: Response<Body>, not_found: S3Error) -> S3Error {
     let status = resp.status();
     match read_small(resp).await {
         Ok(s) => error_for(status, &s.body, not_found),

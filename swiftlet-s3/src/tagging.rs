@@ -15,7 +15,7 @@ use common::headers::set;
 use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
 
-pub async fn get_tags(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn get_tags(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let h = head_object(ctx).await?;
     let tags = parse_tag_query(common::headers::get(&h, SYSMETA_TAGGING).unwrap_or(""))?;
     let mut x = XmlWriter::new();
@@ -56,7 +56,7 @@ async fn set_tags(ctx: &S3Ctx<'_>, tags: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
-pub async fn put_tags(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
+pub(crate) async fn put_tags(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     let doc = read_body(ctx, body, MAX_CONFIG_BODY).await?;
     let root = xml::parse(&doc)?;
     let set_el = root.child("TagSet").filter(|_| root.name == "Tagging").ok_or(S3Error::MalformedXML)?;
@@ -72,7 +72,7 @@ pub async fn put_tags(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     Ok(empty_response(StatusCode::OK))
 }
 
-pub async fn delete_tags(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+pub(crate) async fn delete_tags(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     set_tags(ctx, &[]).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }

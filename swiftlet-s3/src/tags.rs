@@ -6,7 +6,7 @@ const MAX_TAGS: usize = 10;
 const MAX_TAG_KEY: usize = 128;
 const MAX_TAG_VALUE: usize = 256;
 
-pub fn check_tags(tags: &[(String, String)]) -> Result<()> {
+pub(crate) fn check_tags(tags: &[(String, String)]) -> Result<()> {
     if tags.len() > MAX_TAGS {
         return Err(S3Error::InvalidTag(format!("at most {MAX_TAGS} tags")));
     }
@@ -22,14 +22,14 @@ pub fn check_tags(tags: &[(String, String)]) -> Result<()> {
 }
 
 /// `k1=v1&k2=v2` (the `x-amz-tagging` header form) to pairs.
-pub fn parse_tag_query(q: &str) -> Result<Vec<(String, String)>> {
+pub(crate) fn parse_tag_query(q: &str) -> Result<Vec<(String, String)>> {
     let tags: Vec<(String, String)> =
         form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     check_tags(&tags)?;
     Ok(tags)
 }
 
-pub fn tag_query(tags: &[(String, String)]) -> String {
+pub(crate) fn tag_query(tags: &[(String, String)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in tags {
         s.append_pair(k, v);

@@ -5,10 +5,10 @@ use crate::error::S3Error;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-pub const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+pub(crate) const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /// Builds one document; text is escaped, tags are trusted constants.
-pub struct XmlWriter {
+pub(crate) struct XmlWriter {
     out: String,
 }
 
@@ -19,45 +19,45 @@ impl Default for XmlWriter {
 }
 
 impl XmlWriter {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         XmlWriter { out: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") }
     }
 
     /// The document element, in S3's namespace.
-    pub fn root(&mut self, tag: &str) {
+    pub(crate) fn root(&mut self, tag: &str) {
         self.out.push_str(&format!("<{tag} xmlns=\"{S3_NS}\">"));
     }
 
-    pub fn open(&mut self, tag: &str) {
+    pub(crate) fn open(&mut self, tag: &str) {
         self.out.push('<');
         self.out.push_str(tag);
         self.out.push('>');
     }
 
     /// An element with attributes written verbatim (they are constants).
-    pub fn open_with(&mut self, tag: &str, attrs: &str) {
+    pub(crate) fn open_with(&mut self, tag: &str, attrs: &str) {
         self.out.push_str(&format!("<{tag} {attrs}>"));
     }
 
-    pub fn close(&mut self, tag: &str) {
+    pub(crate) fn close(&mut self, tag: &str) {
         self.out.push_str("</");
         self.out.push_str(tag);
         self.out.push('>');
     }
 
-    pub fn elem(&mut self, tag: &str, text: &str) {
+    pub(crate) fn elem(&mut self, tag: &str, text: &str) {
         self.open(tag);
         self.out.push_str(&escape(text));
         self.close(tag);
     }
 
-    pub fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         self.out
     }
 }
 
 /// Escapes text for element content and attribute values.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -77,22 +77,22 @@ pub fn escape(s: &str) -> String {
 
 /// One parsed element: its local name (namespace dropped), its text and its children.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Element {
+pub(crate) struct Element {
     pub name: String,
     pub text: String,
     pub children: Vec<Element>,
 }
 
 impl Element {
-    pub fn child(&self, name: &str) -> Option<&Element> {
+    pub(crate) fn child(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
     }
 
-    pub fn children<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+    pub(crate) fn children<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
         self.children.iter().filter(move |c| c.name == name)
     }
 
-    pub fn child_text(&self, name: &str) -> Option<&str> {
+    pub(crate) fn child_text(&self, name: &str) -> Option<&str> {
         self.child(name).map(|c| c.text.as_str())
     }
 }
@@ -101,7 +101,7 @@ const MAX_DEPTH: usize = 32;
 const MAX_ELEMENTS: usize = 200_000;
 
 /// Parses a request body into its document element; anything malformed is `MalformedXML`.
-pub fn parse(body: &[u8]) -> Result<Element, S3Error> {
+pub(crate) fn parse(body: &[u8]) -> Result<Element, S3Error> {
     let text = std::str::from_utf8(body).map_err(|_| S3Error::MalformedXML)?;
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Element> = Vec::new();

@@ -7,7 +7,7 @@ use http::Method;
 
 /// What a request wants to do, for the permission check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// GET/HEAD of an object.
     ReadObject,
     /// GET/HEAD of a container listing.
@@ -19,7 +19,7 @@ pub enum Access {
 }
 
 impl Access {
-    pub fn for_object(method: &Method) -> Access {
+    pub(crate) fn for_object(method: &Method) -> Access {
         if method == Method::GET || method == Method::HEAD {
             Access::ReadObject
         } else {
@@ -27,7 +27,7 @@ impl Access {
         }
     }
 
-    pub fn for_container(method: &Method) -> Access {
+    pub(crate) fn for_container(method: &Method) -> Access {
         if method == Method::GET || method == Method::HEAD {
             Access::ListContainer
         } else {
@@ -40,7 +40,13 @@ impl Access {
 /// given the container's ACLs. No identity and no ACL grant: 401; an identity without a
 /// grant: 403. A request a TempURL authorized may do anything inside the TempURL's scope
 /// (its account, or its container) and nothing outside it.
-pub fn authorize(ctx: &Ctx, account: &str, container: Option<&str>, access: Access, acl: &ContainerAcl) -> Result<()> {
+pub(crate) fn authorize(
+    ctx: &Ctx,
+    account: &str,
+    container: Option<&str>,
+    access: Access,
+    acl: &ContainerAcl,
+) -> Result<()> {
     if let Some(scope) = &ctx.temp_url {
         let inside = scope.account == account && scope.container.as_deref().is_none_or(|c| container == Some(c));
         return if inside { Ok(()) } else { Err(ProxyError::Unauthorized) };

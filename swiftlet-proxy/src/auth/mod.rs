@@ -2,8 +2,8 @@
 //! tempauth and Keystone tokens, container ACLs and the permission check. Plain functions
 //! and types: the pipeline's steps call them.
 
-pub mod acl;
-pub mod authorize;
-pub mod identity;
-pub mod keystone;
-pub mod tempauth;
+pub(crate) mod acl;
+pub(crate) mod authorize;
+pub(crate) mod identity;
+pub(crate) mod keystone;
+pub(crate) mod tempauth;

@@ -18,7 +18,7 @@ const TOKEN_PREFIX: &str = "AUTH_tk";
 /// Refuse absurd header values before doing any crypto on them.
 const MAX_TOKEN_LEN: usize = 1024;
 
-pub struct TempAuth {
+pub(crate) struct TempAuth {
     users: Vec<UserConfig>,
     key: Vec<u8>,
     token_life: u64,
@@ -27,7 +27,7 @@ pub struct TempAuth {
 
 /// What a successful `GET /auth/v1.0` returns.
 #[derive(Debug)]
-pub struct Grant {
+pub(crate) struct Grant {
     pub token: String,
     pub storage_account: String,
     pub expires_in: u64,
@@ -35,7 +35,7 @@ pub struct Grant {
 
 impl TempAuth {
     /// `cluster_secret` is mixed into the signing key so tokens are valid cluster-wide only.
-    pub fn new(cfg: &TempAuthConfig, cluster_secret: &[u8]) -> Self {
+    pub(crate) fn new(cfg: &TempAuthConfig, cluster_secret: &[u8]) -> Self {
         let mut key = b"swiftlet-tempauth-v1\0".to_vec();
         key.extend_from_slice(cluster_secret);
         key.push(0);
@@ -48,12 +48,12 @@ impl TempAuth {
         }
     }
 
-    pub fn reseller_prefix(&self) -> &str {
+    pub(crate) fn reseller_prefix(&self) -> &str {
         &self.reseller_prefix
     }
 
     /// Checks `account:user` and key; `None` when they do not match a user.
-    pub fn login(&self, account_user: &str, key: &str) -> Option<Grant> {
+    pub(crate) fn login(&self, account_user: &str, key: &str) -> Option<Grant> {
         let (account, user) = account_user.split_once(':')?;
         let u = self.users.iter().find(|u| u.account == account && u.user == user)?;
         if !constant_time_eq(u.key.as_bytes(), key.as_bytes()) {
@@ -80,7 +80,7 @@ impl TempAuth {
     }
 
     /// Validates a token: signature first (constant time), then expiry.
-    pub fn validate(&self, token: &str) -> Option<Identity> {
+    pub(crate) fn validate(&self, token: &str) -> Option<Identity> {
         if token.len() > MAX_TOKEN_LEN {
             return None;
         }

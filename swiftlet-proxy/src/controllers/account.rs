@@ -19,7 +19,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use std::sync::Arc;
 
-pub async fn handle(p: &Cluster, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
+pub(crate) async fn handle(p: &Cluster, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
     authorize(ctx, account, None, Access::Owner, &ContainerAcl::default())?;
     match req.method {
         Method::GET | Method::HEAD => read(p, ctx, account, req).await,
@@ -114,7 +114,7 @@ async fn write_all(p: &Cluster, ctx: &Ctx, account: &str, method: Method, client
 }
 
 /// Creates the account if it does not exist yet (`account_autocreate`).
-pub async fn ensure_account(p: &Cluster, ctx: &Ctx, account: &str) -> Result<()> {
+pub(crate) async fn ensure_account(p: &Cluster, ctx: &Ctx, account: &str) -> Result<()> {
     let ring = p.rings.account.current();
     let part = ring.get_part(&p.secret, account, None, None);
     let nodes = ordered(&ring, part, ring.replica_count(), &p.limiter);
@@ -135,14 +135,14 @@ pub async fn ensure_account(p: &Cluster, ctx: &Ctx, account: &str) -> Result<()>
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListingFormat {
+pub(crate) enum ListingFormat {
     Plain,
     Json,
     Xml,
 }
 
 /// `format=` wins over `Accept`, as in Swift.
-pub fn listing_format(query: Option<&str>, headers: &HeaderMap) -> ListingFormat {
+pub(crate) fn listing_format(query: Option<&str>, headers: &HeaderMap) -> ListingFormat {
     let from_query = query
         .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "format").map(|(_, v)| v.to_lowercase()));
     let pick = |s: &str| {

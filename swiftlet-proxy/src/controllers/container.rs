@@ -32,7 +32,13 @@ const KEPT_HEADERS: &[&str] = &[
     "x-container-sync-key",
 ];
 
-pub async fn handle(p: &Cluster, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
+pub(crate) async fn handle(
+    p: &Cluster,
+    ctx: &Ctx,
+    account: &str,
+    container: &str,
+    req: &Parts,
+) -> Result<Response<Body>> {
     let access = Access::for_container(&req.method);
     let owner = ctx.identity.as_ref().is_some_and(|id| id.owns(account));
     if !owner {
@@ -110,7 +116,7 @@ fn stored_headers(ctx: &Ctx, client: &HeaderMap, acls: &[(&'static str, String)]
 }
 
 /// The one storage policy (Swift's default name); `/info` lists it.
-pub const POLICY_NAME: &str = "Policy-0";
+pub(crate) const POLICY_NAME: &str = "Policy-0";
 
 async fn put(p: &Cluster, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
     if let Some(name) = get(&req.headers, "x-storage-policy").map(str::trim).filter(|n| !n.is_empty()) {

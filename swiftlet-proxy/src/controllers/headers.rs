@@ -4,7 +4,7 @@
 use http::{HeaderMap, HeaderValue};
 
 /// Copies the client headers whose lowercase names start with one of `prefixes`, or equal one of `names`.
-pub fn copy_headers(src: &HeaderMap, dst: &mut HeaderMap, prefixes: &[&str], names: &[&str]) {
+pub(crate) fn copy_headers(src: &HeaderMap, dst: &mut HeaderMap, prefixes: &[&str], names: &[&str]) {
     for (name, value) in src {
         let n = name.as_str();
         if prefixes.iter().any(|p| n.starts_with(p)) || names.contains(&n) {
@@ -14,7 +14,7 @@ pub fn copy_headers(src: &HeaderMap, dst: &mut HeaderMap, prefixes: &[&str], nam
 }
 
 /// `X-Remove-<Type>-Meta-Foo: x` becomes `X-<Type>-Meta-Foo:` (empty value deletes it).
-pub fn apply_removals(src: &HeaderMap, dst: &mut HeaderMap, kind: &str) {
+pub(crate) fn apply_removals(src: &HeaderMap, dst: &mut HeaderMap, kind: &str) {
     let prefix = format!("x-remove-{kind}-");
     for name in src.keys() {
         if let Some(rest) = name.as_str().strip_prefix(&prefix) {
@@ -26,7 +26,7 @@ pub fn apply_removals(src: &HeaderMap, dst: &mut HeaderMap, kind: &str) {
 }
 
 /// The user metadata of a request (`X-<kind>-Meta-*` name suffixes and values) for limit checks.
-pub fn user_metadata<'a>(headers: &'a HeaderMap, kind: &str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn user_metadata<'a>(headers: &'a HeaderMap, kind: &str) -> Vec<(&'a str, &'a str)> {
     let prefix = format!("x-{kind}-meta-");
     headers
         .iter()

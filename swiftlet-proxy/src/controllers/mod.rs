@@ -1,14 +1,14 @@
 //! One controller per resource (account, container, object: GET/HEAD with failover,
 //! quorum writes); `dispatch`, the end of the pipeline, picks it from the route.
 
-pub mod account;
-pub mod container;
-pub mod headers;
-pub mod object;
-pub mod object_get;
-pub mod object_headers;
-pub mod object_put;
-pub mod object_ref;
+pub(crate) mod account;
+pub(crate) mod container;
+pub(crate) mod headers;
+pub(crate) mod object;
+pub(crate) mod object_get;
+pub(crate) mod object_headers;
+pub(crate) mod object_put;
+pub(crate) mod object_ref;
 
 use crate::error::{ProxyError, Result};
 use crate::request::ProxyRequest;
@@ -19,7 +19,7 @@ use futures::future::BoxFuture;
 use http::Response;
 
 /// The end of the pipeline: the controller of the resource the route names.
-pub fn dispatch(p: &Cluster, req: ProxyRequest) -> BoxFuture<'_, Result<Response<Body>>> {
+pub(crate) fn dispatch(p: &Cluster, req: ProxyRequest) -> BoxFuture<'_, Result<Response<Body>>> {
     Box::pin(route(p, req))
 }
 

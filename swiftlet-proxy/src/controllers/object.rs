@@ -20,7 +20,7 @@ use common::Timestamp;
 use http::request::Parts;
 use http::{HeaderMap, Method, Response, StatusCode};
 
-pub async fn handle(
+pub(crate) async fn handle(
     p: &Cluster,
     ctx: &Ctx,
     account: &str,

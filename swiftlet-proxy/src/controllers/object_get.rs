@@ -25,7 +25,7 @@ use hyper::body::Incoming;
 const READ_HEADERS: &[&str] =
     &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "x-newest"];
 
-pub async fn handle(p: &Cluster, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) -> Result<Response<Body>> {
+pub(crate) async fn handle(p: &Cluster, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) -> Result<Response<Body>> {
     let mut headers = backend_headers(ctx);
     copy_headers(&req.headers, &mut headers, &["x-backend-"], READ_HEADERS);
     let found = fetch(p, obj, req.method.clone(), headers).await?;
@@ -35,7 +35,7 @@ pub async fn handle(p: &Cluster, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) ->
 }
 
 /// A replica's answer plus what is needed to resume its body elsewhere.
-pub struct Fetched {
+pub(crate) struct Fetched {
     pub response: Response<Incoming>,
     pub remaining: Vec<Node>,
     pub part: u32,
@@ -46,7 +46,7 @@ pub struct Fetched {
 }
 
 /// Finds the first replica that answers; 404 once a quorum of primaries said so.
-pub async fn fetch(p: &Cluster, obj: &ObjectRef<'_>, method: Method, headers: HeaderMap) -> Result<Fetched> {
+pub(crate) async fn fetch(p: &Cluster, obj: &ObjectRef<'_>, method: Method, headers: HeaderMap) -> Result<Fetched> {
     let ring = p.rings.object.current();
     let part = ring.get_part(&p.secret, obj.account, Some(obj.container), Some(obj.object));
     let replicas = ring.replica_count();
@@ -94,7 +94,7 @@ pub async fn fetch(p: &Cluster, obj: &ObjectRef<'_>, method: Method, headers: He
 
 impl Fetched {
     /// The client response; full and single-range bodies resume on another replica on failure.
-    pub fn into_response(self, p: &Cluster) -> Response<Body> {
+    pub(crate) fn into_response(self, p: &Cluster) -> Response<Body> {
         let status = self.response.status();
         let resumable_range = match status {
             // An empty body has nothing to resume (and no last byte to name).

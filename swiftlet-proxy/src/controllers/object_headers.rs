@@ -11,7 +11,7 @@ use common::Timestamp;
 use http::HeaderMap;
 
 /// Object headers a client may set and the object keeps (Swift's `allowed_headers`).
-pub const OBJECT_HEADERS: &[&str] = &[
+pub(crate) const OBJECT_HEADERS: &[&str] = &[
     "content-type",
     "content-disposition",
     "content-encoding",
@@ -26,11 +26,11 @@ pub const OBJECT_HEADERS: &[&str] = &[
 
 /// Header prefixes an object keeps: user metadata, and system metadata and backend
 /// directives, which only middlewares can set (the gatekeeper strips them from clients).
-pub const OBJECT_PREFIXES: &[&str] =
+pub(crate) const OBJECT_PREFIXES: &[&str] =
     &["x-object-meta-", "x-object-sysmeta-", "x-object-transient-sysmeta-", "x-backend-"];
 
 /// Checks object metadata and turns `X-Delete-After` into `X-Delete-At`.
-pub fn check_object_headers(client: &HeaderMap, out: &mut HeaderMap) -> Result<()> {
+pub(crate) fn check_object_headers(client: &HeaderMap, out: &mut HeaderMap) -> Result<()> {
     check_metadata(user_metadata(client, "object"))?;
     let now = Timestamp::now().as_secs_f64();
     let int = |name: &str, what: &str| {
@@ -77,7 +77,7 @@ fn clamped_int(v: &str) -> Option<i64> {
 }
 
 /// Per-replica headers naming the container replica each object server updates.
-pub fn with_container_updates(base: &HeaderMap, info: &ContainerInfo, replicas: usize) -> Vec<HeaderMap> {
+pub(crate) fn with_container_updates(base: &HeaderMap, info: &ContainerInfo, replicas: usize) -> Vec<HeaderMap> {
     (0..replicas)
         .map(|i| {
             let mut h = base.clone();
@@ -93,7 +93,7 @@ pub fn with_container_updates(base: &HeaderMap, info: &ContainerInfo, replicas: 
 
 /// The content type Swift would guess from a name (Python's `mimetypes`, which differs
 /// from `mime_guess` on a few common types).
-pub fn guess_content_type(name: &str) -> &'static str {
+pub(crate) fn guess_content_type(name: &str) -> &'static str {
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     match ext.as_str() {
         "wav" => "audio/x-wav",
@@ -104,7 +104,7 @@ pub fn guess_content_type(name: &str) -> &'static str {
 
 /// `text/plain;swift_bytes=10` -> `text/plain`: large-object manifests keep their total
 /// size as a content-type parameter for listings; clients never see it.
-pub fn clean_content_type(h: &mut HeaderMap) {
+pub(crate) fn clean_content_type(h: &mut HeaderMap) {
     if let Some(ct) = common::headers::get(h, "content-type") {
         if let Some((base, param)) = ct.rsplit_once(';') {
             if param.trim_start().starts_with("swift_bytes=") {

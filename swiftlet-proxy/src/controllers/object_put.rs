@@ -35,7 +35,7 @@ struct Upload {
     length: Option<u64>,
 }
 
-pub async fn handle_put(
+pub(crate) async fn handle_put(
     p: &Cluster,
     ctx: &Ctx,
     obj: &ObjectRef<'_>,

@@ -4,7 +4,7 @@ use crate::state::info::ContainerInfo;
 use std::sync::Arc;
 
 /// An object's names, with its container's facts.
-pub struct ObjectRef<'a> {
+pub(crate) struct ObjectRef<'a> {
     pub account: &'a str,
     pub container: &'a str,
     pub object: &'a str,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// The account's headers (metadata, counts), or `None` when it does not exist yet, cached
 /// for `account_info_ttl`. For middlewares (TempURL keys, quotas, ACLs); no authorization
 /// is checked here.
-pub async fn account_info(p: &Cluster, ctx: &Ctx, account: &str) -> Result<Option<Arc<HeaderMap>>> {
+pub(crate) async fn account_info(p: &Cluster, ctx: &Ctx, account: &str) -> Result<Option<Arc<HeaderMap>>> {
     if let Some(hit) = p.accounts.get(account) {
         return Ok(hit);
     }

@@ -16,7 +16,7 @@ use http::Method;
 use std::sync::Arc;
 
 /// The container's info, or `None` when it does not exist.
-pub async fn container_info(
+pub(crate) async fn container_info(
     p: &Cluster,
     ctx: &Ctx,
     account: &str,

@@ -12,7 +12,7 @@ use common::HashPathSecret;
 use serde_json::Value;
 use std::sync::Arc;
 
-pub struct Authenticate {
+pub(crate) struct Authenticate {
     pub auth: Arc<TempAuth>,
 }
 

@@ -15,7 +15,7 @@ use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
 use serde_json::Value;
 
-pub struct Copy;
+pub(crate) struct Copy;
 
 impl Step for Copy {
     fn name(&self) -> &'static str {
@@ -43,7 +43,7 @@ impl Step for Copy {
 }
 
 /// `<container>/<object>` from a header (leading slash optional), decoded.
-pub fn path_header(h: &HeaderMap, name: &str) -> Result<(String, String)> {
+pub(crate) fn path_header(h: &HeaderMap, name: &str) -> Result<(String, String)> {
     let form =
         || ProxyError::PreconditionFailed(format!("{name} header must be of the form <container name>/<object name>"));
     let raw = get(h, name).ok_or_else(form)?;

@@ -16,7 +16,7 @@ use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
 use serde_json::Value;
 
-pub struct Cors {
+pub(crate) struct Cors {
     /// Origins allowed for every container (Swift's `cors_allow_origin`).
     pub allow_origin: Vec<String>,
     /// Only allowed origins get CORS headers on actual requests (`strict_cors_mode`).

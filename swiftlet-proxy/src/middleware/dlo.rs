@@ -19,7 +19,7 @@ use http::{HeaderMap, Method, Response, StatusCode};
 use md5::{Digest, Md5};
 use serde_json::Value;
 
-pub struct Dlo;
+pub(crate) struct Dlo;
 
 impl Step for Dlo {
     fn name(&self) -> &'static str {

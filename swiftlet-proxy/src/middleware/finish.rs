@@ -10,7 +10,7 @@ use http::{header, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 
-pub struct Finish;
+pub(crate) struct Finish;
 
 impl Step for Finish {
     fn name(&self) -> &'static str {
@@ -45,10 +45,10 @@ impl Step for Finish {
 }
 
 /// What swob gives a response that names no content type.
-pub const DEFAULT_CONTENT_TYPE: &str = "text/html; charset=UTF-8";
+pub(crate) const DEFAULT_CONTENT_TYPE: &str = "text/html; charset=UTF-8";
 
 /// Finishes a response to `method path`; `from_error` marks a proxy error's text body.
-pub fn finish(mut resp: Response<Body>, method: &Method, path: &str, from_error: bool) -> Response<Body> {
+pub(crate) fn finish(mut resp: Response<Body>, method: &Method, path: &str, from_error: bool) -> Response<Body> {
     let status = resp.status();
     let h = resp.headers_mut();
     if from_error || (!h.contains_key(header::CONTENT_TYPE) && status != StatusCode::NOT_MODIFIED) {

@@ -10,7 +10,7 @@ use crate::request::ProxyRequest;
 use http::HeaderMap;
 use serde_json::Value;
 
-pub struct Gatekeeper;
+pub(crate) struct Gatekeeper;
 
 impl Step for Gatekeeper {
     fn name(&self) -> &'static str {
@@ -39,12 +39,12 @@ fn is_reserved(name: &str) -> bool {
 }
 
 /// Removes reserved headers from a client request.
-pub fn inbound(headers: &mut HeaderMap) {
+pub(crate) fn inbound(headers: &mut HeaderMap) {
     strip(headers);
 }
 
 /// Removes reserved headers from a response to a client.
-pub fn outbound(headers: &mut HeaderMap) {
+pub(crate) fn outbound(headers: &mut HeaderMap) {
     strip(headers);
 }
 

@@ -13,7 +13,7 @@ use common::http::Body;
 use http::{Method, Response, StatusCode};
 use serde_json::{Map, Value};
 
-pub struct ListingFormats;
+pub(crate) struct ListingFormats;
 
 /// Listings larger than this pass through untouched (Swift's limit is similar).
 const MAX_LISTING_BYTES: usize = 64 << 20;
@@ -242,7 +242,7 @@ fn xml_escape(s: &str) -> String {
 
 /// JSON as Python's `json.dumps` writes it (what Swift sends): `", "` and `": "`
 /// separators and non-ASCII characters escaped.
-pub fn python_json(v: &Value) -> String {
+pub(crate) fn python_json(v: &Value) -> String {
     let mut out = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut out, PyFormatter);
     // Serializing a Value into memory cannot fail.

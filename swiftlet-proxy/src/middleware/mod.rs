@@ -1,22 +1,22 @@
 //! Every step of the pipeline, one file or folder per feature, and [`pipeline`]: the one
 //! ordered list of them.
 
-pub mod authenticate;
-pub mod bulk;
-pub mod copy;
-pub mod cors;
-pub mod dlo;
-pub mod endpoints;
-pub mod finish;
-pub mod gatekeeper;
-pub mod large_object;
-pub mod listing_formats;
-pub mod quota;
-pub mod ratelimit;
-pub mod router;
-pub mod slo;
-pub mod tempurl;
-pub mod versioning;
+pub(crate) mod authenticate;
+pub(crate) mod bulk;
+pub(crate) mod copy;
+pub(crate) mod cors;
+pub(crate) mod dlo;
+pub(crate) mod endpoints;
+pub(crate) mod finish;
+pub(crate) mod gatekeeper;
+pub(crate) mod large_object;
+pub(crate) mod listing_formats;
+pub(crate) mod quota;
+pub(crate) mod ratelimit;
+pub(crate) mod router;
+pub(crate) mod slo;
+pub(crate) mod tempurl;
+pub(crate) mod versioning;
 
 use crate::auth::tempauth::TempAuth;
 use crate::config::ProxyConfig;
@@ -39,7 +39,7 @@ use std::sync::Arc;
 /// quotas (so copies are counted) and above SLO/DLO (so a copy of a large object copies
 /// the content); versioning is closest to the controllers because it rewrites
 /// single-object writes. The controllers come after the last step.
-pub fn pipeline(cluster: Cluster, frontends: Vec<Box<dyn Frontend>>) -> Pipeline {
+pub(crate) fn pipeline(cluster: Cluster, frontends: Vec<Box<dyn Frontend>>) -> Pipeline {
     let secret = format!("{}\0{}", cluster.secret.prefix, cluster.secret.suffix);
     let auth = Arc::new(TempAuth::new(&cluster.config.tempauth, secret.as_bytes()));
     let mut list: Vec<Box<dyn Step>> = vec![

@@ -8,7 +8,7 @@ use crate::request::ProxyRequest;
 use crate::route::Route;
 use serde_json::Value;
 
-pub struct Router;
+pub(crate) struct Router;
 
 impl Step for Router {
     fn name(&self) -> &'static str {

@@ -21,7 +21,7 @@ use http::{HeaderMap, Method, Response};
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub struct TempUrl {
+pub(crate) struct TempUrl {
     methods: Vec<String>,
 }
 
@@ -30,7 +30,7 @@ const DIGESTS: [&str; 3] = ["sha1", "sha256", "sha512"];
 const DISALLOWED: [&str; 3] = ["x-object-manifest", "x-symlink-target", "x-copy-from"];
 
 impl TempUrl {
-    pub fn new(methods: &[String]) -> Self {
+    pub(crate) fn new(methods: &[String]) -> Self {
         TempUrl { methods: methods.to_vec() }
     }
 }

@@ -85,12 +85,12 @@ impl SwiftApi {
 }
 
 /// The frontends step: a request a frontend claims leaves the pipeline here for it.
-pub struct Frontends {
+pub(crate) struct Frontends {
     list: Vec<Box<dyn Frontend>>,
 }
 
 impl Frontends {
-    pub fn new(list: Vec<Box<dyn Frontend>>) -> Frontends {
+    pub(crate) fn new(list: Vec<Box<dyn Frontend>>) -> Frontends {
         Frontends { list }
     }
 }

@@ -3,6 +3,6 @@
 //! facade a frontend (S3) runs Swift requests through. The steps themselves, and the one
 //! ordered list of them, are in `middleware`.
 
-pub mod frontend;
-pub mod step;
-pub mod subrequest;
+pub(crate) mod frontend;
+pub(crate) mod step;
+pub(crate) mod subrequest;

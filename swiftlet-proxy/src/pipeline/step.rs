@@ -18,9 +18,9 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// A step's answer, boxed so the pipeline can hold any step behind one type.
-pub type Reply<'a> = BoxFuture<'a, Result<Response<Body>>>;
+pub(crate) type Reply<'a> = BoxFuture<'a, Result<Response<Body>>>;
 
-pub trait Step: Send + Sync {
+pub(crate) trait Step: Send + Sync {
     /// The name `/info` lists the feature under (Swift's), and logs use.
     fn name(&self) -> &'static str;
 
@@ -34,7 +34,7 @@ pub trait Step: Send + Sync {
 
 /// Every step, in the one order they run, over the cluster the controllers at the end
 /// reach.
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     pub cluster: Cluster,
     steps: Vec<Box<dyn Step>>,
     /// Where the Swift API proper starts: the first step after authentication. Requests a
@@ -44,17 +44,17 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// `steps` in order; the first `swift_api` of them see client requests only.
-    pub fn new(cluster: Cluster, steps: Vec<Box<dyn Step>>, swift_api: usize) -> Pipeline {
+    pub(crate) fn new(cluster: Cluster, steps: Vec<Box<dyn Step>>, swift_api: usize) -> Pipeline {
         let swift_api = swift_api.min(steps.len());
         Pipeline { cluster, steps, swift_api }
     }
 
-    pub fn steps(&self) -> impl Iterator<Item = &dyn Step> {
+    pub(crate) fn steps(&self) -> impl Iterator<Item = &dyn Step> {
         self.steps.iter().map(|s| s.as_ref())
     }
 
     /// The whole pipeline, for a client's request.
-    pub fn start(self: &Arc<Self>) -> Next {
+    pub(crate) fn start(self: &Arc<Self>) -> Next {
         Next { pipeline: self.clone(), pos: 0 }
     }
 }
@@ -62,27 +62,27 @@ impl Pipeline {
 /// The rest of the pipeline after the current step. It owns a handle on the pipeline, so
 /// response bodies that keep making sub-requests (segment streams) can outlive the call.
 #[derive(Clone)]
-pub struct Next {
+pub(crate) struct Next {
     pipeline: Arc<Pipeline>,
     pos: usize,
 }
 
 impl Next {
-    pub fn cluster(&self) -> &Cluster {
+    pub(crate) fn cluster(&self) -> &Cluster {
         &self.pipeline.cluster
     }
 
-    pub fn pipeline(&self) -> &Pipeline {
+    pub(crate) fn pipeline(&self) -> &Pipeline {
         &self.pipeline
     }
 
     /// The pipeline from where the Swift API proper starts (after authentication).
-    pub fn swift_api(&self) -> Next {
+    pub(crate) fn swift_api(&self) -> Next {
         Next { pipeline: self.pipeline.clone(), pos: self.pipeline.swift_api }
     }
 
     /// Runs the request through the remaining steps and then the controllers.
-    pub fn run(&self, req: ProxyRequest) -> Reply<'_> {
+    pub(crate) fn run(&self, req: ProxyRequest) -> Reply<'_> {
         match self.pipeline.steps.get(self.pos) {
             Some(step) => step.call(req, Next { pipeline: self.pipeline.clone(), pos: self.pos + 1 }),
             None => controllers::dispatch(&self.pipeline.cluster, req),
@@ -90,7 +90,7 @@ impl Next {
     }
 
     /// Like `run`, but an error becomes its response: sub-requests look at statuses.
-    pub async fn call(&self, req: ProxyRequest) -> Response<Body> {
+    pub(crate) async fn call(&self, req: ProxyRequest) -> Response<Body> {
         match self.run(req).await {
             Ok(r) => r,
             Err(e) => e.to_response(),

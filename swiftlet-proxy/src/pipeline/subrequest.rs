@@ -12,13 +12,13 @@ use http::{Method, Request, Response};
 
 /// A sub-request to `path` (already quoted, as `quote::swift_path` makes it) carrying the
 /// client's context; its route is parsed here, once.
-pub fn new(method: Method, path: &str, query: Option<&str>, ctx: &Ctx, body: Body) -> ProxyRequest {
+pub(crate) fn new(method: Method, path: &str, query: Option<&str>, ctx: &Ctx, body: Body) -> ProxyRequest {
     let route = Route::of_subrequest(path);
     with_route(method, path, query, route, ctx, body)
 }
 
 /// A sub-request whose route is already known (the client's own resource, another verb).
-pub fn with_route(
+pub(crate) fn with_route(
     method: Method,
     path: &str,
     query: Option<&str>,
@@ -39,7 +39,7 @@ pub fn with_route(
 }
 
 /// Reads a sub-request's response body (a listing, a manifest) up to `limit` bytes.
-pub async fn read_response(resp: Response<Body>, limit: usize) -> Result<Bytes> {
+pub(crate) async fn read_response(resp: Response<Body>, limit: usize) -> Result<Bytes> {
     read_body(resp.into_body(), limit).await.map_err(|e| match e {
         ProxyError::TooLarge => ProxyError::Internal("sub-request body over its limit".into()),
         other => other,
@@ -47,13 +47,13 @@ pub async fn read_response(resp: Response<Body>, limit: usize) -> Result<Bytes> 
 }
 
 /// A query string's parameter, decoded.
-pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     form_urlencoded::parse(query?.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// The query string without `names` (for passing a request on without parameters a step
 /// consumed).
-pub fn query_without(query: Option<&str>, names: &[&str]) -> Option<String> {
+pub(crate) fn query_without(query: Option<&str>, names: &[&str]) -> Option<String> {
     let q = query?;
     let kept: Vec<&str> = q
         .split('&')
@@ -66,7 +66,7 @@ pub fn query_without(query: Option<&str>, names: &[&str]) -> Option<String> {
 }
 
 /// An empty response with `status`.
-pub fn status_only(status: http::StatusCode) -> Response<Body> {
+pub(crate) fn status_only(status: http::StatusCode) -> Response<Body> {
     let mut r = Response::new(common::http::empty());
     *r.status_mut() = status;
     r

@@ -19,7 +19,7 @@ pub struct ContainerInfo {
 }
 
 /// Containers by (account, container); `None` cached means the container does not exist.
-pub type ContainerInfoCache = InfoCache<(String, String), Option<Arc<ContainerInfo>>>;
+pub(crate) type ContainerInfoCache = InfoCache<(String, String), Option<Arc<ContainerInfo>>>;
 
 /// Accounts' headers by name; `None` cached means the account does not exist yet.
-pub type AccountInfoCache = InfoCache<String, Option<Arc<HeaderMap>>>;
+pub(crate) type AccountInfoCache = InfoCache<String, Option<Arc<HeaderMap>>>;

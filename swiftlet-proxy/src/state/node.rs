@@ -19,7 +19,7 @@ impl Node {
     }
 }
 
-pub fn node_key(dev: &Device) -> String {
+pub(crate) fn node_key(dev: &Device) -> String {
     format!("{}:{}/{}", dev.ip, dev.port, dev.device)
 }
 

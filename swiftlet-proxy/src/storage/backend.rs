@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::time::Duration;
 
-pub fn node_uri(node: &Node, part: u32, quoted_path: &str, query: Option<&str>) -> String {
+pub(crate) fn node_uri(node: &Node, part: u32, quoted_path: &str, query: Option<&str>) -> String {
     let mut uri = format!("http://{}:{}/{}/{}{}", node.dev.ip, node.dev.port, node.dev.device, part, quoted_path);
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         uri.push('?');
@@ -35,7 +35,7 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
 }
 
 /// Backend headers a client may see: no hop-by-hop, no `X-Backend-*` internals.
-pub fn client_headers(backend: &HeaderMap) -> HeaderMap {
+pub(crate) fn client_headers(backend: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::with_capacity(backend.len());
     for (name, value) in backend {
         if is_hop_by_hop(name) || name.as_str().starts_with("x-backend-") {
@@ -54,7 +54,7 @@ pub fn client_headers(backend: &HeaderMap) -> HeaderMap {
 }
 
 /// Streams a backend response to the client, filtering its headers.
-pub fn passthrough(resp: Response<Incoming>) -> Response<Body> {
+pub(crate) fn passthrough(resp: Response<Incoming>) -> Response<Body> {
     let (parts, body) = resp.into_parts();
     let mut out = Response::new(body.map_err(|e| Box::new(e) as BodyError).boxed_unsync());
     *out.status_mut() = parts.status;
@@ -63,7 +63,7 @@ pub fn passthrough(resp: Response<Incoming>) -> Response<Body> {
 }
 
 /// A response built from a status and headers, with no body (writes, HEAD).
-pub fn bodiless(status: StatusCode, headers: HeaderMap) -> Response<Body> {
+pub(crate) fn bodiless(status: StatusCode, headers: HeaderMap) -> Response<Body> {
     let mut out = Response::new(common::http::empty());
     *out.status_mut() = status;
     *out.headers_mut() = headers;
@@ -72,7 +72,7 @@ pub fn bodiless(status: StatusCode, headers: HeaderMap) -> Response<Body> {
 
 /// Where a backend request goes: a node, a partition and a quoted resource path.
 #[derive(Clone, Copy)]
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     pub node: &'a Node,
     pub part: u32,
     pub path: &'a str,
@@ -80,7 +80,7 @@ pub struct Target<'a> {
 }
 
 /// Sends one request to one node over the pooled client.
-pub async fn send(
+pub(crate) async fn send(
     client: &HttpClient,
     target: Target<'_>,
     method: Method,
@@ -97,7 +97,7 @@ pub async fn send(
 }
 
 /// Headers every backend request carries.
-pub fn backend_headers(ctx: &Ctx) -> HeaderMap {
+pub(crate) fn backend_headers(ctx: &Ctx) -> HeaderMap {
     let mut h = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&ctx.trans_id) {
         h.insert("x-trans-id", v);
@@ -107,19 +107,22 @@ pub fn backend_headers(ctx: &Ctx) -> HeaderMap {
 }
 
 /// Reads and drops a small backend body so its connection returns to the pool.
-pub async fn drain(resp: Response<Incoming>) {
+pub(crate) async fn drain(resp: Response<Incoming>) {
     let _ = read_small_body(resp, 64 * 1024).await;
 }
 
 /// Reads a small backend body (listings, error text) with a size cap.
-pub async fn read_small_body(resp: Response<Incoming>, limit: usize) -> Option<bytes::Bytes> {
+pub(crate) async fn read_small_body(resp: Response<Incoming>, limit: usize) -> Option<bytes::Bytes> {
     let body = http_body_util::Limited::new(resp.into_body(), limit);
     body.collect().await.ok().map(|c| c.to_bytes())
 }
 
 /// A dedicated connection to one node for a streamed upload: connecting first lets a
 /// failed primary be replaced by a handoff before any body byte is sent.
-pub async fn connect(node: &Node, timeout: Duration) -> std::io::Result<hyper::client::conn::http1::SendRequest<Body>> {
+pub(crate) async fn connect(
+    node: &Node,
+    timeout: Duration,
+) -> std::io::Result<hyper::client::conn::http1::SendRequest<Body>> {
     let addr = format!("{}:{}", node.dev.ip, node.dev.port);
     let stream = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(&addr))
         .await

@@ -2,9 +2,9 @@
 //! what order, with stand-ins), reads with failover, fanned-out and streamed writes, and
 //! the quorum rule that settles them.
 
-pub mod backend;
-pub mod placement;
-pub mod quorum;
-pub mod read;
-pub mod upload;
-pub mod write;
+pub(crate) mod backend;
+pub(crate) mod placement;
+pub(crate) mod quorum;
+pub(crate) mod read;
+pub(crate) mod upload;
+pub(crate) mod write;

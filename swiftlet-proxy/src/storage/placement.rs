@@ -12,7 +12,7 @@ use swiftlet_ring::Ring;
 
 /// The nodes of partition `part` in the order to try them: every primary, then up to
 /// `handoffs` handoff nodes; error-limited ones keep their relative order but go last.
-pub fn ordered(ring: &Ring, part: u32, handoffs: usize, limiter: &ErrorLimiter) -> Vec<Node> {
+pub(crate) fn ordered(ring: &Ring, part: u32, handoffs: usize, limiter: &ErrorLimiter) -> Vec<Node> {
     let primaries = ring.get_part_nodes(part).into_iter().map(|d| Node { dev: d.clone(), primary: true });
     let more = ring.get_more_nodes(part).take(handoffs).map(|d| Node { dev: d.clone(), primary: false });
     let (ok, limited): (Vec<Node>, Vec<Node>) = primaries.chain(more).partition(|n| !limiter.is_limited(n));
@@ -20,21 +20,21 @@ pub fn ordered(ring: &Ring, part: u32, handoffs: usize, limiter: &ErrorLimiter) 
 }
 
 /// One try of a request on one node; `None` when the node did not answer usefully.
-pub trait Attempt: Sync {
+pub(crate) trait Attempt: Sync {
     type Output: Send;
     fn attempt<'a>(&'a self, node: &'a Node) -> impl Future<Output = Option<Self::Output>> + Send + 'a;
 }
 
 /// The stand-ins of a write: the nodes after the replica slots' first ones, shared by all
 /// slots (the first slot that needs one takes the next).
-pub struct NodeQueue {
+pub(crate) struct NodeQueue {
     spare: Mutex<VecDeque<Node>>,
 }
 
 impl NodeQueue {
     /// A write's nodes: the first node of each replica slot (as many as the partition has
     /// primaries), and the queue of the others. Twice as many handoffs as replicas can stand in.
-    pub fn for_write(ring: &Ring, part: u32, limiter: &ErrorLimiter) -> (Vec<Node>, NodeQueue) {
+    pub(crate) fn for_write(ring: &Ring, part: u32, limiter: &ErrorLimiter) -> (Vec<Node>, NodeQueue) {
         let replicas = ring.get_part_nodes(part).len();
         let mut nodes = ordered(ring, part, replicas * 2, limiter);
         let spare = nodes.split_off(replicas.min(nodes.len()));
@@ -47,7 +47,7 @@ impl NodeQueue {
 
     /// Tries `what` on `first`, then on stand-ins until one answers; each node that fails
     /// counts against it in `limiter`. `None` once no stand-in is left.
-    pub async fn first_answer<A: Attempt>(
+    pub(crate) async fn first_answer<A: Attempt>(
         &self,
         first: Node,
         limiter: &ErrorLimiter,

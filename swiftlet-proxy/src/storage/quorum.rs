@@ -4,12 +4,12 @@
 use http::StatusCode;
 
 /// A majority of `n` replicas.
-pub fn quorum_size(n: usize) -> usize {
+pub(crate) fn quorum_size(n: usize) -> usize {
     n / 2 + 1
 }
 
 /// The status for the client given each replica's status (`None` for no answer).
-pub fn best_status(statuses: &[Option<StatusCode>], replicas: usize) -> StatusCode {
+pub(crate) fn best_status(statuses: &[Option<StatusCode>], replicas: usize) -> StatusCode {
     let quorum = quorum_size(replicas);
     for class in [200u16, 300, 400] {
         let in_class: Vec<StatusCode> =

@@ -9,7 +9,7 @@ use http::{HeaderMap, Method, Response, StatusCode};
 use hyper::body::Incoming;
 
 /// The outcome of a read across replicas.
-pub enum ReadOutcome {
+pub(crate) enum ReadOutcome {
     /// A replica answered with something worth showing the client.
     Found(Response<Incoming>),
     /// Enough replicas said 404.
@@ -21,7 +21,7 @@ pub enum ReadOutcome {
 /// Tries `nodes` in order; the first success (or client error other than 404) wins.
 /// 404 is believed once a quorum of the primaries said it.
 #[allow(clippy::too_many_arguments)]
-pub async fn read_first(
+pub(crate) async fn read_first(
     p: &Cluster,
     nodes: &[Node],
     part: u32,

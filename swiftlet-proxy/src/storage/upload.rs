@@ -18,7 +18,6 @@ use http::{HeaderMap, HeaderValue, Method, Request};
 use http_body_util::BodyExt;
 use hyper::body::Frame;
 use md5::{Digest, Md5};
-use std::future::Future;
 use tokio::sync::mpsc;
 
 /// One replica's upload in progress.
@@ -29,7 +28,7 @@ struct Stream {
 
 /// Streams `body` to every replica slot at once (see the module doc); the replies and the
 /// body's MD5.
-pub async fn stream_put(
+pub(crate) async fn stream_put(
     p: &Cluster,
     targets: WriteTargets,
     path: &str,
@@ -114,14 +113,12 @@ struct Connect {
 impl Attempt for Connect {
     type Output = hyper::client::conn::http1::SendRequest<Body>;
 
-    fn attempt<'a>(&'a self, node: &'a Node) -> impl Future<Output = Option<Self::Output>> + Send + 'a {
-        async move {
-            match backend::connect(node, self.timeout).await {
-                Ok(sender) => Some(sender),
-                Err(e) => {
-                    tracing::warn!(node = %node.key(), error = %e, "connect failed; trying a handoff");
-                    None
-                }
+    async fn attempt(&self, node: &Node) -> Option<Self::Output> {
+        match backend::connect(node, self.timeout).await {
+            Ok(sender) => Some(sender),
+            Err(e) => {
+                tracing::warn!(node = %node.key(), error = %e, "connect failed; trying a handoff");
+                None
             }
         }
     }

@@ -6,11 +6,10 @@ use crate::state::cluster::Cluster;
 use crate::state::node::Node;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
-use std::future::Future;
 
 /// One replica's answer to a fanned-out write.
 #[derive(Debug, Clone)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
 }
@@ -29,52 +28,50 @@ struct BufferedWrite<'r> {
 impl Attempt for BufferedWrite<'_> {
     type Output = Reply;
 
-    fn attempt<'a>(&'a self, node: &'a Node) -> impl Future<Output = Option<Reply>> + Send + 'a {
-        async move {
-            let target = Target { node, part: self.part, path: self.path, query: self.query };
-            let body = common::http::full(self.body.clone());
-            let timeout = self.p.config.node_timeout();
-            match backend::send(&self.p.client, target, self.method.clone(), self.headers, body, timeout).await {
-                Ok(resp) if !resp.status().is_server_error() => {
-                    let reply = Reply { status: resp.status(), headers: resp.headers().clone() };
-                    drain(resp).await;
-                    Some(reply)
-                }
-                Ok(resp) => {
-                    tracing::warn!(node = %node.key(), status = %resp.status(), "backend write failed");
-                    drain(resp).await;
-                    None
-                }
-                Err(e) => {
-                    tracing::warn!(node = %node.key(), error = %e, "backend write failed");
-                    None
-                }
+    async fn attempt(&self, node: &Node) -> Option<Reply> {
+        let target = Target { node, part: self.part, path: self.path, query: self.query };
+        let body = common::http::full(self.body.clone());
+        let timeout = self.p.config.node_timeout();
+        match backend::send(&self.p.client, target, self.method.clone(), self.headers, body, timeout).await {
+            Ok(resp) if !resp.status().is_server_error() => {
+                let reply = Reply { status: resp.status(), headers: resp.headers().clone() };
+                drain(resp).await;
+                Some(reply)
+            }
+            Ok(resp) => {
+                tracing::warn!(node = %node.key(), status = %resp.status(), "backend write failed");
+                drain(resp).await;
+                None
+            }
+            Err(e) => {
+                tracing::warn!(node = %node.key(), error = %e, "backend write failed");
+                None
             }
         }
     }
 }
 
 /// Where a write goes: a partition, each replica slot's first node, and the stand-ins.
-pub struct WriteTargets {
+pub(crate) struct WriteTargets {
     pub part: u32,
     pub slots: Vec<Node>,
     pub queue: NodeQueue,
 }
 
 impl WriteTargets {
-    pub fn new(ring: &swiftlet_ring::Ring, part: u32, p: &Cluster) -> WriteTargets {
+    pub(crate) fn new(ring: &swiftlet_ring::Ring, part: u32, p: &Cluster) -> WriteTargets {
         let (slots, queue) = NodeQueue::for_write(ring, part, &p.limiter);
         WriteTargets { part, slots, queue }
     }
 
-    pub fn replicas(&self) -> usize {
+    pub(crate) fn replicas(&self) -> usize {
         self.slots.len()
     }
 }
 
 /// Sends a small write to every replica slot at once; a node that fails (no answer, 5xx,
 /// 507) is replaced by the next stand-in. Slot `i` always carries `slot_headers[i]`.
-pub async fn fan_out(
+pub(crate) async fn fan_out(
     p: &Cluster,
     targets: WriteTargets,
     method: Method,
@@ -92,6 +89,6 @@ pub async fn fan_out(
 }
 
 /// The statuses of a fan-out, for `quorum::best_status`.
-pub fn statuses(replies: &[Option<Reply>]) -> Vec<Option<StatusCode>> {
+pub(crate) fn statuses(replies: &[Option<Reply>]) -> Vec<Option<StatusCode>> {
     replies.iter().map(|r| r.as_ref().map(|r| r.status)).collect()
 }

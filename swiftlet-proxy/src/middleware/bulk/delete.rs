@@ -17,14 +17,14 @@ use futures::StreamExt;
 use http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-pub struct BulkDelete {
+pub(crate) struct BulkDelete {
     max_deletes: usize,
     max_failed: usize,
     concurrency: usize,
 }
 
 impl BulkDelete {
-    pub fn new(cfg: &BulkConfig) -> Self {
+    pub(crate) fn new(cfg: &BulkConfig) -> Self {
         BulkDelete {
             max_deletes: cfg.max_deletes_per_request,
             max_failed: cfg.max_failed_deletes,
@@ -112,13 +112,13 @@ async fn read_names(req: ProxyRequest, max: usize, format: Option<Format>) -> Re
 
 /// Something to delete: `/container/object` or `/container`, or an error found earlier.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     pub name: String,
     pub error: Option<(StatusCode, String)>,
 }
 
 /// Deletes names of one account with a few DELETE sub-requests in flight.
-pub struct Deleter {
+pub(crate) struct Deleter {
     pub next: Next,
     pub ctx: Ctx,
     pub account: String,
@@ -128,7 +128,7 @@ pub struct Deleter {
 
 impl Deleter {
     /// Deletes objects, then containers, and fills the report's counts and errors.
-    pub fn delete<'a>(&'a self, targets: Vec<Target>, report: &'a mut Report) -> BoxFuture<'a, ()> {
+    pub(crate) fn delete<'a>(&'a self, targets: Vec<Target>, report: &'a mut Report) -> BoxFuture<'a, ()> {
         Box::pin(self.delete_all(targets, report))
     }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 /// interval is answered whole; longer work streams whitespace every interval until the
 /// report is ready (Swift's heartbeat), so clients do not time out. `eager` streams at
 /// once (`heartbeat=on`).
-pub async fn heartbeat_response(
+pub(crate) async fn heartbeat_response(
     status: StatusCode,
     format: Format,
     work: impl Future<Output = Report> + Send + 'static,
@@ -57,6 +57,6 @@ pub async fn heartbeat_response(
 const HEARTBEAT: Duration = Duration::from_secs(10);
 
 /// `?heartbeat=on`.
-pub fn wants_heartbeat(query: Option<&str>) -> bool {
+pub(crate) fn wants_heartbeat(query: Option<&str>) -> bool {
     query_param(query, "heartbeat").is_some_and(|v| common::headers::is_true(&v))
 }

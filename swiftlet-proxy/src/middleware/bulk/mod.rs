@@ -1,5 +1,5 @@
 //! Bulk operations: bulk delete, and the report and heartbeat it shares with SLO.
 
-pub mod delete;
-pub mod heartbeat;
-pub mod report;
+pub(crate) mod delete;
+pub(crate) mod heartbeat;
+pub(crate) mod report;

@@ -6,14 +6,14 @@ use serde_json::{Map, Value};
 
 /// The formats a report can take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Plain,
     Json,
     Xml,
 }
 
 impl Format {
-    pub fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Format::Plain => "text/plain",
             Format::Json => "application/json",
@@ -24,7 +24,7 @@ impl Format {
 
 /// The best of text/plain, application/json, application/xml, text/xml for `Accept`
 /// (quality values honoured); `None` when the client accepts none of them.
-pub fn negotiate(headers: &HeaderMap) -> Option<Format> {
+pub(crate) fn negotiate(headers: &HeaderMap) -> Option<Format> {
     let Some(accept) = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(Format::Plain);
     };
@@ -56,7 +56,7 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Format> {
 
 /// A finished bulk operation.
 #[derive(Debug, Clone, Default)]
-pub struct Report {
+pub(crate) struct Report {
     /// `(key, value)` lines such as `Number Deleted`, `Response Status`.
     pub fields: Vec<(String, Value)>,
     /// `(quoted name, status)` of what failed.
@@ -64,7 +64,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn set(&mut self, key: &str, value: impl Into<Value>) {
+    pub(crate) fn set(&mut self, key: &str, value: impl Into<Value>) {
         let value = value.into();
         match self.fields.iter_mut().find(|(k, _)| k == key) {
             Some(slot) => slot.1 = value,
@@ -73,7 +73,7 @@ impl Report {
     }
 
     /// The body; `root` names the XML root element (`delete`, `upload`).
-    pub fn render(&self, format: Format, root: &str) -> String {
+    pub(crate) fn render(&self, format: Format, root: &str) -> String {
         let mut fields = self.fields.clone();
         fields.sort_by(|a, b| a.0.cmp(&b.0));
         let text = |v: &Value| match v {
@@ -128,7 +128,7 @@ fn escape(s: &str) -> String {
 }
 
 /// `404 Not Found`, the way Swift prints a status in reports.
-pub fn status_line(status: http::StatusCode) -> String {
+pub(crate) fn status_line(status: http::StatusCode) -> String {
     format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""))
 }
 

@@ -5,7 +5,7 @@ use common::constraints as c;
 use common::http::Body;
 use http::{header, HeaderValue, Response};
 
-pub fn response(pipeline: &Pipeline) -> Response<Body> {
+pub(crate) fn response(pipeline: &Pipeline) -> Response<Body> {
     let config = &pipeline.cluster.config;
     let mut info = serde_json::json!({
         "swift": {

@@ -5,7 +5,7 @@ use crate::error::{ProxyError, Result};
 use common::http::Body;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
-pub fn handle(auth: &TempAuth, h: &HeaderMap) -> Result<Response<Body>> {
+pub(crate) fn handle(auth: &TempAuth, h: &HeaderMap) -> Result<Response<Body>> {
     let get = |a: &str, b: &str| h.get(a).or_else(|| h.get(b)).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (Some(user), Some(key)) = (get("x-auth-user", "x-storage-user"), get("x-auth-key", "x-storage-pass")) else {
         return Err(ProxyError::Unauthorized);

@@ -9,7 +9,7 @@ use crate::route::Route;
 use serde_json::Value;
 use std::sync::Arc;
 
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     pub auth: Arc<TempAuth>,
 }
 

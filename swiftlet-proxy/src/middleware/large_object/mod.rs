@@ -1,4 +1,4 @@
 //! What SLO and DLO share: the segment pump and byte ranges over a large object.
 
-pub mod pump;
-pub mod ranges;
+pub(crate) mod pump;
+pub(crate) mod ranges;

@@ -20,7 +20,7 @@ use http_body_util::BodyExt;
 use tokio::sync::{mpsc, oneshot};
 /// A piece of the large object, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
+pub(crate) enum Piece {
     /// Bytes already in hand (SLO inline data, multipart range headers).
     Data(Bytes),
     /// Bytes `first..=last` (all of it when `whole`) of the object at `path` (quoted
@@ -30,12 +30,12 @@ pub enum Piece {
 
 /// Where the pieces come from: a manifest walked lazily (SLO, with sub-manifests fetched
 /// on the way) or container listings paged lazily (DLO).
-pub trait Segments: Send + 'static {
+pub(crate) trait Segments: Send + 'static {
     fn next_piece(&mut self) -> BoxFuture<'_, Result<Option<Piece>, String>>;
 }
 
 /// Pieces known up front.
-pub struct Fixed(pub std::collections::VecDeque<Piece>);
+pub(crate) struct Fixed(pub std::collections::VecDeque<Piece>);
 
 impl Segments for Fixed {
     fn next_piece(&mut self) -> BoxFuture<'_, Result<Option<Piece>, String>> {
@@ -45,7 +45,7 @@ impl Segments for Fixed {
 }
 
 /// Chains sources (one per requested byte range, for multipart/byteranges).
-pub struct Chain(pub std::collections::VecDeque<Box<dyn Segments>>);
+pub(crate) struct Chain(pub std::collections::VecDeque<Box<dyn Segments>>);
 
 impl Segments for Chain {
     fn next_piece(&mut self) -> BoxFuture<'_, Result<Option<Piece>, String>> {
@@ -69,7 +69,12 @@ impl Segments for Box<dyn Segments> {
 
 /// Starts streaming `segments`; resolves once the first piece is known good (or bad),
 /// so the caller can still answer 409 before sending headers.
-pub async fn stream(next: Next, ctx: Ctx, segments: impl Segments, expected_len: Option<u64>) -> Result<Body, String> {
+pub(crate) async fn stream(
+    next: Next,
+    ctx: Ctx,
+    segments: impl Segments,
+    expected_len: Option<u64>,
+) -> Result<Body, String> {
     let (tx, rx) = mpsc::channel::<Result<Bytes, BodyError>>(4);
     let (first_tx, first_rx) = oneshot::channel();
     tokio::spawn(pump(next, ctx, segments, tx, first_tx, expected_len));

@@ -7,7 +7,7 @@ use common::headers::get;
 use http::{HeaderMap, StatusCode};
 /// Evaluates a request's conditional headers against a large object's ETag and
 /// Last-Modified (the object server only saw the manifest's): 412 or 304 when unmet.
-pub fn conditional(req: &HeaderMap, etag: Option<&str>, last_modified: Option<&str>) -> Option<StatusCode> {
+pub(crate) fn conditional(req: &HeaderMap, etag: Option<&str>, last_modified: Option<&str>) -> Option<StatusCode> {
     let matches = |list: &str| {
         list.split(',').map(|e| e.trim()).any(|e| e == "*" || etag.is_some_and(|t| e.trim_matches('"') == t))
     };
@@ -36,7 +36,7 @@ pub fn conditional(req: &HeaderMap, etag: Option<&str>, last_modified: Option<&s
 
 /// A parsed `Range` header, resolved against the object's length.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ranges {
+pub(crate) enum Ranges {
     /// No usable Range header: the whole object, 200.
     Whole,
     /// Nothing requested is inside the object: 416.
@@ -47,7 +47,7 @@ pub enum Ranges {
 
 /// Swift's reading of `Range: bytes=...` (swob's `Range`): a syntax error or too many
 /// ranges ignores the header; ranges beyond the end are dropped; none left is 416.
-pub fn parse_ranges(header_value: Option<&str>, length: u64) -> Ranges {
+pub(crate) fn parse_ranges(header_value: Option<&str>, length: u64) -> Ranges {
     const MAX_RANGES: usize = 50;
     let Some(v) = header_value else { return Ranges::Whole };
     let Some(spec) = v.trim().strip_prefix("bytes=") else { return Ranges::Whole };
@@ -91,19 +91,19 @@ pub fn parse_ranges(header_value: Option<&str>, length: u64) -> Ranges {
 }
 
 /// Head of one part of a multipart/byteranges body.
-pub fn part_head(boundary: &str, content_type: &str, (s, e): (u64, u64), total: u64, first: bool) -> Bytes {
+pub(crate) fn part_head(boundary: &str, content_type: &str, (s, e): (u64, u64), total: u64, first: bool) -> Bytes {
     let lead = if first { "" } else { "\r\n" };
     Bytes::from(format!(
         "{lead}--{boundary}\r\nContent-Type: {content_type}\r\nContent-Range: bytes {s}-{e}/{total}\r\n\r\n"
     ))
 }
 
-pub fn closing(boundary: &str) -> Bytes {
+pub(crate) fn closing(boundary: &str) -> Bytes {
     Bytes::from(format!("\r\n--{boundary}--"))
 }
 
 /// The length of a multipart/byteranges body over `ranges`.
-pub fn multipart_length(boundary: &str, content_type: &str, ranges: &[(u64, u64)], total: u64) -> u64 {
+pub(crate) fn multipart_length(boundary: &str, content_type: &str, ranges: &[(u64, u64)], total: u64) -> u64 {
     let heads: u64 =
         ranges.iter().enumerate().map(|(i, r)| part_head(boundary, content_type, *r, total, i == 0).len() as u64).sum();
     let data: u64 = ranges.iter().map(|(s, e)| e - s + 1).sum();
@@ -111,14 +111,14 @@ pub fn multipart_length(boundary: &str, content_type: &str, ranges: &[(u64, u64)
 }
 
 /// A boundary unlikely to appear in the data.
-pub fn new_boundary() -> String {
+pub(crate) fn new_boundary() -> String {
     use rand::Rng;
     format!("{:032x}", rand::thread_rng().gen::<u128>())
 }
 
 /// Headers of a large-object response: what the manifest's own response says, less what
 /// describes the manifest body.
-pub fn response_headers(manifest: &HeaderMap) -> HeaderMap {
+pub(crate) fn response_headers(manifest: &HeaderMap) -> HeaderMap {
     let mut h = manifest.clone();
     for n in ["content-length", "content-range", "etag", "accept-ranges", "transfer-encoding"] {
         h.remove(n);

@@ -28,7 +28,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 const POLICIES: [(&str, u32); 1] = [("Policy-0", 0)];
 const KINDS: [&str; 2] = ["quota-bytes", "quota-count"];
 
-pub struct AccountQuotas;
+pub(crate) struct AccountQuotas;
 
 impl Step for AccountQuotas {
     fn name(&self) -> &'static str {

@@ -20,7 +20,7 @@ use http::{HeaderMap, Method};
 use std::sync::Arc;
 
 use super::refusal::{content_length, refusal};
-pub struct ContainerQuotas;
+pub(crate) struct ContainerQuotas;
 
 impl Step for ContainerQuotas {
     fn name(&self) -> &'static str {

@@ -1,5 +1,5 @@
 //! Quotas: the container's and the account's, and the refusal they share.
 
-pub mod account;
-pub mod container;
-pub mod refusal;
+pub(crate) mod account;
+pub(crate) mod container;
+pub(crate) mod refusal;

@@ -8,16 +8,16 @@ use crate::error::ProxyError;
 use http::HeaderMap;
 
 /// Swift's body for every upload refused by a quota.
-pub const OVER_QUOTA: &str = "Upload exceeds quota.";
+pub(crate) const OVER_QUOTA: &str = "Upload exceeds quota.";
 
 /// The declared body length of a request; 0 when it is chunked or absent.
-pub fn content_length(h: &HeaderMap) -> u64 {
+pub(crate) fn content_length(h: &HeaderMap) -> u64 {
     common::headers::get(h, "content-length").and_then(|v| v.trim().parse().ok()).unwrap_or(0)
 }
 
 /// The answer to an upload over quota: the client's own 401/403 if it could not write
 /// here anyway, else Swift's 413.
-pub fn refusal(ctx: &Ctx, account: &str, container: &str, acl: &ContainerAcl) -> ProxyError {
+pub(crate) fn refusal(ctx: &Ctx, account: &str, container: &str, acl: &ContainerAcl) -> ProxyError {
     match authorize(ctx, account, Some(container), Access::WriteObject, acl) {
         Err(e) => e,
         Ok(()) => ProxyError::EntityTooLarge(OVER_QUOTA.into()),

@@ -55,7 +55,7 @@ impl Curve {
     }
 }
 
-pub struct RateLimit {
+pub(crate) struct RateLimit {
     config: RateLimitConfig,
     containers: Curve,
     listings: Curve,
@@ -63,7 +63,7 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    pub fn new(config: &RateLimitConfig) -> Self {
+    pub(crate) fn new(config: &RateLimitConfig) -> Self {
         RateLimit {
             containers: Curve::new(&config.container_ratelimits),
             listings: Curve::new(&config.container_listing_ratelimits),

@@ -1,4 +1,4 @@
 //! Rate limiting: the step, and the per-key schedules it books.
 
-pub mod limit;
-pub mod schedules;
+pub(crate) mod limit;
+pub(crate) mod schedules;

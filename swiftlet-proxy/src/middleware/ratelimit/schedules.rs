@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// cost limiting, never memory.
 const MAX_KEYS: usize = 100_000;
 
-pub struct Schedules {
+pub(crate) struct Schedules {
     /// Ticks per second (Swift's `clock_accuracy`).
     accuracy: f64,
     /// Ticks a schedule may lag behind now before it restarts: the burst a quiet key earns.
@@ -25,10 +25,10 @@ pub struct Schedules {
 
 /// The wait would have passed `max_sleep_time_seconds`.
 #[derive(Debug, PartialEq)]
-pub struct MaxSleep(pub Duration);
+pub(crate) struct MaxSleep(pub Duration);
 
 impl Schedules {
-    pub fn new(clock_accuracy: u64, rate_buffer_seconds: u64, max_sleep_time_seconds: f64) -> Self {
+    pub(crate) fn new(clock_accuracy: u64, rate_buffer_seconds: u64, max_sleep_time_seconds: f64) -> Self {
         let accuracy = clock_accuracy.max(1) as f64;
         Schedules {
             accuracy,
@@ -46,7 +46,7 @@ impl Schedules {
     /// Books the next slot of `key` at `rate` requests per second and says how long the
     /// caller must sleep before using it (Swift's `_get_sleep_time`). A refused request
     /// gives its slot back.
-    pub fn book(&self, key: &str, rate: f64) -> Result<Duration, MaxSleep> {
+    pub(crate) fn book(&self, key: &str, rate: f64) -> Result<Duration, MaxSleep> {
         let now = self.now();
         let step = (self.accuracy / rate).round() as i64;
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());

@@ -18,7 +18,7 @@ use http::{Method, Response, StatusCode};
 
 /// `DELETE ?multipart-manifest=delete`: the segments (and nested manifests' segments),
 /// then the manifest, reported like a bulk delete.
-pub async fn delete(
+pub(crate) async fn delete(
     req: ProxyRequest,
     next: Next,
     account: &str,

@@ -22,19 +22,19 @@ use md5::{Digest, Md5};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-pub const SYSMETA_ETAG: &str = "x-object-sysmeta-slo-etag";
-pub const SYSMETA_SIZE: &str = "x-object-sysmeta-slo-size";
+pub(crate) const SYSMETA_ETAG: &str = "x-object-sysmeta-slo-etag";
+pub(crate) const SYSMETA_SIZE: &str = "x-object-sysmeta-slo-size";
 /// Nested manifests deeper than this are refused (Swift's limit).
 const MAX_DEPTH: usize = 10;
 /// A stored manifest is at most `max_manifest_size` of JSON; leave room for what we add.
 const MANIFEST_READ_LIMIT: usize = 32 << 20;
 
-pub fn is_slo(h: &HeaderMap) -> bool {
+pub(crate) fn is_slo(h: &HeaderMap) -> bool {
     get(h, "x-static-large-object").is_some_and(common::headers::is_true)
 }
 
 /// GET or HEAD of an object through SLO: a manifest answers for the whole large object.
-pub async fn get_or_head(mut req: ProxyRequest, next: Next) -> Result<Response<Body>> {
+pub(crate) async fn get_or_head(mut req: ProxyRequest, next: Next) -> Result<Response<Body>> {
     let query = req.query().map(str::to_string);
     let manifest_get = query_param(query.as_deref(), "multipart-manifest").as_deref() == Some("get");
     let raw = manifest_get && query_param(query.as_deref(), "format").as_deref() == Some("raw");
@@ -319,7 +319,7 @@ fn fetch_sub_manifest(next: Next, ctx: Ctx, path: String) -> BoxFuture<'static, 
 }
 
 /// `/container/object` of a manifest entry -> quoted `/v1/<account>/container/object`.
-pub fn segment_path(account: &str, name: &str) -> String {
+pub(crate) fn segment_path(account: &str, name: &str) -> String {
     let name = name.trim_start_matches('/');
     match name.split_once('/') {
         Some((c, o)) => crate::quote::swift_path(account, Some(c), Some(o)),

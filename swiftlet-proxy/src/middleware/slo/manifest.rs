@@ -10,13 +10,13 @@ use serde_json::{json, Map, Value};
 
 /// One segment of a manifest a client sent, after syntax checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InputSegment {
+pub(crate) enum InputSegment {
     Object { path: String, etag: Option<String>, size: Option<u64>, range: Option<String> },
     Data(Vec<u8>),
 }
 
 /// Parses and checks a client manifest; the error is Swift's 400 body (one line per problem).
-pub fn parse_input(body: &[u8], self_path: (&str, &str)) -> Result<Vec<InputSegment>, String> {
+pub(crate) fn parse_input(body: &[u8], self_path: (&str, &str)) -> Result<Vec<InputSegment>, String> {
     let parsed: Value = serde_json::from_slice(body).map_err(|_| "Manifest must be valid JSON.\n".to_string())?;
     let Value::Array(items) = parsed else { return Err("Manifest must be a list.\n".into()) };
     let mut errors = Vec::new();
@@ -116,7 +116,7 @@ fn parse_one(i: usize, item: &Value, last: bool, (self_c, self_o): (&str, &str))
 
 /// A stored segment, as Swift writes it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum StoredSegment {
+pub(crate) enum StoredSegment {
     Object {
         name: String,
         bytes: u64,
@@ -131,7 +131,7 @@ pub enum StoredSegment {
 
 impl StoredSegment {
     /// The bytes this segment contributes to the large object.
-    pub fn length(&self) -> u64 {
+    pub(crate) fn length(&self) -> u64 {
         match self {
             StoredSegment::Data(d) => d.len() as u64,
             StoredSegment::Object { range: Some((s, e)), .. } => e - s + 1,
@@ -139,7 +139,7 @@ impl StoredSegment {
         }
     }
 
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             StoredSegment::Data(d) => json!({"data": STANDARD.encode(d)}),
             StoredSegment::Object { name, bytes, hash, content_type, last_modified, range, sub_slo } => {
@@ -161,7 +161,7 @@ impl StoredSegment {
     }
 
     /// The client form (`format=raw`), which a PUT of the manifest accepts back.
-    pub fn to_raw_json(&self) -> Value {
+    pub(crate) fn to_raw_json(&self) -> Value {
         match self {
             StoredSegment::Data(d) => json!({"data": STANDARD.encode(d)}),
             StoredSegment::Object { name, bytes, hash, range, .. } => {
@@ -179,7 +179,7 @@ impl StoredSegment {
 }
 
 /// Reads a stored manifest (ours or Swift's).
-pub fn parse_stored(body: &[u8]) -> Result<Vec<StoredSegment>, String> {
+pub(crate) fn parse_stored(body: &[u8]) -> Result<Vec<StoredSegment>, String> {
     let v: Value = serde_json::from_slice(body).map_err(|e| format!("Unable to load SLO manifest: {e}"))?;
     let Value::Array(items) = v else { return Err("Unable to load SLO manifest: not a list".into()) };
     items
@@ -232,7 +232,7 @@ pub fn parse_stored(body: &[u8]) -> Result<Vec<StoredSegment>, String> {
 }
 
 /// The SLO's ETag: the MD5 of its segments' ETags (with their ranges), as Swift computes it.
-pub fn slo_etag(segments: &[StoredSegment]) -> String {
+pub(crate) fn slo_etag(segments: &[StoredSegment]) -> String {
     let mut h = Md5::new();
     for seg in segments {
         match seg {
@@ -244,7 +244,7 @@ pub fn slo_etag(segments: &[StoredSegment]) -> String {
     hex::encode(h.finalize())
 }
 
-pub fn to_body(segments: &[StoredSegment], raw: bool) -> Vec<u8> {
+pub(crate) fn to_body(segments: &[StoredSegment], raw: bool) -> Vec<u8> {
     let list: Vec<Value> = segments.iter().map(|s| if raw { s.to_raw_json() } else { s.to_json() }).collect();
     Value::Array(list).to_string().into_bytes()
 }

@@ -1,7 +1,7 @@
 //! Static Large Objects: the step, manifest uploads, reads, deletes and the manifest format.
 
-pub mod delete;
-pub mod get;
-pub mod manifest;
-pub mod put;
-pub mod step;
+pub(crate) mod delete;
+pub(crate) mod get;
+pub(crate) mod manifest;
+pub(crate) mod put;
+pub(crate) mod step;

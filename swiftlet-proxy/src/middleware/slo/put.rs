@@ -24,7 +24,7 @@ use md5::{Digest, Md5};
 use std::collections::HashMap;
 
 /// `PUT ?multipart-manifest=put` of `account/container/object`.
-pub async fn put(
+pub(crate) async fn put(
     cfg: &SloConfig,
     req: ProxyRequest,
     next: Next,

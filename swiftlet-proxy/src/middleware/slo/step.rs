@@ -18,12 +18,12 @@ use common::http::Body;
 use http::{Method, Response};
 use serde_json::{json, Value};
 
-pub struct Slo {
+pub(crate) struct Slo {
     cfg: SloConfig,
 }
 
 impl Slo {
-    pub fn new(cfg: &SloConfig) -> Self {
+    pub(crate) fn new(cfg: &SloConfig) -> Self {
         Slo { cfg: cfg.clone() }
     }
 }

@@ -32,17 +32,17 @@ const PAGE_BYTES: usize = 4 << 20;
 
 /// `<3 hex digits: byte length of the name><name>/`: every archived version of one object
 /// shares this prefix, and no other object's versions do.
-pub fn versions_prefix(object: &str) -> String {
+pub(crate) fn versions_prefix(object: &str) -> String {
     format!("{:03x}{object}/", object.len())
 }
 
 /// The archive name of the version of `object` written at `ts`.
-pub fn archive_name(object: &str, ts: &Timestamp) -> String {
+pub(crate) fn archive_name(object: &str, ts: &Timestamp) -> String {
     format!("{}{}", versions_prefix(object), ts.internal())
 }
 
 /// One versioned object and where its versions go.
-pub struct Versioning {
+pub(crate) struct Versioning {
     pub next: Next,
     /// The client's context, pre-authorized within the account.
     pub ctx: Ctx,
@@ -54,14 +54,14 @@ pub struct Versioning {
 
 /// An archived version as the listing shows it.
 #[derive(Debug, Deserialize)]
-pub struct Archived {
+pub(crate) struct Archived {
     pub name: String,
     #[serde(default)]
     pub content_type: String,
 }
 
 impl Versioning {
-    pub fn new(next: Next, client: &Ctx, account: &str, container: &str, object: &str, versions: &str) -> Self {
+    pub(crate) fn new(next: Next, client: &Ctx, account: &str, container: &str, object: &str, versions: &str) -> Self {
         let mut ctx = client.sub("VW");
         ctx.temp_url = Some(TempUrlScope { account: account.to_string(), container: None });
         Versioning {
@@ -81,7 +81,7 @@ impl Versioning {
 
     /// Copies the current version (if any) into the versions container. Any failure
     /// stops the client's write, so an old version is never lost.
-    pub async fn archive_current(&self) -> Result<()> {
+    pub(crate) async fn archive_current(&self) -> Result<()> {
         let Some(source) = self.get_source(&self.container, &self.object).await? else {
             return Ok(());
         };
@@ -99,7 +99,7 @@ impl Versioning {
     }
 
     /// History mode: a zero-byte marker recording when the object was deleted.
-    pub async fn write_delete_marker(&self) -> Result<()> {
+    pub(crate) async fn write_delete_marker(&self) -> Result<()> {
         let name = archive_name(&self.object, &Timestamp::now());
         let mut put = self.request(Method::PUT, &self.versions, &name, common::http::empty());
         set(put.headers_mut(), "content-type", DELETE_MARKER);
@@ -109,7 +109,7 @@ impl Versioning {
 
     /// Copies the archived version `name` back over the object; `false` when that
     /// version is gone (a concurrent restore took it), so the caller tries the next.
-    pub async fn restore(&self, name: &str) -> Result<bool> {
+    pub(crate) async fn restore(&self, name: &str) -> Result<bool> {
         let Some(source) = self.get_source(&self.versions, name).await? else {
             return Ok(false);
         };
@@ -118,7 +118,7 @@ impl Versioning {
     }
 
     /// Whether the object currently has data (a HEAD that is not a 404).
-    pub async fn current_exists(&self) -> Result<bool> {
+    pub(crate) async fn current_exists(&self) -> Result<bool> {
         let mut head = self.request(Method::HEAD, &self.container, &self.object, common::http::empty());
         set(head.headers_mut(), "x-newest", "true");
         let status = self.next.call(head).await.status();
@@ -130,7 +130,7 @@ impl Versioning {
     }
 
     /// A pre-authorized DELETE of an archived version.
-    pub fn delete_archived(&self, name: &str) -> ProxyRequest {
+    pub(crate) fn delete_archived(&self, name: &str) -> ProxyRequest {
         self.request(Method::DELETE, &self.versions, name, common::http::empty())
     }
 
@@ -173,7 +173,7 @@ impl Versioning {
     }
 
     /// The archived versions of the object, newest first.
-    pub fn archived(&self) -> ArchivedIter {
+    pub(crate) fn archived(&self) -> ArchivedIter {
         ArchivedIter {
             prefix: versions_prefix(&self.object),
             marker: String::new(),
@@ -184,7 +184,7 @@ impl Versioning {
 }
 
 /// Walks the versions container's listing for one object, newest first, a page at a time.
-pub struct ArchivedIter {
+pub(crate) struct ArchivedIter {
     prefix: String,
     marker: String,
     page: VecDeque<Archived>,
@@ -192,7 +192,7 @@ pub struct ArchivedIter {
 }
 
 impl ArchivedIter {
-    pub async fn next(&mut self, vw: &Versioning) -> Result<Option<Archived>> {
+    pub(crate) async fn next(&mut self, vw: &Versioning) -> Result<Option<Archived>> {
         if self.page.is_empty() && !self.done {
             self.fetch(vw).await?;
         }
@@ -245,7 +245,7 @@ fn precondition_failed() -> ProxyError {
 
 /// Swift's rule for a failed versioning step: a client error (no versions container, no
 /// permission) is a 412, anything else a 503; either way the client's write stops.
-pub fn check(status: StatusCode) -> Result<()> {
+pub(crate) fn check(status: StatusCode) -> Result<()> {
     if status.is_success() {
         Ok(())
     } else if status.is_client_error() {

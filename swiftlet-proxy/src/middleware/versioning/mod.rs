@@ -1,4 +1,4 @@
 //! Object versioning (Swift's legacy `versioned_writes`): the step and its sub-requests.
 
-pub mod archive;
-pub mod writes;
+pub(crate) mod archive;
+pub(crate) mod writes;

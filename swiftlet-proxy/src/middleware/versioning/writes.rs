@@ -34,7 +34,7 @@ const REMOVE_HISTORY: &str = "x-remove-history-location";
 const SYSMETA_LOCATION: &str = "x-container-sysmeta-versions-location";
 const SYSMETA_MODE: &str = "x-container-sysmeta-versions-mode";
 
-pub struct VersionedWrites;
+pub(crate) struct VersionedWrites;
 
 impl Step for VersionedWrites {
     fn name(&self) -> &'static str {
