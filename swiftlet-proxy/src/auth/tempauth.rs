@@ -6,13 +6,7 @@
 
 use super::identity::Identity;
 use crate::config::{TempAuthConfig, UserConfig};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-type HmacSha256 = Hmac<Sha256>;
 
 const TOKEN_PREFIX: &str = "AUTH_tk";
 /// Refuse absurd header values before doing any crypto on them.
@@ -67,11 +61,7 @@ impl TempAuth {
             if u.groups.iter().any(|g| g == ".admin") { "a" } else { "-" },
             if u.groups.iter().any(|g| g == ".reseller_admin") { "r" } else { "-" },
         );
-        let token = format!(
-            "{TOKEN_PREFIX}{}.{}",
-            URL_SAFE_NO_PAD.encode(payload.as_bytes()),
-            URL_SAFE_NO_PAD.encode(self.sign(payload.as_bytes()))
-        );
+        let token = swiftlet_token::seal(TOKEN_PREFIX, &self.key, payload.as_bytes());
         Some(Grant {
             token,
             storage_account: format!("{}{}", self.reseller_prefix, u.account),
@@ -81,15 +71,7 @@ impl TempAuth {
 
     /// Validates a token: signature first (constant time), then expiry.
     pub(crate) fn validate(&self, token: &str) -> Option<Identity> {
-        if token.len() > MAX_TOKEN_LEN {
-            return None;
-        }
-        let (payload_b64, sig_b64) = token.strip_prefix(TOKEN_PREFIX)?.split_once('.')?;
-        let payload = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
-        let sig = URL_SAFE_NO_PAD.decode(sig_b64).ok()?;
-        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
-        mac.update(&payload);
-        mac.verify_slice(&sig).ok()?;
+        let payload = swiftlet_token::open(TOKEN_PREFIX, &self.key, token, MAX_TOKEN_LEN)?;
         let payload = String::from_utf8(payload).ok()?;
         let mut fields = payload.split('\n');
         let expires: u64 = fields.next()?.parse().ok()?;
@@ -104,13 +86,6 @@ impl TempAuth {
             reseller_admin: flags.ends_with('r'),
             storage_account: format!("{}{}", self.reseller_prefix, account),
         })
-    }
-
-    fn sign(&self, payload: &[u8]) -> Vec<u8> {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(payload);
-        mac.finalize().into_bytes().to_vec()
     }
 }
 
@@ -129,6 +104,8 @@ fn now_secs() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
 
     fn auth() -> TempAuth {
         TempAuth::new(&TempAuthConfig::default(), b"secret")

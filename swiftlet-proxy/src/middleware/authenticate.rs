@@ -9,7 +9,6 @@ use crate::error::{ProxyError, Result};
 use crate::pipeline::step::{Next, Reply, Step};
 use crate::request::ProxyRequest;
 use common::HashPathSecret;
-use serde_json::Value;
 use std::sync::Arc;
 
 pub(crate) struct Authenticate {
@@ -19,10 +18,6 @@ pub(crate) struct Authenticate {
 impl Step for Authenticate {
     fn name(&self) -> &'static str {
         "authenticate"
-    }
-
-    fn info(&self) -> Option<Value> {
-        None
     }
 
     fn call<'a>(&'a self, mut req: ProxyRequest, next: Next) -> Reply<'a> {

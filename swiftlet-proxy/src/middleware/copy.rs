@@ -13,17 +13,12 @@ use common::constraints::MAX_FILE_SIZE;
 use common::headers::{get, set};
 use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
-use serde_json::Value;
 
 pub(crate) struct Copy;
 
 impl Step for Copy {
     fn name(&self) -> &'static str {
         "copy"
-    }
-
-    fn info(&self) -> Option<Value> {
-        None
     }
 
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {

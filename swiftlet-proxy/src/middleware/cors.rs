@@ -14,7 +14,6 @@ use crate::route::Route;
 use common::headers::{get, set};
 use common::http::Body;
 use http::{HeaderMap, Method, Response, StatusCode};
-use serde_json::Value;
 
 pub(crate) struct Cors {
     /// Origins allowed for every container (Swift's `cors_allow_origin`).
@@ -45,10 +44,6 @@ impl Rules {
 impl Step for Cors {
     fn name(&self) -> &'static str {
         "cors"
-    }
-
-    fn info(&self) -> Option<Value> {
-        None
     }
 
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {

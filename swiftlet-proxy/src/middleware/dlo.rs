@@ -26,11 +26,6 @@ impl Step for Dlo {
         "dlo"
     }
 
-    /// Swift's DLO does not advertise itself.
-    fn info(&self) -> Option<Value> {
-        None
-    }
-
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {
         Box::pin(async move {
             let Route::Object { account, .. } = &req.route else { return next.run(req).await };

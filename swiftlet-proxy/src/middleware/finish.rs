@@ -8,17 +8,12 @@ use crate::request::ProxyRequest;
 use common::http::{Body, HttpError};
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
-use serde_json::Value;
 
 pub(crate) struct Finish;
 
 impl Step for Finish {
     fn name(&self) -> &'static str {
         "finish"
-    }
-
-    fn info(&self) -> Option<Value> {
-        None
     }
 
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {

@@ -8,17 +8,12 @@
 use crate::pipeline::step::{Next, Reply, Step};
 use crate::request::ProxyRequest;
 use http::HeaderMap;
-use serde_json::Value;
 
 pub(crate) struct Gatekeeper;
 
 impl Step for Gatekeeper {
     fn name(&self) -> &'static str {
         "gatekeeper"
-    }
-
-    fn info(&self) -> Option<Value> {
-        None
     }
 
     fn call<'a>(&'a self, mut req: ProxyRequest, next: Next) -> Reply<'a> {

@@ -40,10 +40,6 @@ impl Step for ListingFormats {
         "listing_formats"
     }
 
-    fn info(&self) -> Option<Value> {
-        None
-    }
-
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {
         Box::pin(async move {
             if !matches!(*req.method(), Method::GET | Method::HEAD) {

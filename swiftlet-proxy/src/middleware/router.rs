@@ -6,17 +6,12 @@ use crate::error::ProxyError;
 use crate::pipeline::step::{Next, Reply, Step};
 use crate::request::ProxyRequest;
 use crate::route::Route;
-use serde_json::Value;
 
 pub(crate) struct Router;
 
 impl Step for Router {
     fn name(&self) -> &'static str {
         "router"
-    }
-
-    fn info(&self) -> Option<Value> {
-        None
     }
 
     fn call<'a>(&'a self, mut req: ProxyRequest, next: Next) -> Reply<'a> {

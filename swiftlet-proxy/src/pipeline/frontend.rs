@@ -15,7 +15,6 @@ use crate::state::info::ContainerInfo;
 use common::http::Body;
 use futures::future::BoxFuture;
 use http::{HeaderMap, Method, Response};
-use serde_json::Value;
 use std::sync::Arc;
 
 pub trait Frontend: Send + Sync {
@@ -98,10 +97,6 @@ impl Frontends {
 impl Step for Frontends {
     fn name(&self) -> &'static str {
         "frontends"
-    }
-
-    fn info(&self) -> Option<Value> {
-        None
     }
 
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {

@@ -14,7 +14,7 @@ use crate::state::cluster::Cluster;
 use common::http::{Body, HttpError};
 use futures::future::BoxFuture;
 use http::Response;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// A step's answer, boxed so the pipeline can hold any step behind one type.
@@ -24,9 +24,10 @@ pub(crate) trait Step: Send + Sync {
     /// The name `/info` lists the feature under (Swift's), and logs use.
     fn name(&self) -> &'static str;
 
-    /// This feature's entry in `/info` (Swift's keys); `None` when it advertises nothing.
+    /// This feature's entry in `/info` (Swift's keys); `None` (the default) when it
+    /// advertises nothing.
     fn info(&self) -> Option<Value> {
-        Some(Value::Object(Map::new()))
+        None
     }
 
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a>;

@@ -6,7 +6,6 @@ use crate::auth::tempauth::TempAuth;
 use crate::pipeline::step::{Next, Reply, Step};
 use crate::request::ProxyRequest;
 use crate::route::Route;
-use serde_json::Value;
 use std::sync::Arc;
 
 pub(crate) struct Endpoints {
@@ -16,10 +15,6 @@ pub(crate) struct Endpoints {
 impl Step for Endpoints {
     fn name(&self) -> &'static str {
         "endpoints"
-    }
-
-    fn info(&self) -> Option<Value> {
-        None
     }
 
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {

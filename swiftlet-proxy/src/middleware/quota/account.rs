@@ -23,6 +23,7 @@ use crate::request::ProxyRequest;
 use crate::route::Route;
 use common::headers::get;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use serde_json::Value;
 
 /// The cluster's storage policies (name, index), as `/info` lists them.
 const POLICIES: [(&str, u32); 1] = [("Policy-0", 0)];
@@ -33,6 +34,11 @@ pub(crate) struct AccountQuotas;
 impl Step for AccountQuotas {
     fn name(&self) -> &'static str {
         "account_quotas"
+    }
+
+    /// Listed with no settings, as Swift lists it.
+    fn info(&self) -> Option<Value> {
+        Some(Value::Object(serde_json::Map::new()))
     }
 
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {

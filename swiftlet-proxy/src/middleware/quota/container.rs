@@ -17,6 +17,7 @@ use crate::route::Route;
 use crate::state::info::ContainerInfo;
 use common::headers::get;
 use http::{HeaderMap, Method};
+use serde_json::Value;
 use std::sync::Arc;
 
 use super::refusal::{content_length, refusal};
@@ -25,6 +26,11 @@ pub(crate) struct ContainerQuotas;
 impl Step for ContainerQuotas {
     fn name(&self) -> &'static str {
         "container_quotas"
+    }
+
+    /// Listed with no settings, as Swift lists it.
+    fn info(&self) -> Option<Value> {
+        Some(Value::Object(serde_json::Map::new()))
     }
 
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {
