@@ -55,11 +55,7 @@ impl Step for BulkDelete {
             let deleter = Deleter { next, ctx, account, concurrency: self.concurrency, max_failed: self.max_failed };
             let max = self.max_deletes;
             let work = async move {
-                let mut report = Report::default();
-                report.set("Response Status", report::status_line(StatusCode::OK));
-                report.set("Response Body", "");
-                report.set("Number Deleted", 0);
-                report.set("Number Not Found", 0);
+                let mut report = Report::for_delete();
                 let names = match read_names(req, max, format).await {
                     Ok(n) => n,
                     Err(e) => {

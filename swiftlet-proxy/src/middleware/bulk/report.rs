@@ -64,6 +64,16 @@ pub(crate) struct Report {
 }
 
 impl Report {
+    /// A delete's report before any work: 200, nothing deleted yet.
+    pub(crate) fn for_delete() -> Report {
+        let mut report = Report::default();
+        report.set("Response Status", status_line(http::StatusCode::OK));
+        report.set("Response Body", "");
+        report.set("Number Deleted", 0);
+        report.set("Number Not Found", 0);
+        report
+    }
+
     pub(crate) fn set(&mut self, key: &str, value: impl Into<Value>) {
         let value = value.into();
         match self.fields.iter_mut().find(|(k, _)| k == key) {

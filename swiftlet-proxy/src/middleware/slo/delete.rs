@@ -38,11 +38,7 @@ pub(crate) async fn delete(
     let (account, limit) = (account.to_string(), cfg.max_manifest_segments * 10);
     let top = format!("/{container}/{object}");
     let work = async move {
-        let mut report = Report::default();
-        report.set("Response Status", report::status_line(StatusCode::OK));
-        report.set("Response Body", "");
-        report.set("Number Deleted", 0);
-        report.set("Number Not Found", 0);
+        let mut report = Report::for_delete();
         if format.is_none() {
             report.set("Response Status", report::status_line(StatusCode::NOT_ACCEPTABLE));
             return report;
