@@ -8,10 +8,10 @@ use crate::rings::{self, NodePorts};
 use anyhow::{Context, Result};
 use common::secrets::Secrets;
 use common::HashPathSecret;
-use proxy_server::{Proxy, ProxyConfig, Rings};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use swiftlet_proxy::{ProxyConfig, Rings};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -152,15 +152,12 @@ impl Cluster {
         let mut proxy_cfg = opts.proxy.clone();
         proxy_cfg.swift_dir = etc.clone();
         proxy_cfg.bind = proxy_addr.to_string();
-        let mut proxy = Proxy::new(proxy_cfg, proxy_rings, secret.clone());
-        // Until the proxy takes its secrets itself: its backend requests carry the cluster's signature.
-        proxy.client = proxy.client.clone().with_signer(secrets.backend.signer.clone());
-        let proxy = Arc::new(proxy);
+        let door = Arc::new(swiftlet_s3::front_door(proxy_cfg, proxy_rings, &secrets));
         let cancel = CancellationToken::new();
         let task = tokio::spawn({
             let cancel = cancel.clone();
             async move {
-                if let Err(e) = proxy_server::serve(proxy_listener, proxy, cancel).await {
+                if let Err(e) = door.serve(proxy_listener, cancel).await {
                     tracing::error!(error = %e, "proxy server stopped");
                 }
             }

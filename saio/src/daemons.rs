@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 /// What every node's daemons share: the rings (and the proxy's, to reload them together).
 pub(crate) struct ClusterDaemons {
     rings: replicator::Rings,
-    proxy_rings: proxy_server::Rings,
+    proxy_rings: swiftlet_proxy::Rings,
     config: DaemonConfig,
     periodic: bool,
     etc: PathBuf,
@@ -40,7 +40,7 @@ impl ClusterDaemons {
         layout: &Layout,
         config: DaemonConfig,
         periodic: bool,
-        proxy_rings: proxy_server::Rings,
+        proxy_rings: swiftlet_proxy::Rings,
     ) -> Result<Self> {
         let etc = layout.etc();
         let interval = Duration::from_secs_f64(config.ring_check_interval.max(0.01));

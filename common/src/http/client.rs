@@ -48,6 +48,11 @@ impl HttpClient {
         self
     }
 
+    /// The signer of this client's requests, for connections it does not open itself.
+    pub fn signer(&self) -> Option<&Signer> {
+        self.signer.as_ref()
+    }
+
     /// Sends `req`; `timeout` bounds the time until response headers arrive.
     pub async fn send(&self, mut req: Request<Body>, timeout: Duration) -> Result<Response<Incoming>, HttpClientError> {
         if let Some(signer) = &self.signer {
