@@ -49,7 +49,8 @@ impl Secrets {
         if hash_path.prefix.is_empty() && hash_path.suffix.is_empty() {
             return Err(SecretError::EmptyHashPath);
         }
-        Ok(Secrets { hash_path, backend: BackendAuth::new(&key?, backend.window()) })
+        let previous = backend.load_previous_key()?;
+        Ok(Secrets { hash_path, backend: BackendAuth::rotating(&key?, previous.as_ref(), backend.window()) })
     }
 }
 

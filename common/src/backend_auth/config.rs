@@ -17,13 +17,23 @@ pub struct BackendConfig {
     pub key_file: Option<PathBuf>,
     /// The key inline (for tests; a key file keeps it out of the config).
     pub key: Option<String>,
+    /// During a rotation, the key being replaced: still accepted from other servers, never
+    /// used to sign (see SECURITY.md, "Rotating the backend key").
+    pub previous_key_file: Option<PathBuf>,
+    pub previous_key: Option<String>,
     /// How many seconds a signature stays valid either side of this server's clock.
     pub window_secs: u64,
 }
 
 impl Default for BackendConfig {
     fn default() -> Self {
-        BackendConfig { key_file: None, key: None, window_secs: super::DEFAULT_WINDOW.as_secs() }
+        BackendConfig {
+            key_file: None,
+            key: None,
+            previous_key_file: None,
+            previous_key: None,
+            window_secs: super::DEFAULT_WINDOW.as_secs(),
+        }
     }
 }
 
@@ -45,6 +55,15 @@ impl BackendConfig {
         }
     }
 
+    /// The previous key, when a rotation is under way.
+    pub fn load_previous_key(&self) -> Result<Option<BackendKey>, KeyError> {
+        match (&self.previous_key_file, &self.previous_key) {
+            (Some(path), _) => BackendKey::from_private_file(path).map(Some),
+            (None, Some(hex)) => BackendKey::from_hex(hex).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+
     pub fn window(&self) -> Duration {
         Duration::from_secs(self.window_secs.max(1))
     }
@@ -63,8 +82,13 @@ impl BackendAuth {
         BackendAuth { signer: Signer::new(key), verifier: Arc::new(Verifier::new(key, window)) }
     }
 
-    /// Loads the key from `config`.
+    /// Signs with `key`; accepts `key` and, during a rotation, `previous`.
+    pub fn rotating(key: &BackendKey, previous: Option<&BackendKey>, window: Duration) -> BackendAuth {
+        BackendAuth { signer: Signer::new(key), verifier: Arc::new(Verifier::with_previous(key, previous, window)) }
+    }
+
+    /// Loads the key (and a previous one being rotated out) from `config`.
     pub fn from_config(config: &BackendConfig) -> Result<BackendAuth, KeyError> {
-        Ok(BackendAuth::new(&config.load_key()?, config.window()))
+        Ok(BackendAuth::rotating(&config.load_key()?, config.load_previous_key()?.as_ref(), config.window()))
     }
 }

@@ -8,6 +8,9 @@
 //! storage node accepts a signature only within `window` of its own clock, and each nonce
 //! once ([`replay`]); the comparison is constant-time.
 //!
+//! Rotation: a verifier may also hold the previous key ([`Verifier::with_previous`]), so
+//! servers can be given a new key one by one while the others still sign with the old one.
+//!
 //! The body is not signed (object bodies are streamed and checked by their own checksums);
 //! what this keeps out is anyone on the storage network who does not hold the key. Mutual
 //! TLS would also hide the bytes; see SECURITY.md.
@@ -54,6 +57,8 @@ pub struct Signer {
 /// Checks incoming backend requests.
 pub struct Verifier {
     mac: Hmac<Sha256>,
+    /// The key being rotated out, still accepted until every server signs with the new one.
+    previous: Option<Hmac<Sha256>>,
     window: Duration,
     nonces: Nonces,
 }
@@ -77,7 +82,12 @@ impl Signer {
 
 impl Verifier {
     pub fn new(key: &BackendKey, window: Duration) -> Verifier {
-        Verifier { mac: key.mac(), window, nonces: Nonces::new(window * 2) }
+        Verifier { mac: key.mac(), previous: None, window, nonces: Nonces::new(window * 2) }
+    }
+
+    /// A verifier that also accepts signatures under `previous` (during a key rotation).
+    pub fn with_previous(key: &BackendKey, previous: Option<&BackendKey>, window: Duration) -> Verifier {
+        Verifier { previous: previous.map(BackendKey::mac), ..Verifier::new(key, window) }
     }
 
     /// Checks the signature of a received request.
@@ -102,10 +112,15 @@ impl Verifier {
         if unix_secs(now).abs_diff(secs) > self.window.as_secs() {
             return Err(AuthError::Stale);
         }
-        let mut mac = self.mac.clone();
-        feed(&mut mac, method, pq, secs, nonce, headers);
         // `verify_slice` compares in constant time.
-        mac.verify_slice(&sig).map_err(|_| AuthError::Mismatch)?;
+        let matches = |key: &Hmac<Sha256>| {
+            let mut mac = key.clone();
+            feed(&mut mac, method, pq, secs, nonce, headers);
+            mac.verify_slice(&sig).is_ok()
+        };
+        if !matches(&self.mac) && !self.previous.as_ref().is_some_and(matches) {
+            return Err(AuthError::Mismatch);
+        }
         // Only a genuine signature spends its nonce, so forgeries cannot fill the table.
         if !self.nonces.first_use(nonce, now) {
             return Err(AuthError::Replayed);

@@ -98,3 +98,31 @@ fn key_files_must_be_private() {
     let other = BackendKey::generate();
     assert_eq!(cfg.load_key_from(Some(other.to_hex())).unwrap(), other, "the environment wins");
 }
+
+#[test]
+fn during_a_rotation_both_keys_verify_and_only_the_new_one_signs() {
+    let (old, new) = (BackendKey::generate(), BackendKey::generate());
+    let rotating = BackendAuth::rotating(&new, Some(&old), DEFAULT_WINDOW);
+    for signer in [Signer::new(&old), Signer::new(&new)] {
+        let h = signed(&signer, &Method::PUT, "/sda/1/a/c/o");
+        assert_eq!(rotating.verifier.verify(&Method::PUT, "/sda/1/a/c/o", &h), Ok(()));
+    }
+    // What the rotating server sends verifies under the new key alone.
+    let h = signed(&rotating.signer, &Method::PUT, "/sda/1/a/c/o");
+    assert_eq!(Verifier::new(&new, DEFAULT_WINDOW).verify(&Method::PUT, "/sda/1/a/c/o", &h), Ok(()));
+    assert_eq!(Verifier::new(&old, DEFAULT_WINDOW).verify(&Method::PUT, "/sda/1/a/c/o", &h), Err(AuthError::Mismatch));
+    // A third key is still a stranger.
+    let h = signed(&Signer::new(&BackendKey::generate()), &Method::PUT, "/sda/1/a/c/o");
+    assert_eq!(rotating.verifier.verify(&Method::PUT, "/sda/1/a/c/o", &h), Err(AuthError::Mismatch));
+}
+
+#[test]
+fn a_previous_key_comes_from_the_config() {
+    let (old, new) = (BackendKey::generate(), BackendKey::generate());
+    let cfg = BackendConfig { key: Some(new.to_hex()), previous_key: Some(old.to_hex()), ..BackendConfig::default() };
+    let auth = BackendAuth::from_config(&cfg).unwrap();
+    let h = signed(&Signer::new(&old), &Method::GET, "/sda/1/a");
+    assert_eq!(auth.verifier.verify(&Method::GET, "/sda/1/a", &h), Ok(()));
+    let bad = BackendConfig { previous_key: Some("abcd".into()), ..cfg };
+    assert!(BackendAuth::from_config(&bad).is_err());
+}
