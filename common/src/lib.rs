@@ -21,6 +21,7 @@ pub mod secrets;
 pub mod server;
 pub mod signal;
 pub mod timestamp;
+pub mod update_targets;
 
 pub use hash::HashPathSecret;
 pub use timestamp::Timestamp;

@@ -3,7 +3,7 @@
 use crate::constraints::{
     MAX_ACCOUNT_NAME_LENGTH, MAX_CONTAINER_NAME_LENGTH, MAX_DEVICE_NAME_LENGTH, MAX_OBJECT_NAME_LENGTH,
 };
-use percent_encoding::percent_decode_str;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PathError {
@@ -38,6 +38,15 @@ pub struct DevicePath {
 }
 
 /// Percent-decodes a raw URI path; rejects invalid UTF-8 and NUL.
+/// What [`quote`] leaves as it is: unreserved characters and '/', which names may contain.
+const UNQUOTED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+
+/// The one path quoter: a decoded path (`/dev/part/a/c/o`) quoted for a request line, as
+/// Swift's `quote` does (everything but unreserved characters and '/'); [`decode`] undoes it.
+pub fn quote(path: &str) -> String {
+    utf8_percent_encode(path, UNQUOTED).to_string()
+}
+
 pub fn decode(raw: &str) -> Result<String, PathError> {
     let s = percent_decode_str(raw).decode_utf8().map_err(|_| PathError::BadEncoding)?;
     if s.contains('\0') {

@@ -20,8 +20,8 @@
 //! `seq` is unchanged, so a change that races with a send is never lost.
 
 use common::http::{empty, HttpClient};
+use common::update_targets::{self, TargetError, TargetKind};
 use http::{HeaderMap, Request};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -31,9 +31,6 @@ use std::time::Duration;
 use swiftlet_broker::{DbInfo, DbLocation, Store};
 
 use crate::error::{ContainerError, Result};
-
-/// Path characters left unescaped (as Swift's `quote` does).
-const PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
 
 /// One account server replica to report to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,25 +43,18 @@ pub struct AccountTarget {
 
 /// Parses the proxy's `X-Account-Host`, `X-Account-Device`, `X-Account-Partition`.
 pub fn parse_targets(headers: &HeaderMap) -> Result<Vec<AccountTarget>> {
-    let get = |n: &str| {
-        swiftlet_broker::headers::header_utf8(headers, n)
-            .map(|v| v.unwrap_or("").to_string())
-            .map_err(ContainerError::BadRequest)
-    };
-    let (hosts, devices, partition) = (get("x-account-host")?, get("x-account-device")?, get("x-account-partition")?);
-    if partition.trim().is_empty() {
-        return Ok(Vec::new());
-    }
+    let named = update_targets::read(headers, TargetKind::Account).map_err(|e| match e {
+        TargetError::NotText(h) => ContainerError::BadRequest(format!("{h} header is not valid UTF-8")),
+        TargetError::Mismatched { .. } => {
+            ContainerError::BadRequest("different numbers of account hosts and devices".into())
+        }
+    })?;
+    let Some(partition) = named.partition else { return Ok(Vec::new()) };
     let partition: u32 =
-        partition.trim().parse().map_err(|_| ContainerError::BadRequest("Invalid X-Account-Partition".into()))?;
-    let hosts: Vec<&str> = hosts.split(',').map(str::trim).collect();
-    let devices: Vec<&str> = devices.split(',').map(str::trim).collect();
-    if hosts.len() != devices.len() {
-        return Err(ContainerError::BadRequest("different numbers of account hosts and devices".into()));
-    }
-    hosts
+        partition.parse().map_err(|_| ContainerError::BadRequest("Invalid X-Account-Partition".into()))?;
+    named
+        .nodes
         .iter()
-        .zip(&devices)
         .map(|(h, d)| {
             if !valid_host(h) || common::path::validate_device(d).is_err() {
                 return Err(ContainerError::BadRequest(format!("Invalid account host/device {h:?} {d:?}")));
@@ -261,7 +251,7 @@ impl AccountUpdater {
     ) -> Result<http::StatusCode, String> {
         let container = info.container.as_deref().unwrap_or("");
         let path = format!("/{}/{}/{}/{}", t.device, t.partition, info.account, container);
-        let uri = format!("http://{}{}", t.host, utf8_percent_encode(&path, PATH));
+        let uri = format!("http://{}{}", t.host, common::path::quote(&path));
         let mut req = Request::put(uri)
             .header("x-put-timestamp", info.put_timestamp.internal())
             .header("x-delete-timestamp", info.delete_timestamp.internal())

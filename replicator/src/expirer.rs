@@ -16,6 +16,7 @@ use crate::node::{replication_addr, Node};
 use crate::throttle::Throttle;
 use common::daemon::Daemon;
 use common::http::empty;
+use common::update_targets::{self, TargetKind};
 use common::Timestamp;
 use futures::StreamExt;
 use http::StatusCode;
@@ -89,21 +90,20 @@ impl Expirer {
         let sends = nodes.iter().enumerate().map(|(i, dev)| {
             let path = format!("/{}/{part}/{}/{}/{}", dev.device, e.account, e.container, e.obj);
             let uri = format!("http://{}{}", replication_addr(dev), quote_path(&path));
-            let mut req = http::Request::delete(&uri)
+            let req = http::Request::delete(&uri)
                 .header("x-timestamp", &at)
                 .header("x-if-delete-at", &at)
                 .header("x-backend-clean-expiring-object-queue", "no")
                 .header("x-trans-id", &trans_id)
                 .header("user-agent", "object-expirer");
             // Each object replica updates one container replica, as the proxy arranges it.
-            if let Some(c) = cnodes.get(i % cnodes.len().max(1)) {
-                req = req
-                    .header("x-container-host", replication_addr(c))
-                    .header("x-container-device", &c.device)
-                    .header("x-container-partition", cpart.to_string());
-            }
+            let targets = cnodes.get(i % cnodes.len().max(1));
             async move {
-                let req = req.body(empty()).map_err(|err| format!("bad delete {uri}: {err}"))?;
+                let mut req = req.body(empty()).map_err(|err| format!("bad delete {uri}: {err}"))?;
+                if let Some(c) = targets {
+                    let host = replication_addr(c);
+                    update_targets::write(req.headers_mut(), TargetKind::Container, &host, &c.device, cpart);
+                }
                 let timeout = self.node.config.node_timeout();
                 let resp = self.node.client.send(req, timeout).await.map_err(|err| err.to_string())?;
                 let status = resp.status();

@@ -6,17 +6,9 @@
 use bytes::Bytes;
 use common::http::{Body, HttpClient};
 use http_body_util::BodyExt;
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use std::time::Duration;
 
-/// Characters escaped in request paths ('/' stays).
-const PATH: &AsciiSet =
-    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
-
-/// Percent-encodes a path for a request line.
-pub fn quote_path(path: &str) -> String {
-    utf8_percent_encode(path, PATH).to_string()
-}
+pub use common::path::quote as quote_path;
 
 /// A peer's answer.
 #[derive(Debug)]

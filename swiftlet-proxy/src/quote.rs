@@ -1,15 +1,6 @@
-//! The one path quoter: decoded names (`/a/c/o`) quoted for a request line, as Swift's
-//! `quote` does (everything but unreserved characters and `/`).
+//! Paths of resources, quoted with the cluster's one path quoter (`common::path::quote`).
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
-/// Encode everything but unreserved characters and '/', which object names may contain.
-const PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
-
-/// Quotes a decoded path (`/a/c/o`) for a request line.
-pub fn quote(path: &str) -> String {
-    utf8_percent_encode(path, PATH).to_string()
-}
+pub use common::path::quote;
 
 /// `/a[/c[/o]]`, quoted: a resource on a storage node.
 pub(crate) fn resource_path(account: &str, container: Option<&str>, object: Option<&str>) -> String {

@@ -10,6 +10,7 @@ use super::AppState;
 use crate::container_ring::Target;
 use crate::error::{Error, Result};
 use common::headers::get;
+use common::update_targets::{self, NamedTargets, TargetKind};
 use http::HeaderMap;
 use swiftlet_object_store::UpdateTargets;
 
@@ -32,19 +33,18 @@ pub enum ExpirerTargets {
     Send(UpdateTargets),
 }
 
-/// `(host, device)` pairs from the `<prefix>-Host`/`-Device` headers plus the partition;
-/// empty when the request names no (valid) targets.
-fn named(h: &HeaderMap, prefix: &str) -> (Vec<(String, String)>, Option<String>) {
-    let split = |v: &str| -> Vec<String> { v.split(',').map(|s| s.trim().to_string()).collect() };
-    let hosts = split(get(h, &format!("{prefix}-host")).unwrap_or(""));
-    let devices = split(get(h, &format!("{prefix}-device")).unwrap_or(""));
-    let partition = get(h, &format!("{prefix}-partition")).filter(|p| !p.is_empty()).map(str::to_string);
-    if hosts.len() != devices.len() {
-        tracing::error!(?hosts, ?devices, "container update failed: different numbers of hosts and devices");
-        return (vec![], None);
+/// `(host, device)` pairs of `kind` plus the partition; empty when the request names no
+/// (valid) targets.
+fn named(h: &HeaderMap, kind: TargetKind) -> (Vec<(String, String)>, Option<String>) {
+    match update_targets::read(h, kind) {
+        Ok(NamedTargets { nodes, partition }) => {
+            (nodes.into_iter().filter(|(h, d)| !h.is_empty() && !d.is_empty()).collect(), partition)
+        }
+        Err(e) => {
+            tracing::error!(header = kind.host_header(), error = %e, "container update failed");
+            (vec![], None)
+        }
     }
-    let pairs = hosts.into_iter().zip(devices).filter(|(h, d)| !h.is_empty() && !d.is_empty()).collect();
-    (pairs, partition)
 }
 
 /// The request's targets under `prefix` as ring targets (an unparsable partition is a 400).
@@ -58,7 +58,7 @@ fn ring_targets(nodes: &[(String, String)], partition: &str, header: &str) -> Re
 /// Reads the write's targets from `h` and checks them against the container ring.
 pub async fn checked(state: &AppState, h: &HeaderMap) -> Result<WriteTargets> {
     let mut to_check = Vec::new();
-    let container = match named(h, "x-container") {
+    let container = match named(h, TargetKind::Container) {
         (nodes, Some(partition)) if !nodes.is_empty() => {
             let (part, targets) = ring_targets(&nodes, &partition, "X-Container-Partition")?;
             to_check.extend(targets);
@@ -67,7 +67,7 @@ pub async fn checked(state: &AppState, h: &HeaderMap) -> Result<WriteTargets> {
         (nodes, Some(partition)) => Some(UpdateTargets { nodes, partition }),
         (_, None) => None,
     };
-    let expirer = match named(h, "x-delete-at") {
+    let expirer = match named(h, TargetKind::DeleteAt) {
         _ if get(h, "x-delete-at-host").is_none() => ExpirerTargets::NotNamed,
         (nodes, Some(partition)) if !nodes.is_empty() => {
             let (part, targets) = ring_targets(&nodes, &partition, "X-Delete-At-Partition")?;
@@ -92,11 +92,11 @@ mod tests {
         h.insert("x-container-host", "10.0.0.1:6201, 10.0.0.2:6201".parse().unwrap());
         h.insert("x-container-device", "sda,sdb".parse().unwrap());
         h.insert("x-container-partition", "7".parse().unwrap());
-        let (pairs, part) = named(&h, "x-container");
+        let (pairs, part) = named(&h, TargetKind::Container);
         assert_eq!(pairs, vec![("10.0.0.1:6201".into(), "sda".into()), ("10.0.0.2:6201".into(), "sdb".into())]);
         assert_eq!(part.as_deref(), Some("7"));
         h.insert("x-container-device", "sda".parse().unwrap());
-        assert!(named(&h, "x-container").0.is_empty());
+        assert!(named(&h, TargetKind::Container).0.is_empty());
         assert!(common::headers::is_true("True") && !common::headers::is_true("no"));
     }
 

@@ -18,6 +18,7 @@ use crate::storage::write::{fan_out, statuses, WriteTargets};
 use common::constraints::check_metadata;
 use common::headers::get;
 use common::http::Body;
+use common::update_targets::{self, TargetKind};
 use common::Timestamp;
 use http::request::Parts;
 use http::{HeaderMap, Method, Response, StatusCode};
@@ -137,9 +138,8 @@ fn with_account_updates(p: &Cluster, account: &str, base: HeaderMap, replicas: u
         .map(|i| {
             let mut h = base.clone();
             if let Some(dev) = account_nodes.get(i % account_nodes.len().max(1)) {
-                set_static(&mut h, "x-account-host", &format!("{}:{}", dev.ip, dev.port));
-                set_static(&mut h, "x-account-device", &dev.device);
-                set_static(&mut h, "x-account-partition", &account_part.to_string());
+                let host = format!("{}:{}", dev.ip, dev.port);
+                update_targets::write(&mut h, TargetKind::Account, &host, &dev.device, account_part);
             }
             h
         })

@@ -7,6 +7,7 @@ use crate::error::{ProxyError, Result};
 use crate::headers::set_static;
 use crate::state::info::ContainerInfo;
 use common::constraints::check_metadata;
+use common::update_targets::{self, TargetKind};
 use common::Timestamp;
 use http::HeaderMap;
 
@@ -82,9 +83,8 @@ pub(crate) fn with_container_updates(base: &HeaderMap, info: &ContainerInfo, rep
         .map(|i| {
             let mut h = base.clone();
             if let Some(node) = info.nodes.get(i % info.nodes.len().max(1)) {
-                set_static(&mut h, "x-container-host", &format!("{}:{}", node.dev.ip, node.dev.port));
-                set_static(&mut h, "x-container-device", &node.dev.device);
-                set_static(&mut h, "x-container-partition", &info.partition.to_string());
+                let host = format!("{}:{}", node.dev.ip, node.dev.port);
+                update_targets::write(&mut h, TargetKind::Container, &host, &node.dev.device, info.partition);
             }
             h
         })
