@@ -68,31 +68,7 @@ impl AccountConfig {
     }
 }
 
-impl common::server::ServerConfig for AccountConfig {
-    fn bind_addr(&self) -> (String, u16) {
-        (self.bind_ip.clone(), self.bind_port)
-    }
-
-    fn set_bind_addr(&mut self, ip: String, port: u16) {
-        (self.bind_ip, self.bind_port) = (ip, port);
-    }
-
-    fn set_devices(&mut self, devices: PathBuf) {
-        self.devices = devices;
-    }
-
-    fn set_mount_check(&mut self, on: bool) {
-        self.mount_check = on;
-    }
-
-    fn hash_path(&self) -> &common::HashPathSecret {
-        &self.hash_path
-    }
-
-    fn backend(&self) -> &common::backend_auth::BackendConfig {
-        &self.backend
-    }
-}
+common::impl_server_config!(AccountConfig);
 
 #[cfg(test)]
 mod tests {

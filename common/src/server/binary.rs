@@ -50,6 +50,34 @@ pub trait ServerConfig: DeserializeOwned + Default {
     fn backend(&self) -> &BackendConfig;
 }
 
+/// Implements [`ServerConfig`] for a config struct with the usual fields: `bind_ip`,
+/// `bind_port`, `devices`, `mount_check`, `hash_path` and `backend`.
+#[macro_export]
+macro_rules! impl_server_config {
+    ($config:ty) => {
+        impl $crate::server::ServerConfig for $config {
+            fn bind_addr(&self) -> (String, u16) {
+                (self.bind_ip.clone(), self.bind_port)
+            }
+            fn set_bind_addr(&mut self, ip: String, port: u16) {
+                (self.bind_ip, self.bind_port) = (ip, port);
+            }
+            fn set_devices(&mut self, devices: std::path::PathBuf) {
+                self.devices = devices;
+            }
+            fn set_mount_check(&mut self, on: bool) {
+                self.mount_check = on;
+            }
+            fn hash_path(&self) -> &$crate::HashPathSecret {
+                &self.hash_path
+            }
+            fn backend(&self) -> &$crate::backend_auth::BackendConfig {
+                &self.backend
+            }
+        }
+    };
+}
+
 /// Why a server binary could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -162,26 +190,7 @@ mod tests {
         backend: BackendConfig,
     }
 
-    impl ServerConfig for Cfg {
-        fn bind_addr(&self) -> (String, u16) {
-            (self.bind_ip.clone(), self.bind_port)
-        }
-        fn set_bind_addr(&mut self, ip: String, port: u16) {
-            (self.bind_ip, self.bind_port) = (ip, port);
-        }
-        fn set_devices(&mut self, devices: PathBuf) {
-            self.devices = devices;
-        }
-        fn set_mount_check(&mut self, on: bool) {
-            self.mount_check = on;
-        }
-        fn hash_path(&self) -> &HashPathSecret {
-            &self.hash_path
-        }
-        fn backend(&self) -> &BackendConfig {
-            &self.backend
-        }
-    }
+    crate::impl_server_config!(Cfg);
 
     #[test]
     fn overrides_apply_over_the_config_file() {
