@@ -1,6 +1,5 @@
 //! The services' TOML config; every key has a default.
 
-use common::HashPathSecret;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -15,9 +14,9 @@ pub struct ShimConfig {
     pub state_dir: PathBuf,
     /// The proxy's public Swift API: the image store and the catalog's object-store.
     pub proxy_url: String,
-    /// The cluster's hash-path secret: the token signing key is derived from it, so the
-    /// proxy validates the identity service's tokens.
-    pub hash_path: HashPathSecret,
+    /// The cluster's token key (`[token] key_file`, or `SWIFTLET_TOKEN_KEY`): Keystone
+    /// tokens are signed with a key derived from it, and the proxy holds the same key.
+    pub token: swiftlet_token::TokenConfig,
     pub identity: IdentityConfig,
     pub image: ImageConfig,
     pub compute: ComputeConfig,
@@ -32,7 +31,7 @@ impl Default for ShimConfig {
             compute_port: 8774,
             state_dir: PathBuf::from("./cloud-data"),
             proxy_url: "http://127.0.0.1:8080".into(),
-            hash_path: HashPathSecret::default(),
+            token: swiftlet_token::TokenConfig::default(),
             identity: IdentityConfig::default(),
             image: ImageConfig::default(),
             compute: ComputeConfig::default(),

@@ -3,7 +3,7 @@
 //! API, [`image`]) and compute (a Nova subset booting servers with qemu or a plain process,
 //! [`compute`]).
 //!
-//! Tokens are signed with a key derived from the cluster's hash-path secret, so every
+//! Tokens are signed with a key derived from the cluster's token key (`[token]`), so every
 //! service and the proxy validate them locally ([`auth`]). [`start`] runs all three on
 //! bound listeners; `saio` and the `compute-shim` binary use it.
 
@@ -96,7 +96,8 @@ pub async fn start(cfg: ShimConfig, listeners: Listeners) -> Result<Cloud, ShimE
         compute: format!("http://{compute_addr}"),
         object_store: cfg.proxy_url.trim_end_matches('/').to_string(),
     };
-    let validator = Validator { tokens: KeystoneTokens::new(&cfg.hash_path), revoked: Revocations::default() };
+    let key = cfg.token.load_key().map_err(|e| ShimError::Internal(e.to_string()))?;
+    let validator = Validator { tokens: KeystoneTokens::new(&key), revoked: Revocations::default() };
     tokio::fs::create_dir_all(&cfg.state_dir).await?;
     let identity =
         identity::IdentityService::open(cfg.identity.clone(), &cfg.state_dir, validator.clone(), endpoints.clone())

@@ -38,8 +38,11 @@ async fn main() -> ExitCode {
     if let Some(u) = args.proxy_url {
         cfg.proxy_url = u;
     }
-    // The proxy must validate these tokens: both derive the key from the cluster secret.
-    cfg.hash_path = cfg.hash_path.clone().with_env_overrides();
+    // The proxy must validate these tokens: both hold the cluster's token key.
+    if let Err(e) = cfg.token.load_key() {
+        eprintln!("compute-shim: {e}");
+        return ExitCode::from(1);
+    }
     let listeners = match Listeners::bind(&cfg).await {
         Ok(l) => l,
         Err(e) => {

@@ -53,6 +53,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Tokens are signed with the cluster's token key, never with what storage nodes know.
+    if let Err(e) = config.token.load_key() {
+        eprintln!("proxy-server: {e}");
+        return ExitCode::from(1);
+    }
+    if let Err(e) = config.tempauth.known_credential() {
+        eprintln!("proxy-server: {e}");
+        return ExitCode::from(1);
+    }
     let listener = match tokio::net::TcpListener::bind(&config.bind).await {
         Ok(l) => l,
         Err(e) => {

@@ -1,18 +1,18 @@
 //! The cloud services of an all-in-one cluster: identity (port 5000), image (9292) and
-//! compute (8774) from `compute-shim`, in front of the cluster's proxy. Their token key
-//! is derived from the cluster secret, so the proxy accepts their tokens.
+//! compute (8774) from `compute-shim`, in front of the cluster's proxy. They hold the
+//! cluster's token key, as the proxy does, so the proxy accepts their tokens.
 
 use crate::cluster::Cluster;
 use crate::layout::Layout;
 use anyhow::{Context, Result};
-use common::HashPathSecret;
 use compute_shim::{Cloud, Listeners, ShimConfig};
+use swiftlet_token::{TokenConfig, TokenKey};
 
 #[derive(Debug, Clone)]
 pub struct CloudOptions {
     pub enabled: bool,
     /// 0 picks free ports (`bind_ip` is the cluster's host; `state_dir`, `proxy_url` and
-    /// `hash_path` are filled in by the cluster).
+    /// `token` are filled in by the cluster).
     pub config: ShimConfig,
 }
 
@@ -38,7 +38,7 @@ pub async fn start(
     opts: &CloudOptions,
     host: &str,
     layout: &Layout,
-    secret: &HashPathSecret,
+    token_key: &TokenKey,
     proxy_url: String,
 ) -> Result<Option<Cloud>> {
     if !opts.enabled {
@@ -48,7 +48,7 @@ pub async fn start(
         bind_ip: host.to_string(),
         state_dir: layout.data_dir.join("cloud"),
         proxy_url,
-        hash_path: secret.clone(),
+        token: TokenConfig::inline(token_key),
         ..opts.config.clone()
     };
     let listeners = Listeners::bind(&cfg).await.with_context(|| {

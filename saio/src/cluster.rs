@@ -11,7 +11,9 @@ use common::HashPathSecret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use swiftlet_proxy::config::{saio_test_users, TempAuthConfig};
 use swiftlet_proxy::{ProxyConfig, Rings};
+use swiftlet_token::TokenConfig;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -27,6 +29,7 @@ pub struct ClusterOptions {
     pub proxy_port: u16,
     /// Node i listens on base+10i (object), +1 (container), +2 (account); 0 picks free ports.
     pub node_base_port: u16,
+    /// The proxy's config; by default with Swift's SAIO users (see [`saio_proxy_config`]).
     pub proxy: ProxyConfig,
     /// The daemons' settings (each node's devices, ports and recon dir are filled in).
     pub daemons: replicator::DaemonConfig,
@@ -46,11 +49,21 @@ impl Default for ClusterOptions {
             host: "127.0.0.1".into(),
             proxy_port: 8080,
             node_base_port: 6210,
-            proxy: ProxyConfig::default(),
+            proxy: saio_proxy_config(),
             daemons: replicator::DaemonConfig::default(),
             run_daemons: true,
             cloud: crate::cloud::CloudOptions::default(),
         }
+    }
+}
+
+/// The proxy of an all-in-one cluster: Swift's SAIO users (`test:tester`/`testing`, ...),
+/// whose keys are public, so its functional tests and the README's examples run as they are.
+/// A real proxy has none of them (`proxy-server` refuses them).
+pub fn saio_proxy_config() -> ProxyConfig {
+    ProxyConfig {
+        tempauth: TempAuthConfig { users: saio_test_users(), ..TempAuthConfig::default() },
+        ..ProxyConfig::default()
     }
 }
 
@@ -117,6 +130,7 @@ impl Cluster {
             "saio runs on secrets it made itself; a real cluster's servers refuse to start without their own"
         );
         let secret = secrets.hash_path.clone();
+        let token_key = layout.token_key().context("reading the cluster's token key")?;
         let etc = layout.etc();
         let (ports, listeners) = if rings::exist(&etc) {
             let ports = rings::node_ports(&etc).context("reading node ports from the rings")?;
@@ -152,6 +166,15 @@ impl Cluster {
         let mut proxy_cfg = opts.proxy.clone();
         proxy_cfg.swift_dir = etc.clone();
         proxy_cfg.bind = proxy_addr.to_string();
+        if proxy_cfg.token == TokenConfig::default() {
+            proxy_cfg.token = TokenConfig::inline(&token_key);
+        }
+        if proxy_cfg.tempauth.known_credential().is_err() {
+            tracing::warn!(
+                "saio runs with known test credentials (Swift's SAIO users: admin:admin/admin, test:tester/testing, \
+                 ...): anyone who reaches its proxy can log in; never serve real data with it"
+            );
+        }
         let door = Arc::new(swiftlet_s3::front_door(proxy_cfg, proxy_rings, &secrets));
         let cancel = CancellationToken::new();
         let task = tokio::spawn({
@@ -163,7 +186,7 @@ impl Cluster {
             }
         });
         let cloud =
-            crate::cloud::start(&opts.cloud, &opts.host, &layout, &secret, format!("http://{proxy_addr}")).await?;
+            crate::cloud::start(&opts.cloud, &opts.host, &layout, &token_key, format!("http://{proxy_addr}")).await?;
         Ok(Cluster {
             cloud,
             layout,

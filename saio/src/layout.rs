@@ -7,6 +7,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use swiftlet_token::TokenKey;
 
 /// `<data>/etc` holds the rings and the secret; `<data>/node<N>/sdb<N>` is node N's device.
 #[derive(Debug, Clone)]
@@ -44,28 +45,45 @@ impl Layout {
     /// in `etc/secret.toml` (mode 0600), so a restart finds every object where it was put.
     /// A data dir from before the backend key gets one added.
     pub fn secrets(&self) -> std::io::Result<Secrets> {
+        let file = self.secret_file()?;
+        let key =
+            BackendKey::from_hex(file.backend_key.as_deref().unwrap_or_default()).map_err(|e| self.invalid(&e))?;
+        let backend = BackendAuth::new(&key, common::backend_auth::DEFAULT_WINDOW);
+        Ok(Secrets { hash_path: file.hash_path, backend })
+    }
+
+    /// The cluster's token key (the proxy's and the identity service's), kept in the same
+    /// `etc/secret.toml`; a data dir from before it gets one added.
+    pub fn token_key(&self) -> std::io::Result<TokenKey> {
+        let file = self.secret_file()?;
+        TokenKey::from_hex(file.token_key.as_deref().unwrap_or_default()).map_err(|e| self.invalid(&e))
+    }
+
+    fn invalid(&self, e: &dyn std::fmt::Display) -> std::io::Error {
         let path = self.etc().join("secret.toml");
-        let invalid = |e: &dyn std::fmt::Display| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
-        };
+        std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
+    }
+
+    /// `etc/secret.toml`, made or completed (and kept private) first.
+    fn secret_file(&self) -> std::io::Result<SecretFile> {
+        let path = self.etc().join("secret.toml");
         let mut file: SecretFile = match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| invalid(&e))?,
+            Ok(text) => toml::from_str(&text).map_err(|e| self.invalid(&e))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut rng = rand::thread_rng();
                 let (prefix, suffix) = (hex::encode(rng.gen::<[u8; 16]>()), hex::encode(rng.gen::<[u8; 16]>()));
-                SecretFile { hash_path: HashPathSecret::new(prefix, suffix), backend_key: None }
+                SecretFile { hash_path: HashPathSecret::new(prefix, suffix), backend_key: None, token_key: None }
             }
             Err(e) => return Err(e),
         };
         let private = std::fs::metadata(&path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0);
-        if file.backend_key.is_none() || !private {
+        if file.backend_key.is_none() || file.token_key.is_none() || !private {
             file.backend_key.get_or_insert_with(|| BackendKey::generate().to_hex());
+            file.token_key.get_or_insert_with(|| TokenKey::generate().to_hex());
             let text = toml::to_string(&file).map_err(std::io::Error::other)?;
             write_private(&path, text.as_bytes())?;
         }
-        let key = BackendKey::from_hex(file.backend_key.as_deref().unwrap_or_default()).map_err(|e| invalid(&e))?;
-        let backend = BackendAuth::new(&key, common::backend_auth::DEFAULT_WINDOW);
-        Ok(Secrets { hash_path: file.hash_path, backend })
+        Ok(file)
     }
 }
 
@@ -75,4 +93,7 @@ struct SecretFile {
     #[serde(flatten)]
     hash_path: HashPathSecret,
     backend_key: Option<String>,
+    /// Signs tempauth and Keystone tokens; the storage nodes never see it.
+    #[serde(default)]
+    token_key: Option<String>,
 }

@@ -29,6 +29,9 @@ pub struct ProxyConfig {
     /// Bodies up to this size are buffered so a failed primary can be retried on a handoff.
     pub retryable_body_limit: usize,
     pub tempauth: TempAuthConfig,
+    /// The cluster's token key (`[token] key_file`, or `SWIFTLET_TOKEN_KEY`): it signs
+    /// tempauth tokens and validates Keystone ones; the identity service holds the same.
+    pub token: swiftlet_token::TokenConfig,
     /// Which middlewares run, and their settings.
     pub features: FeaturesConfig,
     /// The cluster's hash-path secret; must match the storage nodes'.
@@ -160,12 +163,18 @@ impl Default for RateLimitConfig {
 pub struct TempAuthConfig {
     /// Seconds a token is valid.
     pub token_life: u64,
-    /// Extra secret mixed into token signatures (the cluster hash secret is always mixed in).
+    /// Extra secret mixed into token signatures (the token key is always mixed in).
     pub token_secret: String,
     /// Account prefix, as Swift's reseller prefix.
     pub reseller_prefix: String,
+    /// None by default: a proxy has only the users its config names.
     pub users: Vec<UserConfig>,
 }
+
+/// A configured user whose key anyone can look up.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("[[tempauth.users]] {0}: its key is a known test credential (Swift's SAIO users'); give it a long random key")]
+pub struct KnownCredential(pub String);
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UserConfig {
@@ -189,20 +198,37 @@ impl UserConfig {
 }
 
 impl Default for TempAuthConfig {
-    /// The users of Swift's SAIO, so its functional tests run unchanged.
     fn default() -> Self {
         TempAuthConfig {
             token_life: 86_400,
             token_secret: String::new(),
             reseller_prefix: "AUTH_".into(),
-            users: vec![
-                UserConfig::new("admin", "admin", "admin", &[".admin", ".reseller_admin"]),
-                UserConfig::new("test", "tester", "testing", &[".admin"]),
-                UserConfig::new("test", "tester2", "testing2", &[".admin"]),
-                UserConfig::new("test", "tester3", "testing3", &[]),
-                UserConfig::new("test2", "tester2", "testing2", &[".admin"]),
-                UserConfig::new("test5", "tester5", "testing5", &[".admin"]),
-            ],
+            users: Vec::new(),
+        }
+    }
+}
+
+/// The users of Swift's SAIO, so its functional tests run unchanged. Their keys are
+/// published: only `saio` (a test cluster on 127.0.0.1) uses them, and `proxy-server`
+/// refuses to start with any of them.
+pub fn saio_test_users() -> Vec<UserConfig> {
+    vec![
+        UserConfig::new("admin", "admin", "admin", &[".admin", ".reseller_admin"]),
+        UserConfig::new("test", "tester", "testing", &[".admin"]),
+        UserConfig::new("test", "tester2", "testing2", &[".admin"]),
+        UserConfig::new("test", "tester3", "testing3", &[]),
+        UserConfig::new("test2", "tester2", "testing2", &[".admin"]),
+        UserConfig::new("test5", "tester5", "testing5", &[".admin"]),
+    ]
+}
+
+impl TempAuthConfig {
+    /// The first user whose key is one of [`saio_test_users`]' keys, if any.
+    pub fn known_credential(&self) -> Result<(), KnownCredential> {
+        let known = saio_test_users();
+        match self.users.iter().find(|u| known.iter().any(|k| k.key == u.key)) {
+            Some(u) => Err(KnownCredential(format!("{}:{}", u.account, u.user))),
+            None => Ok(()),
         }
     }
 }
@@ -222,6 +248,7 @@ impl Default for ProxyConfig {
             account_info_ttl: 10.0,
             retryable_body_limit: 1 << 20,
             tempauth: TempAuthConfig::default(),
+            token: swiftlet_token::TokenConfig::default(),
             features: FeaturesConfig::default(),
             hash_path: common::HashPathSecret::default(),
             backend: common::backend_auth::BackendConfig::default(),
@@ -238,5 +265,27 @@ impl ProxyConfig {
     }
     pub fn client_timeout(&self) -> Duration {
         Duration::from_secs_f64(self.client_timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_users_unless_configured() {
+        assert!(TempAuthConfig::default().users.is_empty(), "a proxy has no users (nor known keys) by default");
+        assert!(ProxyConfig::default().tempauth.users.is_empty());
+    }
+
+    #[test]
+    fn known_test_keys_are_refused() {
+        let mut cfg = TempAuthConfig { users: saio_test_users(), ..TempAuthConfig::default() };
+        assert_eq!(cfg.known_credential(), Err(KnownCredential("admin:admin".into())));
+        cfg.users = vec![UserConfig::new("ops", "alice", "testing3", &[])];
+        assert!(cfg.known_credential().unwrap_err().to_string().contains("ops:alice"));
+        cfg.users[0].key = "7c0b3a4e-long-and-random".into();
+        assert_eq!(cfg.known_credential(), Ok(()));
+        assert_eq!(TempAuthConfig::default().known_credential(), Ok(()));
     }
 }

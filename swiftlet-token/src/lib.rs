@@ -2,13 +2,17 @@
 //! accepts, validated locally by both without a token database.
 //!
 //! A token is `KS1` + base64url(JSON claims) + `.` + base64url(HMAC-SHA256(claims)). The
-//! signing key is derived from the cluster's hash-path secret, so every service that knows
-//! the secret shares it. What a token lets its bearer do is each service's business (the
+//! signing key is derived from the cluster's [`TokenKey`] (its own secret, shared by the
+//! identity service and the proxies only: never by the storage nodes, which hold the
+//! hash-path secret). What a token lets its bearer do is each service's business (the
 //! proxy maps roles to accounts); this crate only makes and checks tokens.
+
+mod key;
+
+pub use key::{TokenConfig, TokenKey, TokenKeyError, TOKEN_KEY_ENV};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::HashPathSecret;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -48,15 +52,18 @@ impl TokenClaims {
     }
 }
 
-/// Signs and verifies tokens with the key derived from the cluster secret.
+/// Signs and verifies tokens with the Keystone key derived from the token key.
 #[derive(Clone)]
 pub struct KeystoneTokens {
     key: [u8; 32],
 }
 
+/// What the Keystone signing key is derived under.
+const KEYSTONE_LABEL: &str = "swiftlet-keystone-tokens-v2";
+
 impl KeystoneTokens {
-    pub fn new(secret: &HashPathSecret) -> Self {
-        KeystoneTokens { key: signing_key(secret) }
+    pub fn new(key: &TokenKey) -> Self {
+        KeystoneTokens { key: key.derive(KEYSTONE_LABEL) }
     }
 
     pub fn from_key(key: [u8; 32]) -> Self {
@@ -107,16 +114,6 @@ pub fn open(prefix: &str, key: &[u8], token: &str, max_len: usize) -> Option<Vec
     Some(payload)
 }
 
-/// The token signing key: HMAC of the hash-path secret under a fixed label, so the key
-/// is never the placement secret itself.
-pub fn signing_key(secret: &HashPathSecret) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(b"swiftlet-keystone-tokens-v1").expect("HMAC takes any key length");
-    mac.update(secret.prefix.as_bytes());
-    mac.update(b"\0");
-    mac.update(secret.suffix.as_bytes());
-    mac.finalize().into_bytes().into()
-}
-
 pub fn is_keystone_token(token: &str) -> bool {
     token.starts_with(TOKEN_PREFIX)
 }
@@ -134,11 +131,10 @@ mod tests {
 
     #[test]
     fn issue_verify_and_tamper() {
-        let s = HashPathSecret::new("a", "b");
-        let t = KeystoneTokens::new(&s);
+        let t = KeystoneTokens::new(&TokenKey::generate());
         let tok = t.issue(&claims(&["member"]));
         assert_eq!(t.verify(&tok, 0).unwrap().uid, "u1");
-        assert!(KeystoneTokens::new(&HashPathSecret::new("a", "c")).verify(&tok, 0).is_none());
+        assert!(KeystoneTokens::new(&TokenKey::generate()).verify(&tok, 0).is_none());
         let (p, sig) = tok.strip_prefix(TOKEN_PREFIX).unwrap().split_once('.').unwrap();
         let forged = String::from_utf8(URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap().replace("member", "admin");
         assert!(t.verify(&format!("{TOKEN_PREFIX}{}.{sig}", URL_SAFE_NO_PAD.encode(forged)), 0).is_none());

@@ -78,6 +78,9 @@ struct ProxyProcess {
     url: String,
 }
 
+/// The bench user's key on the proxy it starts (not one of the SAIO's known keys).
+const BENCH_KEY: &str = "proxy-mem-bench-7f3c9e21";
+
 impl ProxyProcess {
     async fn start(bin: &Path, cluster: &Cluster, work: &Path) -> Result<Self> {
         // A free port: bind 0, note it, release it for the child.
@@ -88,8 +91,10 @@ impl ProxyProcess {
             toml::from_str(&std::fs::read_to_string(cluster.layout.etc().join("secret.toml"))?)?;
         let backend_key =
             secret_file.get("backend_key").and_then(|k| k.as_str()).context("no backend_key in secret.toml")?;
+        // Its own token key and user: proxy-server refuses the SAIO's published test keys.
+        let token_key = secret_file.get("token_key").and_then(|k| k.as_str()).context("no token_key in secret.toml")?;
         let text = format!(
-            "bind = \"127.0.0.1:{port}\"\nswift_dir = {:?}\n\n[hash_path]\nprefix = {:?}\nsuffix = {:?}\n\n[backend]\nkey = {backend_key:?}\n",
+            "bind = \"127.0.0.1:{port}\"\nswift_dir = {:?}\n\n[hash_path]\nprefix = {:?}\nsuffix = {:?}\n\n[backend]\nkey = {backend_key:?}\n\n[token]\nkey = {token_key:?}\n\n[[tempauth.users]]\naccount = \"test\"\nuser = \"tester\"\nkey = {BENCH_KEY:?}\ngroups = [\".admin\"]\n",
             cluster.layout.etc(),
             cluster.secret.prefix,
             cluster.secret.suffix
@@ -225,7 +230,7 @@ async fn main() -> Result<()> {
     let mut proxy = ProxyProcess::start(&bin, &cluster, work.path()).await?;
     let client = HttpClient::new(Duration::from_secs(2));
     let session =
-        bench::tempauth::login(&client, &format!("{}/auth/v1.0", proxy.url), "test:tester", "testing").await?;
+        bench::tempauth::login(&client, &format!("{}/auth/v1.0", proxy.url), "test:tester", BENCH_KEY).await?;
     let (storage, token) = (session.storage_url, session.token);
     let status = simple(&client, Method::PUT, &format!("{storage}/mem"), &token).await?;
     ensure!(status.is_success(), "container PUT answered {status}");

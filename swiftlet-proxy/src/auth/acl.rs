@@ -89,7 +89,12 @@ impl Acl {
         allow
     }
 
+    /// Whether a caller with `groups` (none for an anonymous caller) is named: `*` names
+    /// every authenticated caller and never an anonymous one (`.r:*` is the public ACL).
     pub fn allows_groups(&self, groups: &[String]) -> bool {
+        if groups.is_empty() {
+            return false;
+        }
         self.groups.iter().any(|g| {
             g == "*"
                 || groups.iter().any(|mine| {
@@ -159,5 +164,13 @@ mod tests {
         assert!(a.allows_groups(&g(&["other"])));
         assert!(Acl::parse("*:tester3").allows_groups(&g(&["x:tester3"])));
         assert!(Acl::parse("test:*").allows_groups(&g(&["test:anyone"])));
+    }
+
+    #[test]
+    fn star_matches_authenticated_callers_only() {
+        let star = Acl::parse("*");
+        assert!(star.allows_groups(&g(&["test2", "test2:tester2", "AUTH_test2"])));
+        assert!(!star.allows_groups(&[]), "an anonymous caller has no groups and is nobody `*` names");
+        assert!(!Acl::parse("*:tester3").allows_groups(&[]) && !Acl::parse("test:*").allows_groups(&[]));
     }
 }

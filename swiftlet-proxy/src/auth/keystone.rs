@@ -7,7 +7,6 @@
 //! `ResellerAdmin` owns every account.
 
 use super::identity::Identity;
-use common::HashPathSecret;
 use http::Method;
 use swiftlet_token::{is_keystone_token, KeystoneTokens, TokenClaims};
 
@@ -27,6 +26,8 @@ pub(crate) fn identity(claims: &TokenClaims, reseller_prefix: &str) -> Option<(I
         admin: operator || reader,
         reseller_admin: claims.has_role(RESELLER_ADMIN_ROLE),
         storage_account: format!("{reseller_prefix}{pid}"),
+        reseller_prefix: reseller_prefix.to_string(),
+        read_only: reader && !operator,
     };
     Some((id, reader && !operator))
 }
@@ -44,9 +45,10 @@ pub(crate) enum Verdict {
 }
 
 /// Authenticates a Keystone token for a request. A reader owns its account for reading
-/// only, so its writes there are refused here.
+/// only, so its writes there are refused here (and, for what steps make of the request,
+/// such as a COPY's destination, by `authorize`).
 pub(crate) fn authenticate(
-    secret: &HashPathSecret,
+    tokens: &KeystoneTokens,
     reseller_prefix: &str,
     token: &str,
     method: &Method,
@@ -56,7 +58,7 @@ pub(crate) fn authenticate(
         return Verdict::NotKeystone;
     }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let Some(claims) = KeystoneTokens::new(secret).verify(token, now) else { return Verdict::Invalid };
+    let Some(claims) = tokens.verify(token, now) else { return Verdict::Invalid };
     let Some((id, read_only)) = identity(&claims, reseller_prefix) else { return Verdict::Invalid };
     let reads = [Method::GET, Method::HEAD, Method::OPTIONS].contains(method);
     if read_only && !reads && request_account(raw_path).as_deref() == Some(id.storage_account.as_str()) {
@@ -101,13 +103,16 @@ mod tests {
         let (id, _) = identity(&claims(&["other"]), "AUTH_").unwrap();
         assert!(!id.owns("AUTH_p1"));
         assert!(identity(&claims(&["ResellerAdmin"]), "AUTH_").unwrap().0.owns("AUTH_x"));
+        assert!(!identity(&claims(&["ResellerAdmin"]), "AUTH_").unwrap().0.owns("OTHER_x"), "outside its prefix");
+        let (reader, _) = identity(&claims(&["reader"]), "AUTH_").unwrap();
+        assert!(reader.read_only && !reader.is_owner("AUTH_p1"), "a reader is not shown the owner's headers");
         assert!(identity(&TokenClaims { pid: None, ..claims(&["admin"]) }, "AUTH_").is_none());
     }
 
     #[test]
     fn readers_cannot_write_their_account() {
-        let s = HashPathSecret::new("a", "b");
-        let reader = KeystoneTokens::new(&s).issue(&claims(&["reader"]));
+        let s = KeystoneTokens::new(&swiftlet_token::TokenKey::generate());
+        let reader = s.issue(&claims(&["reader"]));
         let auth = |m: Method, p: &str| authenticate(&s, "AUTH_", &reader, &m, p);
         assert!(matches!(auth(Method::GET, "/v1/AUTH_p1/c/o"), Verdict::Valid(_)));
         assert_eq!(auth(Method::PUT, "/v1/AUTH_p1/c/o"), Verdict::ReadOnly);

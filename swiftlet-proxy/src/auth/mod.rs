@@ -6,4 +6,5 @@ pub(crate) mod acl;
 pub(crate) mod authorize;
 pub(crate) mod identity;
 pub(crate) mod keystone;
+pub(crate) mod owner_headers;
 pub(crate) mod tempauth;

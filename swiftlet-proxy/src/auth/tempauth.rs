@@ -1,12 +1,14 @@
 //! tempauth: users and keys from config, self-validating tokens.
 //!
 //! A token is `AUTH_tk` + base64url(payload) + `.` + base64url(HMAC-SHA256(payload)), the
-//! payload holding the account, user, groups and expiry. Any proxy that shares the cluster
-//! secret validates it with no shared cache (OpenStack Swift needs memcached for this).
+//! payload holding the account, user, groups and expiry. Any proxy that holds the cluster's
+//! token key validates it with no shared cache (OpenStack Swift needs memcached for this).
+//! The token key is not the hash-path secret, which every storage node knows.
 
 use super::identity::Identity;
 use crate::config::{TempAuthConfig, UserConfig};
 use std::time::{SystemTime, UNIX_EPOCH};
+use swiftlet_token::TokenKey;
 
 const TOKEN_PREFIX: &str = "AUTH_tk";
 /// Refuse absurd header values before doing any crypto on them.
@@ -28,10 +30,10 @@ pub(crate) struct Grant {
 }
 
 impl TempAuth {
-    /// `cluster_secret` is mixed into the signing key so tokens are valid cluster-wide only.
-    pub(crate) fn new(cfg: &TempAuthConfig, cluster_secret: &[u8]) -> Self {
-        let mut key = b"swiftlet-tempauth-v1\0".to_vec();
-        key.extend_from_slice(cluster_secret);
+    /// Tokens are signed with a key derived from the cluster's token key (and the config's
+    /// `token_secret`), so they are valid cluster-wide only.
+    pub(crate) fn new(cfg: &TempAuthConfig, token_key: &TokenKey) -> Self {
+        let mut key = token_key.derive("swiftlet-tempauth-v2").to_vec();
         key.push(0);
         key.extend_from_slice(cfg.token_secret.as_bytes());
         TempAuth {
@@ -85,6 +87,8 @@ impl TempAuth {
             admin: flags.starts_with('a'),
             reseller_admin: flags.ends_with('r'),
             storage_account: format!("{}{}", self.reseller_prefix, account),
+            reseller_prefix: self.reseller_prefix.clone(),
+            read_only: false,
         })
     }
 }
@@ -107,8 +111,12 @@ mod tests {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
 
+    fn saio() -> TempAuthConfig {
+        TempAuthConfig { users: crate::config::saio_test_users(), ..TempAuthConfig::default() }
+    }
+
     fn auth() -> TempAuth {
-        TempAuth::new(&TempAuthConfig::default(), b"secret")
+        TempAuth::new(&saio(), &TokenKey::from_hex(&"ab".repeat(32)).unwrap())
     }
 
     #[test]
@@ -125,6 +133,15 @@ mod tests {
     }
 
     #[test]
+    fn reseller_admins_own_only_their_prefix() {
+        let a = auth();
+        let admin = a.validate(&a.login("admin:admin", "admin").unwrap().token).unwrap();
+        assert!(admin.owns("AUTH_test") && !admin.owns("OTHER_test"));
+        let tester = a.validate(&a.login("test:tester", "testing").unwrap().token).unwrap();
+        assert!(!tester.owns("OTHER_test"));
+    }
+
+    #[test]
     fn refuses_bad_keys_and_tampering() {
         let a = auth();
         assert!(a.login("test:tester", "wrong").is_none());
@@ -137,14 +154,14 @@ mod tests {
         let forged = format!("{TOKEN_PREFIX}{}.{s}", URL_SAFE_NO_PAD.encode(payload));
         assert!(a.validate(&forged).is_none());
         // Another cluster's proxy does not accept it.
-        assert!(TempAuth::new(&TempAuthConfig::default(), b"other").validate(&token).is_none());
+        assert!(TempAuth::new(&saio(), &TokenKey::generate()).validate(&token).is_none());
         assert!(a.validate("AUTH_tkgarbage").is_none());
     }
 
     #[test]
     fn tokens_expire() {
-        let cfg = TempAuthConfig { token_life: 0, ..TempAuthConfig::default() };
-        let a = TempAuth::new(&cfg, b"s");
+        let cfg = TempAuthConfig { token_life: 0, ..saio() };
+        let a = TempAuth::new(&cfg, &TokenKey::generate());
         assert!(a.validate(&a.login("test:tester", "testing").unwrap().token).is_none());
     }
 }

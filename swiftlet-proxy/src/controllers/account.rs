@@ -3,6 +3,7 @@
 use super::headers::{apply_removals, copy_headers, user_metadata};
 use crate::auth::acl::ContainerAcl;
 use crate::auth::authorize::{authorize, Access};
+use crate::auth::owner_headers;
 use crate::context::Ctx;
 use crate::error::{ProxyError, Result};
 use crate::quote::resource_path;
@@ -20,7 +21,7 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use std::sync::Arc;
 
 pub(crate) async fn handle(p: &Cluster, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
-    authorize(ctx, account, None, Access::Owner, &ContainerAcl::default())?;
+    authorize(ctx, account, None, Access::for_account(&req.method), &ContainerAcl::default())?;
     match req.method {
         Method::GET | Method::HEAD => read(p, ctx, account, req).await,
         Method::POST => post(p, ctx, account, req).await,
@@ -43,7 +44,12 @@ async fn read(p: &Cluster, ctx: &Ctx, account: &str, req: &Parts) -> Result<Resp
             if resp.status().is_success() {
                 p.accounts.put(account.to_string(), Some(Arc::new(resp.headers().clone())));
             }
-            Ok(passthrough(resp))
+            let mut out = passthrough(resp);
+            if !ctx.identity.as_ref().is_some_and(|id| id.is_owner(account)) {
+                // A reader of its own account: the TempURL keys would let it write.
+                owner_headers::strip(out.headers_mut());
+            }
+            Ok(out)
         }
         ReadOutcome::NotFound => {
             p.accounts.put(account.to_string(), None);

@@ -4,6 +4,7 @@ use super::account::ensure_account;
 use super::headers::{apply_removals, copy_headers, user_metadata};
 use crate::auth::acl;
 use crate::auth::authorize::{authorize, Access};
+use crate::auth::owner_headers;
 use crate::context::Ctx;
 use crate::error::{ProxyError, Result};
 use crate::headers::set_static;
@@ -41,15 +42,13 @@ pub(crate) async fn handle(
     req: &Parts,
 ) -> Result<Response<Body>> {
     let access = Access::for_container(&req.method);
-    let owner = ctx.identity.as_ref().is_some_and(|id| id.owns(account));
-    if !owner {
-        // Only ACLs can grant a non-owner anything, and they live on the container.
-        let acl = match access {
-            Access::ListContainer => container_info(p, ctx, account, container).await?.map(|i| i.acl.clone()),
-            _ => None,
-        };
-        authorize(ctx, account, Some(container), access, &acl.unwrap_or_default())?;
-    }
+    let owns = ctx.identity.as_ref().is_some_and(|id| id.owns(account));
+    // Only ACLs can grant a non-owner anything, and they live on the container.
+    let acl = match access {
+        Access::ListContainer if !owns => container_info(p, ctx, account, container).await?.map(|i| i.acl.clone()),
+        _ => None,
+    };
+    authorize(ctx, account, Some(container), access, &acl.unwrap_or_default())?;
     match req.method {
         Method::GET | Method::HEAD => read(p, ctx, account, container, req).await,
         Method::PUT => put(p, ctx, account, container, req).await,
@@ -73,11 +72,12 @@ async fn read(p: &Cluster, ctx: &Ctx, account: &str, container: &str, req: &Part
             if out.status().is_success() {
                 set_static(out.headers_mut(), "x-storage-policy", POLICY_NAME);
             }
-            if !ctx.identity.as_ref().is_some_and(|id| id.owns(account)) {
-                // ACLs and sync keys are the owner's business.
+            if !ctx.identity.as_ref().is_some_and(|id| id.is_owner(account)) {
+                // ACLs, sync and TempURL keys are the owner's business.
                 for h in KEPT_HEADERS {
                     out.headers_mut().remove(*h);
                 }
+                owner_headers::strip(out.headers_mut());
             }
             Ok(out)
         }

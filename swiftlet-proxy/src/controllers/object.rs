@@ -56,7 +56,8 @@ async fn post(p: &Cluster, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) -> Resul
 
 async fn delete(p: &Cluster, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) -> Result<Response<Body>> {
     let mut headers = backend_headers(ctx);
-    copy_headers(&req.headers, &mut headers, &["x-backend-"], &["x-if-delete-at"]);
+    // No step sets backend directives on a DELETE; none of the request's cross.
+    copy_headers(&req.headers, &mut headers, &[], &["x-if-delete-at"]);
     set_static(&mut headers, "x-timestamp", &Timestamp::now().internal());
     let status = fan_out_object(p, obj, Method::DELETE, headers).await;
     let status = if status.is_success() { StatusCode::NO_CONTENT } else { status };

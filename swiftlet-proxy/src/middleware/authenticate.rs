@@ -8,11 +8,13 @@ use crate::auth::tempauth::TempAuth;
 use crate::error::{ProxyError, Result};
 use crate::pipeline::step::{Next, Reply, Step};
 use crate::request::ProxyRequest;
-use common::HashPathSecret;
 use std::sync::Arc;
+use swiftlet_token::KeystoneTokens;
 
 pub(crate) struct Authenticate {
     pub auth: Arc<TempAuth>,
+    /// Keystone tokens' key, from the cluster's token key (as the identity service's).
+    pub keystone: KeystoneTokens,
 }
 
 impl Step for Authenticate {
@@ -22,7 +24,7 @@ impl Step for Authenticate {
 
     fn call<'a>(&'a self, mut req: ProxyRequest, next: Next) -> Reply<'a> {
         Box::pin(async move {
-            req.ctx.identity = self.identity(&next.cluster().secret, &req)?;
+            req.ctx.identity = self.identity(&req)?;
             req.ctx.referer = common::headers::get(req.headers(), "referer").map(str::to_string);
             next.run(req).await
         })
@@ -30,11 +32,11 @@ impl Step for Authenticate {
 }
 
 impl Authenticate {
-    fn identity(&self, secret: &HashPathSecret, req: &ProxyRequest) -> Result<Option<Identity>> {
+    fn identity(&self, req: &ProxyRequest) -> Result<Option<Identity>> {
         let h = req.headers();
         let Some(token) = h.get("x-auth-token").or_else(|| h.get("x-storage-token")) else { return Ok(None) };
         let token = token.to_str().map_err(|_| ProxyError::Unauthorized)?;
-        match authenticate(secret, self.auth.reseller_prefix(), token, req.method(), req.path()) {
+        match authenticate(&self.keystone, self.auth.reseller_prefix(), token, req.method(), req.path()) {
             Verdict::NotKeystone => {}
             Verdict::Valid(id) => return Ok(Some(id)),
             Verdict::Invalid => return Err(ProxyError::Unauthorized),

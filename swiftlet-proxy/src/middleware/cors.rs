@@ -4,6 +4,7 @@
 //! `Access-Control-Allow-Origin` and `-Expose-Headers` (strict mode: only for allowed
 //! origins).
 
+use crate::auth::owner_headers;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::lookups::container::container_info;
@@ -146,6 +147,8 @@ impl Cors {
             if let Some(extra) = &rules.expose_headers {
                 expose.extend(extra.split(' ').filter(|x| !x.is_empty()).map(|x| x.to_ascii_lowercase()));
             }
+            // Never advertised to a browser, even if the owner's own response carries them.
+            expose.retain(|n| !owner_headers::is_owner_only(n));
             expose.dedup();
             set(h, "access-control-expose-headers", &expose.join(", "));
         }
@@ -182,5 +185,18 @@ mod tests {
         assert_eq!(get(resp.headers(), "vary"), Some("Origin"));
         let resp = cors.decorate(sub::status_only(StatusCode::OK), &rules, "http://c.com");
         assert!(!resp.headers().contains_key("access-control-allow-origin"));
+    }
+
+    #[test]
+    fn owner_only_headers_are_never_exposed() {
+        let cors = Cors { allow_origin: vec![], strict: false };
+        let rules = Rules { expose_headers: Some("X-Container-Read x-custom".into()), ..Rules::default() };
+        let mut resp = sub::status_only(StatusCode::OK);
+        set(resp.headers_mut(), "x-container-meta-temp-url-key", "k");
+        set(resp.headers_mut(), "x-container-meta-color", "blue");
+        let resp = cors.decorate(resp, &rules, "http://a.com");
+        let expose = get(resp.headers(), "access-control-expose-headers").unwrap();
+        assert!(expose.contains("x-container-meta-color") && expose.contains("x-custom"), "{expose}");
+        assert!(!expose.contains("temp-url-key") && !expose.contains("x-container-read"), "{expose}");
     }
 }

@@ -24,6 +24,7 @@ use crate::pipeline::frontend::{Frontend, Frontends};
 use crate::pipeline::step::{Pipeline, Step};
 use crate::state::cluster::Cluster;
 use std::sync::Arc;
+use swiftlet_token::{KeystoneTokens, TokenKey};
 
 /// The pipeline, every step in the order it runs.
 ///
@@ -40,19 +41,30 @@ use std::sync::Arc;
 /// the content); versioning is closest to the controllers because it rewrites
 /// single-object writes. The controllers come after the last step.
 pub(crate) fn pipeline(cluster: Cluster, frontends: Vec<Box<dyn Frontend>>) -> Pipeline {
-    let secret = format!("{}\0{}", cluster.secret.prefix, cluster.secret.suffix);
-    let auth = Arc::new(TempAuth::new(&cluster.config.tempauth, secret.as_bytes()));
+    let token_key = token_key(&cluster.config);
+    let auth = Arc::new(TempAuth::new(&cluster.config.tempauth, &token_key));
+    let keystone = KeystoneTokens::new(&token_key);
     let mut list: Vec<Box<dyn Step>> = vec![
         Box::new(finish::Finish),
         Box::new(gatekeeper::Gatekeeper),
         Box::new(Frontends::new(frontends)),
         Box::new(router::Router),
         Box::new(endpoints::step::Endpoints { auth: auth.clone() }),
-        Box::new(authenticate::Authenticate { auth }),
+        Box::new(authenticate::Authenticate { auth, keystone }),
     ];
     let swift_api = list.len();
     list.extend(features(&cluster.config));
     Pipeline::new(cluster, list, swift_api)
+}
+
+/// The cluster's token key. `proxy-server` refuses to start without one; a proxy built
+/// without one (a library user's mistake) signs with a key of its own process, so its
+/// tokens are valid nowhere else and nothing outside can forge them.
+fn token_key(config: &ProxyConfig) -> TokenKey {
+    config.token.load_key().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "no token key: tokens are valid on this proxy process only");
+        TokenKey::generate()
+    })
 }
 
 /// The Swift API's features the config turns on, in their order.

@@ -79,6 +79,8 @@ impl SwiftApi {
             admin: groups.iter().any(|g| g == ".admin"),
             reseller_admin: groups.iter().any(|g| g == ".reseller_admin"),
             storage_account: self.storage_account(account),
+            reseller_prefix: self.next.cluster().config.tempauth.reseller_prefix.clone(),
+            read_only: false,
         }
     }
 }

@@ -40,6 +40,8 @@ mod tests {
                 admin: true,
                 reseller_admin: false,
                 storage_account: "AUTH_t".into(),
+                reseller_prefix: "AUTH_".into(),
+                read_only: false,
             }),
         );
         let e = refusal(&owner, "AUTH_t", "c", &ContainerAcl::default());
