@@ -188,9 +188,15 @@ fn reset_peak_rss() {
 
 /// Sends `body` with `method` to `url` (no token unless `s`); status, response body
 /// length, time taken and the growth of the peak RSS it caused.
-async fn measure(t: &TestCluster, s: Option<&Session>, method: Method, url: &str, body: Vec<u8>) -> (StatusCode, usize, Duration, f64) {
-    let before = peak_rss_mib();
+async fn measure(
+    t: &TestCluster,
+    s: Option<&Session>,
+    method: Method,
+    url: &str,
+    body: Vec<u8>,
+) -> (StatusCode, usize, Duration, f64) {
     reset_peak_rss();
+    let before = peak_rss_mib();
     let started = Instant::now();
     let mut req = t.http.request(method, url).header("Content-Type", "text/plain").body(body);
     if let Some(s) = s {
