@@ -28,6 +28,24 @@ pub struct ProxyConfig {
     pub account_info_ttl: f64,
     /// Bodies up to this size are buffered so a failed primary can be retried on a handoff.
     pub retryable_body_limit: usize,
+    /// Seconds to wait, once a quorum of object servers answered a streamed PUT, for the
+    /// others' answers (Swift's `post_quorum_timeout`); later ones are not waited for.
+    pub post_quorum_timeout: f64,
+    /// Client connections served at once; further accepts wait. Each can hold a backend
+    /// connection too, so the process needs about twice this many open files.
+    pub max_connections: usize,
+    /// Client connections one address may hold at once (0: no cap); more are closed at
+    /// accept. High enough for many clients behind one NAT (python-swiftclient opens about
+    /// ten per upload), low enough that a few addresses cannot fill `max_connections`.
+    pub max_connections_per_ip: usize,
+    /// Seconds a client may take to send a request's headers.
+    pub header_read_timeout: f64,
+    /// Seconds a client connection may go with no byte moving (an idle keep-alive, a
+    /// stalled body, an unread response) before it is closed.
+    pub idle_timeout: f64,
+    /// Seconds a request may take until its response starts, its body included (a slower
+    /// one is answered 408); long, as a 5 GiB PUT over a slow link is honest.
+    pub request_timeout: f64,
     pub tempauth: TempAuthConfig,
     /// The cluster's token key (`[token] key_file`, or `SWIFTLET_TOKEN_KEY`): it signs
     /// tempauth tokens and validates Keystone ones; the identity service holds the same.
@@ -247,6 +265,12 @@ impl Default for ProxyConfig {
             container_info_ttl: 10.0,
             account_info_ttl: 10.0,
             retryable_body_limit: 1 << 20,
+            post_quorum_timeout: 0.5,
+            max_connections: 4096,
+            max_connections_per_ip: 256,
+            header_read_timeout: 10.0,
+            idle_timeout: 60.0,
+            request_timeout: 86_400.0,
             tempauth: TempAuthConfig::default(),
             token: swiftlet_token::TokenConfig::default(),
             features: FeaturesConfig::default(),
@@ -266,6 +290,29 @@ impl ProxyConfig {
     pub fn client_timeout(&self) -> Duration {
         Duration::from_secs_f64(self.client_timeout)
     }
+    pub fn post_quorum_timeout(&self) -> Duration {
+        seconds(self.post_quorum_timeout)
+    }
+
+    /// How the front door serves client connections.
+    pub fn server_options(&self) -> common::http::ServerOptions {
+        common::http::ServerOptions {
+            max_connections: self.max_connections.max(1),
+            max_connections_per_ip: match self.max_connections_per_ip {
+                0 => usize::MAX,
+                n => n,
+            },
+            header_read_timeout: seconds(self.header_read_timeout),
+            idle_timeout: seconds(self.idle_timeout),
+            request_timeout: seconds(self.request_timeout),
+            ..common::http::ServerOptions::default()
+        }
+    }
+}
+
+/// A config duration; negative, NaN or infinite values saturate instead of panicking.
+fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]

@@ -19,12 +19,15 @@ use tracing::Instrument;
 
 pub struct FrontDoor {
     pipeline: Arc<Pipeline>,
+    /// Connection limits and timeouts, from the proxy config.
+    options: ServerOptions,
 }
 
 impl FrontDoor {
     /// The Swift API over `cluster`, with `frontends` (S3) claiming the requests they serve.
     pub fn new(cluster: Cluster, frontends: Vec<Box<dyn Frontend>>) -> FrontDoor {
-        FrontDoor { pipeline: Arc::new(middleware::pipeline(cluster, frontends)) }
+        let options = cluster.config.server_options();
+        FrontDoor { pipeline: Arc::new(middleware::pipeline(cluster, frontends)), options }
     }
 
     /// Serves one client request: the one per-request wrapper (a transaction id, its span,
@@ -42,12 +45,14 @@ impl FrontDoor {
         }
     }
 
-    /// Serves the proxy on a bound listener until `shutdown` is cancelled.
+    /// Serves the proxy on a bound listener until `shutdown` is cancelled, with the
+    /// config's connection caps and timeouts.
     pub async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: CancellationToken) -> std::io::Result<()> {
+        let options = self.options.clone();
         let handler = move |req: Request<Incoming>| {
             let door = self.clone();
             async move { door.handle(req).await }
         };
-        common::http::serve(listener, handler, ServerOptions::default(), shutdown).await
+        common::http::serve(listener, handler, options, shutdown).await
     }
 }

@@ -36,6 +36,37 @@ pub mod route;
 pub(crate) mod state;
 pub(crate) mod storage;
 
+/// Entry points for the fuzz targets in `fuzz/`; not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::middleware::slo::input::{parse_input, InputError, InputSegment};
+
+    /// What a manifest PUT makes of a client's manifest (limit `max_segments`):
+    /// `(object-backed segments, all segments)`, or the 400/413 body.
+    pub fn slo_manifest(body: &[u8], max_segments: usize) -> Result<(usize, usize), String> {
+        match parse_input(body, ("container", "manifest"), max_segments) {
+            Ok(segs) => Ok((segs.iter().filter(|s| matches!(s, InputSegment::Object { .. })).count(), segs.len())),
+            Err(InputError::Invalid(why) | InputError::TooMany(why)) => Err(why),
+        }
+    }
+
+    /// Reads a stored manifest as a GET does; the number of segments.
+    pub fn stored_slo_manifest(body: &[u8]) -> Result<usize, String> {
+        crate::middleware::slo::manifest::parse_stored(body).map(|s| s.len())
+    }
+
+    /// Resolves a `Range` header against an object of `length` bytes as SLO and DLO
+    /// GETs do; `None` for the whole object, an empty list for 416.
+    pub fn large_object_ranges(header: &str, length: u64) -> Option<Vec<(u64, u64)>> {
+        use crate::middleware::large_object::ranges::{parse_ranges, Ranges};
+        match parse_ranges(Some(header), length) {
+            Ranges::Whole => None,
+            Ranges::Unsatisfiable => Some(Vec::new()),
+            Ranges::Some(r) => Some(r),
+        }
+    }
+}
+
 pub use auth::identity::Identity;
 pub use auth::tempauth::constant_time_eq;
 pub use config::{ProxyConfig, UserConfig};

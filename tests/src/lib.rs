@@ -22,8 +22,15 @@ pub struct Session {
 
 impl TestCluster {
     pub async fn start() -> TestCluster {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A cluster whose options (the proxy's config among them) `tune` changed first.
+    pub async fn start_with(tune: impl FnOnce(&mut ClusterOptions)) -> TestCluster {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cluster = Cluster::start(ClusterOptions::ephemeral(dir.path())).await.expect("cluster starts");
+        let mut opts = ClusterOptions::ephemeral(dir.path());
+        tune(&mut opts);
+        let cluster = Cluster::start(opts).await.expect("cluster starts");
         let http = Client::builder().pool_max_idle_per_host(0).build().expect("http client");
         TestCluster { cluster, http, _dir: dir }
     }

@@ -6,5 +6,6 @@ pub(crate) mod backend;
 pub(crate) mod placement;
 pub(crate) mod quorum;
 pub(crate) mod read;
+pub(crate) mod replies;
 pub(crate) mod upload;
 pub(crate) mod write;

@@ -7,6 +7,7 @@
 use super::backend;
 use super::placement::Attempt;
 use super::quorum::quorum_size;
+use super::replies::{collect, Patience};
 use super::write::{Reply, WriteTargets};
 use crate::error::{ProxyError, Result};
 use crate::headers::set_static;
@@ -82,9 +83,9 @@ pub(crate) async fn stream_put(
         common::http::ETAG_TRAILER,
         HeaderValue::from_str(&md5).map_err(|e| ProxyError::Internal(e.to_string()))?,
     );
-    let mut replies = Vec::with_capacity(n);
-    for stream in streams {
-        replies.push(match stream {
+    let mut waiting = Vec::with_capacity(n);
+    for (i, stream) in streams.into_iter().enumerate() {
+        match stream {
             Some(Stream { tx: Some(tx), reply }) => {
                 let sent =
                     tokio::time::timeout(p.config.node_timeout(), tx.send(Ok(Frame::trailers(trailers.clone()))));
@@ -92,15 +93,15 @@ pub(crate) async fn stream_put(
                     tracing::warn!("object server stopped taking the upload before its trailer");
                 }
                 drop(tx);
-                reply.await.ok().flatten()
+                waiting.push((i, reply));
             }
-            Some(Stream { tx: None, reply }) => {
-                reply.abort();
-                None
-            }
-            None => None,
-        });
+            Some(Stream { tx: None, reply }) => reply.abort(),
+            None => {}
+        }
     }
+    let patience =
+        Patience { node_timeout: p.config.node_timeout(), post_quorum_timeout: p.config.post_quorum_timeout() };
+    let replies = collect(n, waiting, patience).await;
     Ok((replies, md5))
 }
 
@@ -149,7 +150,8 @@ fn start_upload(
     }
     let timeout = p.config.node_timeout();
     let reply = tokio::spawn(async move {
-        // The response comes after the whole body, so bound only the wait once it is sent.
+        // The response comes after the whole body, so its wait is bounded once the body is
+        // sent (`replies::collect`).
         let resp = sender.send_request(req).await;
         match resp {
             Ok(resp) => {

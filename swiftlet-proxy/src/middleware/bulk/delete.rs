@@ -8,13 +8,16 @@ use super::report::{self, Format, Report};
 use crate::config::BulkConfig;
 use crate::context::Ctx;
 use crate::error::{ProxyError, Result};
+use crate::middleware::large_object::access::may_write;
 use crate::pipeline::step::{Next, Reply, Step};
 use crate::pipeline::subrequest::{self as sub};
 use crate::request::ProxyRequest;
+use crate::state::cluster::Cluster;
 use common::headers::get;
 use futures::future::BoxFuture;
 use futures::StreamExt;
 use http::{Method, StatusCode};
+use http_body_util::BodyExt;
 use serde_json::{json, Value};
 
 pub(crate) struct BulkDelete {
@@ -56,7 +59,7 @@ impl Step for BulkDelete {
             let max = self.max_deletes;
             let work = async move {
                 let mut report = Report::for_delete();
-                let names = match read_names(req, max, format).await {
+                let names = match read_names(deleter.next.cluster(), req, &deleter.account, max, format).await {
                     Ok(n) => n,
                     Err(e) => {
                         use common::http::HttpError;
@@ -73,8 +76,16 @@ impl Step for BulkDelete {
     }
 }
 
-/// The names in a bulk-delete body, decoded.
-async fn read_names(req: ProxyRequest, max: usize, format: Option<Format>) -> Result<Vec<Target>> {
+/// The names in a bulk-delete body, decoded as each line arrives (never the whole body
+/// at once), each client chunk within `client_timeout`. An anonymous client is stopped at
+/// the first name unless its container lets it write (most of the body is never read).
+async fn read_names(
+    p: &Cluster,
+    req: ProxyRequest,
+    account: &str,
+    max: usize,
+    format: Option<Format>,
+) -> Result<Vec<Target>> {
     if format.is_none() {
         return Err(ProxyError::NotAcceptable("Not Acceptable".into()));
     }
@@ -86,24 +97,83 @@ async fn read_names(req: ProxyRequest, max: usize, format: Option<Format>) -> Re
         return Err(ProxyError::LengthRequired);
     }
     let max_line = common::constraints::MAX_OBJECT_NAME_LENGTH + common::constraints::MAX_CONTAINER_NAME_LENGTH + 2;
-    let body = crate::body::read_body(req.body, (max + 1) * (max_line * 3 + 1)).await?;
-    let mut out = Vec::new();
-    for line in body.split(|b| *b == b'\n') {
+    let too_many = || ProxyError::EntityTooLarge(format!("Maximum Bulk Deletes: {max} per request"));
+    let limit = (max + 1) * (max_line * 3 + 1);
+    let declared = get(req.headers(), "content-length").and_then(|l| l.trim().parse::<u64>().ok());
+    if declared.is_some_and(|l| l > limit as u64) {
+        return Err(too_many());
+    }
+    let idle = p.config.client_timeout();
+    let anonymous = req.ctx.identity.is_none() && req.ctx.temp_url.is_none();
+    let mut names = Names { out: Vec::new(), max, max_line };
+    let mut read = 0;
+    let mut partial: Vec<u8> = Vec::new();
+    let mut body = req.body;
+    loop {
+        let frame = match tokio::time::timeout(idle, body.frame()).await {
+            Ok(Some(frame)) => frame.map_err(|e| ProxyError::ClientDisconnect(e.to_string()))?,
+            Ok(None) => break,
+            Err(_) => return Err(ProxyError::ClientDisconnect(format!("no body byte for {} s", idle.as_secs_f64()))),
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        read += data.len();
+        if read > limit {
+            return Err(too_many());
+        }
+        let mut rest: &[u8] = &data;
+        while let Some(nl) = memchr::memchr(b'\n', rest) {
+            partial.extend_from_slice(&rest[..nl]);
+            rest = &rest[nl + 1..];
+            let first = names.out.is_empty();
+            names.push(&std::mem::take(&mut partial))?;
+            if anonymous && first && !names.out.is_empty() {
+                first_name_writable(p, &req.ctx, account, &names.out[0].name).await?;
+            }
+        }
+        partial.extend_from_slice(rest);
+        if partial.len() > max_line * 3 {
+            return Err(ProxyError::BadRequest("Invalid File Name".into()));
+        }
+    }
+    names.push(&partial)?;
+    Ok(names.out)
+}
+
+/// The names decoded so far.
+struct Names {
+    out: Vec<Target>,
+    max: usize,
+    max_line: usize,
+}
+
+impl Names {
+    /// Decodes one line (blank ones are skipped); refuses the one past `max`.
+    fn push(&mut self, line: &[u8]) -> Result<()> {
         let line = String::from_utf8_lossy(line);
         let line = line.trim();
         if line.is_empty() {
-            continue;
+            return Ok(());
         }
-        if line.len() > max_line * 3 {
+        if line.len() > self.max_line * 3 {
             return Err(ProxyError::BadRequest("Invalid File Name".into()));
         }
         let name = percent_encoding::percent_decode_str(line).decode_utf8_lossy().into_owned();
-        out.push(Target { name, error: None });
-        if out.len() > max {
-            return Err(ProxyError::EntityTooLarge(format!("Maximum Bulk Deletes: {max} per request")));
+        self.out.push(Target { name, error: None });
+        if self.out.len() > self.max {
+            return Err(ProxyError::EntityTooLarge(format!("Maximum Bulk Deletes: {} per request", self.max)));
         }
+        Ok(())
     }
-    Ok(out)
+}
+
+/// An anonymous client's first name must be in a container it may write (a world-writable
+/// one); otherwise its 401 ends the request before the rest of the body is read.
+async fn first_name_writable(p: &Cluster, ctx: &Ctx, account: &str, name: &str) -> Result<()> {
+    let container = name.trim_start_matches('/').split('/').next().unwrap_or("");
+    if container.is_empty() {
+        return Ok(());
+    }
+    may_write(p, ctx, account, container).await
 }
 
 /// Something to delete: `/container/object` or `/container`, or an error found earlier.

@@ -1,4 +1,6 @@
-//! What SLO and DLO share: the segment pump and byte ranges over a large object.
+//! What SLO, DLO and bulk share: the segment pump, byte ranges over a large object, and
+//! the write check made before a body is read.
 
+pub(crate) mod access;
 pub(crate) mod pump;
 pub(crate) mod ranges;

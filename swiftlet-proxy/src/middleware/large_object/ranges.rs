@@ -45,8 +45,17 @@ pub(crate) enum Ranges {
     Some(Vec<(u64, u64)>),
 }
 
+/// Ranges of one request that may share bytes with another of them (Swift's
+/// `MAX_RANGE_OVERLAPS`): more is a client asking for the same segments again and again.
+const MAX_RANGE_OVERLAPS: usize = 2;
+/// Ranges of one request that may start before the one they follow (Swift's
+/// `MAX_NONASCENDING_RANGES`).
+const MAX_NONASCENDING_RANGES: usize = 8;
+
 /// Swift's reading of `Range: bytes=...` (swob's `Range`): a syntax error or too many
-/// ranges ignores the header; ranges beyond the end are dropped; none left is 416.
+/// ranges ignores the header; ranges beyond the end are dropped; none left is 416, and so
+/// are ranges that overlap too much or go backwards too often (each range of a large
+/// object costs segment fetches, so a client must not multiply them).
 pub(crate) fn parse_ranges(header_value: Option<&str>, length: u64) -> Ranges {
     const MAX_RANGES: usize = 50;
     let Some(v) = header_value else { return Ranges::Whole };
@@ -83,11 +92,27 @@ pub(crate) fn parse_ranges(header_value: Option<&str>, length: u64) -> Ranges {
             _ => {}
         }
     }
-    if out.is_empty() {
+    if out.is_empty() || too_costly(&out) {
         Ranges::Unsatisfiable
     } else {
         Ranges::Some(out)
     }
+}
+
+/// Whether resolved ranges overlap, or fall back, more than Swift allows.
+fn too_costly(ranges: &[(u64, u64)]) -> bool {
+    let mut overlaps = 0;
+    for (i, (s1, e1)) in ranges.iter().enumerate() {
+        for (s2, e2) in &ranges[i + 1..] {
+            if s1 <= e2 && s2 <= e1 {
+                overlaps += 1;
+                if overlaps > MAX_RANGE_OVERLAPS {
+                    return true;
+                }
+            }
+        }
+    }
+    ranges.windows(2).filter(|w| w[1].0 < w[0].0).count() > MAX_NONASCENDING_RANGES
 }
 
 /// Head of one part of a multipart/byteranges body.
@@ -143,6 +168,22 @@ mod tests {
         assert_eq!(parse_ranges(Some("bytes=4-2"), 10), Ranges::Whole);
         assert_eq!(parse_ranges(Some("bytes=x"), 10), Ranges::Whole);
         assert_eq!(parse_ranges(Some("bytes=0-1,12-"), 10), Ranges::Some(vec![(0, 1)]));
+    }
+
+    #[test]
+    fn ranges_that_overlap_or_go_back_too_often_are_refused() {
+        let two = "bytes=0-9,5-14,20-29";
+        assert_eq!(parse_ranges(Some(two), 100), Ranges::Some(vec![(0, 9), (5, 14), (20, 29)]));
+        let three = "bytes=0-9,5-14,8-12";
+        assert_eq!(parse_ranges(Some(three), 100), Ranges::Unsatisfiable, "three overlapping pairs");
+        let same: Vec<&str> = vec!["0-99"; 10];
+        assert_eq!(parse_ranges(Some(&format!("bytes={}", same.join(","))), 100), Ranges::Unsatisfiable);
+        let backwards: Vec<String> = (0..10).rev().map(|i| format!("{}-{}", i * 10, i * 10 + 1)).collect();
+        assert_eq!(parse_ranges(Some(&format!("bytes={}", backwards.join(","))), 100), Ranges::Unsatisfiable);
+        let ascending: Vec<String> = (0..10).map(|i| format!("{}-{}", i * 10, i * 10 + 1)).collect();
+        assert!(
+            matches!(parse_ranges(Some(&format!("bytes={}", ascending.join(","))), 100), Ranges::Some(r) if r.len() == 10)
+        );
     }
 
     #[test]

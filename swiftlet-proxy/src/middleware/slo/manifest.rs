@@ -1,118 +1,10 @@
-//! SLO manifests in Swift's two JSON forms: what a client PUTs (`path`, `etag`,
-//! `size_bytes`, `range`, or inline `data`) and what is stored (`name`, `bytes`, `hash`,
-//! `content_type`, `last_modified`, `range`, `sub_slo`, or `data`), plus the SLO ETag.
+//! SLO manifests as stored (`name`, `bytes`, `hash`, `content_type`, `last_modified`,
+//! `range`, `sub_slo`, or `data`), plus the SLO ETag; what a client PUTs is `input.rs`.
 
-use crate::middleware::large_object::ranges::{parse_ranges, Ranges};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use md5::{Digest, Md5};
 use serde_json::{json, Map, Value};
-
-/// One segment of a manifest a client sent, after syntax checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum InputSegment {
-    Object { path: String, etag: Option<String>, size: Option<u64>, range: Option<String> },
-    Data(Vec<u8>),
-}
-
-/// Parses and checks a client manifest; the error is Swift's 400 body (one line per problem).
-pub(crate) fn parse_input(body: &[u8], self_path: (&str, &str)) -> Result<Vec<InputSegment>, String> {
-    let parsed: Value = serde_json::from_slice(body).map_err(|_| "Manifest must be valid JSON.\n".to_string())?;
-    let Value::Array(items) = parsed else { return Err("Manifest must be a list.\n".into()) };
-    let mut errors = Vec::new();
-    let mut out = Vec::new();
-    let count = items.len();
-    for (i, item) in items.iter().enumerate() {
-        match parse_one(i, item, i + 1 == count, self_path) {
-            Ok(seg) => out.push(seg),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !out.is_empty() && out.iter().all(|s| matches!(s, InputSegment::Data(_))) {
-        errors.push("Inline data segments require at least one object-backed segment.".into());
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors.iter().map(|e| format!("{e}\n")).collect())
-    }
-}
-
-fn parse_one(i: usize, item: &Value, last: bool, (self_c, self_o): (&str, &str)) -> Result<InputSegment, String> {
-    let Value::Object(seg) = item else { return Err(format!("Index {i}: not a JSON object")) };
-    let kind = if seg.contains_key("path") {
-        "path"
-    } else if seg.contains_key("data") {
-        "data"
-    } else {
-        return Err(format!("Index {i}: expected keys to include one of 'path' or 'data'"));
-    };
-    let allowed: &[&str] = if kind == "path" { &["path", "etag", "size_bytes", "range"] } else { &["data"] };
-    let mut extra: Vec<&String> = seg.keys().filter(|k| !allowed.contains(&k.as_str())).collect();
-    if !extra.is_empty() {
-        extra.sort();
-        let list: Vec<String> = extra.iter().map(|k| Value::String(k.to_string()).to_string()).collect();
-        return Err(format!("Index {i}: extraneous keys {}", list.join(", ")));
-    }
-    if kind == "data" {
-        let data = seg["data"].as_str().and_then(|d| STANDARD.decode(d.trim()).ok());
-        return match data {
-            None => Err(format!("Index {i}: data must be valid base64")),
-            Some(d) if d.is_empty() => Err(format!("Index {i}: too small; each segment must be at least 1 byte.")),
-            Some(d) => Ok(InputSegment::Data(d)),
-        };
-    }
-    let Some(path) = seg["path"].as_str() else { return Err(format!("Index {i}: \"path\" must be a string")) };
-    let etag = match seg.get("etag") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(e)) => Some(e.clone()),
-        Some(_) => return Err(format!("Index {i}: \"etag\" must be a string or null (if provided)")),
-    };
-    if !path.trim_matches('/').contains('/') {
-        return Err(format!(
-            "Index {i}: path does not refer to an object. Path must be of the form /container/object."
-        ));
-    }
-    let size = match seg.get("size_bytes") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(n.as_i64().ok_or_else(|| format!("Index {i}: invalid size_bytes"))?),
-        Some(Value::String(s)) => Some(s.trim().parse::<i64>().map_err(|_| format!("Index {i}: invalid size_bytes"))?),
-        Some(_) => return Err(format!("Index {i}: invalid size_bytes")),
-    };
-    if size.is_some_and(|s| s < 1) && !last {
-        return Err(format!("Index {i}: too small; each segment must be at least 1 byte."));
-    }
-    let size = size.map(|s| s.max(0) as u64);
-    if path.trim_start_matches('/') == format!("{self_c}/{self_o}") {
-        return Err(format!("Index {i}: manifest must not include itself as a segment"));
-    }
-    let range = match seg.get("range") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(r)) if r.is_empty() => None,
-        Some(Value::String(r)) => {
-            let spec = format!("bytes={r}");
-            if r.contains(',') {
-                let valid = matches!(parse_ranges(Some(&spec), u64::MAX), Ranges::Some(_));
-                return Err(if valid {
-                    format!("Index {i}: multiple ranges (only one allowed)")
-                } else {
-                    format!("Index {i}: invalid range")
-                });
-            }
-            if parse_ranges(Some(&spec), u64::MAX) == Ranges::Whole {
-                return Err(format!("Index {i}: invalid range"));
-            }
-            if let Some(s) = size {
-                if !matches!(parse_ranges(Some(&spec), s), Ranges::Some(_)) {
-                    return Err(format!("Index {i}: unsatisfiable range"));
-                }
-            }
-            Some(r.clone())
-        }
-        Some(_) => return Err(format!("Index {i}: invalid range")),
-    };
-    Ok(InputSegment::Object { path: path.to_string(), etag, size, range })
-}
 
 /// A stored segment, as Swift writes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -263,28 +155,6 @@ mod tests {
             range,
             sub_slo: false,
         }
-    }
-
-    #[test]
-    fn input_checks() {
-        let ok = br#"[{"path": "/c/a", "etag": null, "size_bytes": "3"}, {"data": "aGk="}]"#;
-        let segs = parse_input(ok, ("m", "o")).unwrap();
-        assert_eq!(segs[1], InputSegment::Data(b"hi".to_vec()));
-        assert!(matches!(&segs[0], InputSegment::Object { size: Some(3), .. }));
-        let err = parse_input(br#"[{"path": "nope"}, {"path": "/c/o", "x": 1}, 3, {"path": "/m/o"}]"#, ("m", "o"))
-            .unwrap_err();
-        assert_eq!(
-            err,
-            "Index 0: path does not refer to an object. Path must be of the form /container/object.\n\
-             Index 1: extraneous keys \"x\"\nIndex 2: not a JSON object\n\
-             Index 3: manifest must not include itself as a segment\n"
-        );
-        assert!(parse_input(b"{}", ("m", "o")).unwrap_err().contains("must be a list"));
-        assert!(parse_input(br#"[{"data": "aGk="}]"#, ("m", "o")).unwrap_err().contains("object-backed"));
-        let e = parse_input(br#"[{"path": "/c/o", "range": "1-2,4-5"}]"#, ("m", "o")).unwrap_err();
-        assert!(e.contains("multiple ranges"), "{e}");
-        let e = parse_input(br#"[{"path": "/c/o", "range": "9-", "size_bytes": 5}]"#, ("m", "o")).unwrap_err();
-        assert!(e.contains("unsatisfiable"), "{e}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub(crate) mod delete;
 pub(crate) mod get;
+pub(crate) mod input;
 pub(crate) mod manifest;
 pub(crate) mod put;
 pub(crate) mod step;

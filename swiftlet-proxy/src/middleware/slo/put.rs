@@ -3,12 +3,14 @@
 //! manifest is stored with the SLO's size and MD5-of-MD5s ETag as system metadata.
 
 use super::get::{get_or_head, is_slo, segment_path, SYSMETA_ETAG, SYSMETA_SIZE};
-use super::manifest::{self as manifest, InputSegment, StoredSegment};
+use super::input::{self, InputError, InputSegment};
+use super::manifest::{self as manifest, StoredSegment};
 use crate::config::SloConfig;
 use crate::context::Ctx;
 use crate::error::{ProxyError, Result};
 use crate::middleware::bulk::heartbeat::{heartbeat_response, wants_heartbeat};
 use crate::middleware::bulk::report::{self, Format, Report};
+use crate::middleware::large_object::access::may_write;
 use crate::middleware::large_object::ranges::{parse_ranges, Ranges};
 use crate::pipeline::step::Next;
 use crate::pipeline::subrequest::{self as sub};
@@ -44,19 +46,18 @@ pub(crate) async fn put(
         None if get(req.headers(), "transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) => {}
         None => return Err(ProxyError::LengthRequired),
     }
+    // Only a client that may write the manifest gets its body read (and parsed).
+    let cluster = next.cluster();
+    may_write(cluster, &req.ctx, account, container).await?;
+    let idle = cluster.config.client_timeout();
     let ProxyRequest { head: parts, body, route, ctx } = req;
-    let body = crate::body::read_body(body, max).await.map_err(|e| match e {
-        ProxyError::TooLarge => too_big(),
-        other => other,
-    })?;
-    let input = manifest::parse_input(&body, (container, object)).map_err(ProxyError::BadRequest)?;
-    let objects = input.iter().filter(|s| matches!(s, InputSegment::Object { .. })).count();
-    if objects > cfg.max_manifest_segments {
-        return Err(ProxyError::EntityTooLarge(format!(
-            "Number of object-backed segments must be <= {}",
-            cfg.max_manifest_segments
-        )));
-    }
+    let body = crate::body::read_client_body(&parts.headers, body, max, idle, too_big).await?;
+    let input = match input::parse_input(&body, (container, object), cfg.max_manifest_segments) {
+        Ok(input) => input,
+        Err(InputError::Invalid(why)) => return Err(ProxyError::BadRequest(why)),
+        Err(InputError::TooMany(why)) => return Err(ProxyError::EntityTooLarge(why)),
+    };
+    drop(body);
     let format = report::negotiate(&parts.headers).unwrap_or(Format::Plain);
     let work = Upload { next, account: account.to_string(), parts, route, ctx, input, concurrency: cfg.concurrency };
     if wants_heartbeat(work.parts.uri.query()) {
