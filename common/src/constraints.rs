@@ -7,6 +7,10 @@ pub const MAX_META_COUNT: usize = 90;
 pub const MAX_META_OVERALL_SIZE: usize = 4096;
 pub const MAX_HEADER_SIZE: usize = 8192;
 pub const MAX_HEADER_COUNT: usize = 256;
+/// The most a server buffers of one connection's input: a request head beyond it is 431
+/// at once, instead of read (and parsed again as it grows) up to hyper's ~400 KB default.
+/// Room for every header at its limits that real requests send (metadata is 4 KiB at most).
+pub const MAX_REQUEST_BUFFER: usize = 64 * 1024;
 pub const MAX_OBJECT_NAME_LENGTH: usize = 1024;
 pub const MAX_CONTAINER_NAME_LENGTH: usize = 256;
 pub const MAX_ACCOUNT_NAME_LENGTH: usize = 256;

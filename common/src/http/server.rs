@@ -112,7 +112,8 @@ where
             .timer(TokioTimer::new())
             .header_read_timeout(opts.header_read_timeout)
             .keep_alive(true)
-            .max_headers(crate::constraints::MAX_HEADER_COUNT);
+            .max_headers(crate::constraints::MAX_HEADER_COUNT)
+            .max_buf_size(crate::constraints::MAX_REQUEST_BUFFER);
         let io = IdleTimeout::new(stream, opts.idle_timeout);
         let conn = builder.serve_connection(TokioIo::new(io), svc);
         let conn = graceful.watch(conn);
