@@ -29,7 +29,8 @@ pub fn signatures(method: &str, path_and_query: &str, headers: &[(&[u8], &[u8])]
     };
     let signed: Vec<String> = h.keys().map(|k| k.as_str().to_string()).collect();
     let canonical_query = v4::canonical_query(query);
-    assert!(!canonical_query.contains("X-Amz-Signature="));
+    // The signature itself is never part of what it signs.
+    assert!(!canonical_query.split('&').any(|pair| pair.split('=').next() == Some("X-Amz-Signature")));
     for uri in v4::canonical_uris(path) {
         let creq = v4::canonical_request(method, &uri, &canonical_query, &h, &signed, v4::UNSIGNED_PAYLOAD);
         let sts = v4::string_to_sign("20130524T000000Z", SCOPE, &creq);
