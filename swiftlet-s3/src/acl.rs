@@ -28,7 +28,7 @@ enum Grantee {
 
 /// The two Swift ACL lists of a bucket, as grantees.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Grants {
+pub(crate) struct Grants {
     read: Vec<Grantee>,
     write: Vec<Grantee>,
 }
@@ -196,7 +196,7 @@ fn policy_document(owner: &str, g: &Grants) -> String {
 }
 
 /// Grants of an `AccessControlPolicy` document.
-fn grants_from_document(doc: &[u8], owner: &str) -> Result<Grants> {
+pub(crate) fn grants_from_document(doc: &[u8], owner: &str) -> Result<Grants> {
     let root = xml::parse(doc).map_err(|_| S3Error::MalformedACLError)?;
     if root.name != "AccessControlPolicy" {
         return Err(S3Error::MalformedACLError);

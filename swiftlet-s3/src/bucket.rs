@@ -10,7 +10,7 @@ use crate::buckets::segments_container;
 use crate::buckets::versioning_status;
 use crate::buckets::versions_container;
 use crate::buckets::xml_response;
-use crate::buckets::MAX_CONFIG_BODY;
+use crate::buckets::MAX_SMALL_BODY;
 use crate::context::{S3Ctx, LOCATION};
 use crate::error::{Result, S3Error};
 use crate::swift::error_for;
@@ -66,7 +66,7 @@ pub(crate) async fn list_buckets(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
 
 pub(crate) async fn create(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     check_name_strictly(ctx.bucket())?;
-    let config = read_body(ctx, body, MAX_CONFIG_BODY).await?;
+    let config = read_body(ctx, body, MAX_SMALL_BODY).await?;
     if !config.iter().all(u8::is_ascii_whitespace) {
         let root = xml::parse(&config)?;
         if root.name != "CreateBucketConfiguration" {
@@ -145,7 +145,7 @@ pub(crate) async fn get_versioning(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
 /// Versioning keeps each overwritten or deleted object in `<bucket>+versions`, through
 /// Swift's versioned writes (`X-History-Location`).
 pub(crate) async fn put_versioning(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
-    let doc = read_body(ctx, body, MAX_CONFIG_BODY).await?;
+    let doc = read_body(ctx, body, MAX_SMALL_BODY).await?;
     let root = xml::parse(&doc)?;
     if root.name != "VersioningConfiguration" {
         return Err(S3Error::MalformedXML);

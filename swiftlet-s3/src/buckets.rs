@@ -11,8 +11,11 @@ use http::{HeaderMap, Method, Response, StatusCode};
 use md5::{Digest, Md5};
 use serde::Serialize;
 
-/// Bucket-level XML bodies (configurations, ACLs) are small.
+/// Bucket configurations and ACL documents (S3's own cap for CORS is 64 KB).
 pub(crate) const MAX_CONFIG_BODY: usize = 64 * 1024;
+/// Tag sets (10 tags of 128 + 256 characters) and the CreateBucket and versioning
+/// documents, which hold a word or two.
+pub(crate) const MAX_SMALL_BODY: usize = 16 * 1024;
 
 /// The container holding a bucket's multipart segments (as Swift's s3api names it).
 pub(crate) fn segments_container(bucket: &str) -> String {
@@ -53,17 +56,20 @@ pub(crate) fn check_name_loosely(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Reads a small request body whole (after its signature checks), refusing a large one.
+/// Reads a small request body whole (after its signature checks): a body announced or
+/// found larger than `limit` is refused before more than `limit` is buffered, and one
+/// whose client stalls is given up on ([`crate::request_body`]).
 pub(crate) async fn read_body(ctx: &S3Ctx<'_>, body: Body, limit: usize) -> Result<bytes::Bytes> {
+    use crate::request_body::{read_capped, ReadError, DEADLINES};
+    let too_long = || S3Error::InvalidRequest(format!("the request body is larger than {limit} bytes"));
     if ctx.body_len.is_some_and(|l| l > limit as u64) {
-        return Err(S3Error::InvalidRequest(format!("the request body is larger than {limit} bytes")));
+        return Err(too_long());
     }
-    match crate::swift::read_limited(body, limit).await {
+    match read_capped(body, limit, DEADLINES).await {
         Ok(b) => Ok(b),
-        Err(crate::swift::ReadError::TooLong(_)) => {
-            Err(S3Error::InvalidRequest(format!("the request body is larger than {limit} bytes")))
-        }
-        Err(crate::swift::ReadError::Body(e)) => Err(ctx.body_error_or(S3Error::IncompleteBody(e))),
+        Err(ReadError::TooLong(_)) => Err(too_long()),
+        Err(ReadError::Stalled) => Err(S3Error::RequestTimeout),
+        Err(ReadError::Body(e)) => Err(ctx.body_error_or(S3Error::IncompleteBody(e))),
     }
 }
 

@@ -257,14 +257,12 @@ pub(crate) async fn preflight(api: &SwiftApi, trans_id: &str, parts: &http::requ
         .filter(|h| !h.is_empty())
         .collect();
     let (bucket, _) = crate::paths::bucket_and_key(crate::paths::host_bucket(&parts.headers), parts.uri.path())?;
-    let bucket = bucket.ok_or_else(|| S3Error::CorsForbidden("CORSResponse: Bucket not found".into()))?;
-    let rules = match bucket_rules(api, trans_id, None, &bucket).await {
-        None => return Err(S3Error::CorsForbidden("CORSResponse: Bucket not found".into())),
-        Some(None) => return Err(S3Error::CorsForbidden("CORSResponse: CORS is not enabled for this bucket.".into())),
-        Some(Some(rules)) => rules,
-    };
-    let rule =
-        find_rule(&rules, origin, method, &requested).ok_or_else(|| S3Error::CorsForbidden(NOT_ALLOWED.into()))?;
+    // Anyone may send a preflight: a missing bucket, one without rules and one whose rules
+    // do not match answer alike, so it tells no stranger which buckets exist in any account.
+    let denied = || S3Error::CorsForbidden(NOT_ALLOWED.into());
+    let bucket = bucket.ok_or_else(denied)?;
+    let Some(Some(rules)) = bucket_rules(api, trans_id, None, &bucket).await else { return Err(denied()) };
+    let rule = find_rule(&rules, origin, method, &requested).ok_or_else(denied)?;
     let mut resp = empty_response(StatusCode::OK);
     grant(resp.headers_mut(), rule, origin, Some(&requested));
     Ok(resp)
@@ -277,11 +275,11 @@ pub(crate) async fn decorate(
     trans_id: &str,
     origin: &str,
     method: &Method,
-    account: Option<&str>,
+    account: &str,
     bucket: &str,
     resp: &mut Response<Body>,
 ) {
-    let Some(Some(rules)) = bucket_rules(api, trans_id, account, bucket).await else { return };
+    let Some(Some(rules)) = bucket_rules(api, trans_id, Some(account), bucket).await else { return };
     if let Some(rule) = find_rule(&rules, origin, method.as_str(), &[]) {
         grant(resp.headers_mut(), rule, origin, None);
     }

@@ -8,6 +8,9 @@ use http::StatusCode;
 pub enum S3Error {
     #[error("Access Denied.")]
     AccessDenied,
+    /// `x-amz-*` headers the signature does not cover (their names, comma-separated).
+    #[error("There were headers present in the request which were not signed")]
+    HeadersNotSigned(String),
     #[error("Request has expired.")]
     ExpiredPresignedRequest,
     #[error("The AWS access key id you provided does not exist in our records.")]
@@ -107,7 +110,7 @@ impl S3Error {
     pub fn code(&self) -> &'static str {
         use S3Error::*;
         match self {
-            AccessDenied | ExpiredPresignedRequest => "AccessDenied",
+            AccessDenied | ExpiredPresignedRequest | HeadersNotSigned(_) => "AccessDenied",
             InvalidAccessKeyId => "InvalidAccessKeyId",
             SignatureDoesNotMatch => "SignatureDoesNotMatch",
             RequestTimeTooSkewed => "RequestTimeTooSkewed",
@@ -162,6 +165,7 @@ impl HttpError for S3Error {
         match self {
             AccessDenied
             | ExpiredPresignedRequest
+            | HeadersNotSigned(_)
             | InvalidAccessKeyId
             | SignatureDoesNotMatch
             | RequestTimeTooSkewed

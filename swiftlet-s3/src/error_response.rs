@@ -20,6 +20,9 @@ impl S3Error {
         xml.open("Error");
         xml.elem("Code", self.code());
         xml.elem("Message", &message);
+        if let S3Error::HeadersNotSigned(names) = self {
+            xml.elem("HeadersNotSigned", names);
+        }
         xml.elem("Resource", resource);
         xml.elem("RequestId", request_id);
         xml.close("Error");

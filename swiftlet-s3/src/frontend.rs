@@ -57,8 +57,10 @@ fn handle(api: SwiftApi, req: ProxyRequest) -> BoxFuture<'static, Response<Body>
             Ok(r) => r,
             Err(e) => e.to_s3_response(trans_id, &resource, head),
         };
-        if let (Some(origin), Some(bucket)) = (origin.filter(|_| method != Method::OPTIONS), &seen.bucket) {
-            cors::decorate(&api, trans_id, &origin, &method, seen.account.as_deref(), bucket, &mut resp).await;
+        if let (Some(origin), Some(account), Some(bucket)) =
+            (origin.filter(|_| method != Method::OPTIONS), &seen.account, &seen.bucket)
+        {
+            cors::decorate(&api, trans_id, &origin, &method, account, bucket, &mut resp).await;
         }
         if let Ok(v) = HeaderValue::from_str(trans_id) {
             resp.headers_mut().insert("x-amz-request-id", v.clone());
@@ -90,6 +92,10 @@ async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Res
     let verified = signature::verify(api.users(), &signed)?;
     // Paths name no account, so anonymous requests have nothing to act on (as Swift's s3api).
     let user = verified.user.ok_or(S3Error::AccessDenied)?;
+    // Known before the bucket is, so CORS headers come only from the user's own account's
+    // bucket, never from a lookup across accounts (which only anonymous preflights make).
+    let identity = api.identity(&user.account, &user.user, &user.groups);
+    seen.account = Some(identity.storage_account.clone());
     let (bucket, key) = bucket_and_key(host_bucket, parts.uri.path())?;
     seen.bucket = bucket.clone();
     let query = Query::parse(parts.uri.query());
@@ -97,8 +103,6 @@ async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Res
     let endpoint = Endpoint::parse(&parts.method, bucket.as_deref(), key.as_deref(), &query, copy_source)?;
     let failure = BodyFailure::default();
     let (body, body_len) = verified_body(body, &parts.headers, verified.payload, &failure)?;
-    let identity = api.identity(&user.account, &user.user, &user.groups);
-    seen.account = Some(identity.storage_account.clone());
     tracing::debug!(op = endpoint.name(), user = %user.access_key(), bucket = ?bucket, key = ?key, "S3 request");
     let ctx = S3Ctx {
         swift: Swift::new(api, ctx, identity),

@@ -17,6 +17,9 @@ pub(crate) mod delete;
 pub(crate) mod error;
 pub(crate) mod error_response;
 pub(crate) mod frontend;
+/// What the fuzz targets (`fuzz/`) drive: signatures, aws-chunked bodies, XML bodies.
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod get;
 pub(crate) mod headers;
 pub(crate) mod lifecycle;
@@ -28,6 +31,7 @@ pub(crate) mod object;
 pub(crate) mod objects;
 pub(crate) mod paths;
 pub(crate) mod replaced;
+pub(crate) mod request_body;
 pub(crate) mod router;
 pub mod signature;
 pub(crate) mod swift;

@@ -170,7 +170,7 @@ pub(crate) async fn upload_part_copy(ctx: &S3Ctx<'_>, upload_id: &str, part: u32
 }
 
 /// The parts a CompleteMultipartUpload names: ascending numbers with their ETags.
-fn parse_complete(doc: &[u8]) -> Result<Vec<(u32, String)>> {
+pub(crate) fn parse_complete(doc: &[u8]) -> Result<Vec<(u32, String)>> {
     let root = xml::parse(doc)?;
     if root.name != "CompleteMultipartUpload" {
         return Err(S3Error::MalformedXML);
@@ -209,7 +209,7 @@ pub(crate) async fn stored_parts(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<Vec
         let full = page.len() == 10_000;
         for row in page {
             if let Row::Object { name, hash, bytes, last_modified, .. } = row {
-                if let Ok(n) = name[prefix.len()..].parse::<u32>() {
+                if let Some(Ok(n)) = name.strip_prefix(&prefix).map(str::parse::<u32>) {
                     out.push((n, hash, bytes, last_modified));
                 }
             }
@@ -234,9 +234,10 @@ fn complete_result(ctx: &S3Ctx<'_>, etag: &str) -> Response<Body> {
 }
 
 pub(crate) async fn complete(ctx: &S3Ctx<'_>, upload_id: &str, body: Body) -> Result<Response<Body>> {
+    // Rights first: a stranger to the bucket is refused before its body is read.
+    let bucket_headers = head_container(ctx).await?;
     let doc = read_body(ctx, body, MAX_COMPLETE_BODY).await?;
     let wanted = parse_complete(&doc)?;
-    let bucket_headers = head_container(ctx).await?;
     let marker = match head_marker(ctx, upload_id).await {
         Ok(m) => m,
         Err(S3Error::NoSuchUpload) if is_upload_id(upload_id) => {

@@ -81,6 +81,32 @@ fn as_marker(name: &str) -> Option<(&str, &str)> {
     (is_upload_id(last) && !key.is_empty()).then_some((key, last))
 }
 
+/// Where an upload's key goes in a listing.
+#[derive(Debug, PartialEq, Eq)]
+enum Place<'a> {
+    Skip,
+    Upload,
+    /// Rolled up into this common prefix.
+    Prefix(&'a str),
+}
+
+/// Places `key` in a listing of `prefix` rolled up at `delimiter` (if any), skipping keys
+/// up to `after` (the key-marker, when no upload-id-marker goes with it).
+/// The segments listing matched `prefix` on `<key>/<upload id>`, so it may run past the
+/// key; only whole-key matches count, and the key is sliced only where `prefix` ends.
+fn place<'a>(key: &'a str, prefix: &str, delimiter: &str, after: &str) -> Place<'a> {
+    let Some(rest) = key.strip_prefix(prefix) else { return Place::Skip };
+    if !after.is_empty() && key <= after {
+        return Place::Skip;
+    }
+    if !delimiter.is_empty() {
+        if let Some(i) = rest.find(delimiter) {
+            return Place::Prefix(&key[..prefix.len() + i + delimiter.len()]);
+        }
+    }
+    Place::Upload
+}
+
 pub(crate) async fn list_uploads(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     let p = ListParams::parse(ctx, "max-uploads", DEFAULT_MAX_UPLOADS)?;
     let key_marker = ctx.query.get("key-marker").unwrap_or("").to_string();
@@ -99,14 +125,13 @@ pub(crate) async fn list_uploads(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
             let Row::Object { name, last_modified, .. } = row else { continue };
             marker = name.clone();
             let Some((key, id)) = as_marker(name) else { continue };
-            if id_marker.is_empty() && !key_marker.is_empty() && key <= key_marker.as_str() {
-                continue;
-            }
-            if !p.delimiter.is_empty() {
-                if let Some(i) = key[p.prefix.len()..].find(&p.delimiter) {
-                    let cp = key[..p.prefix.len() + i + p.delimiter.len()].to_string();
-                    if !prefixes.contains(&cp) {
-                        prefixes.push(cp);
+            let after = if id_marker.is_empty() { key_marker.as_str() } else { "" };
+            match place(key, &p.prefix, &p.delimiter, after) {
+                Place::Skip => continue,
+                Place::Upload => {}
+                Place::Prefix(cp) => {
+                    if !prefixes.iter().any(|p| p == cp) {
+                        prefixes.push(cp.to_string());
                         last_was_prefix = true;
                     }
                     if uploads.len() + prefixes.len() >= want {
@@ -184,5 +209,22 @@ mod tests {
         assert_eq!(as_marker(&format!("a/b/{id}")), Some(("a/b", id)));
         assert_eq!(as_marker(&format!("a/b/{id}/1")), None);
         assert_eq!(as_marker("plain"), None);
+    }
+
+    #[test]
+    fn places_keys_whatever_the_prefix_and_delimiter() {
+        assert_eq!(place("a/b/c", "a/", "/", ""), Place::Prefix("a/b/"));
+        assert_eq!(place("a/b", "a/", "/", ""), Place::Upload);
+        assert_eq!(place("a/b", "", "", "a/b"), Place::Skip);
+        assert_eq!(place("é/part", "é", "/", ""), Place::Prefix("é/"));
+        assert_eq!(place("é/part", "é/p", "é", ""), Place::Upload);
+        // The segments listing matched the prefix on `<key>/<upload id>`: a prefix running
+        // past the key (into the `/` or the id) is no match of the key itself.
+        assert_eq!(place("é/part", "é/part/", "/", ""), Place::Skip);
+        assert_eq!(place("é/part", "é/part/0123", "", ""), Place::Skip);
+        assert_eq!(place("é", "é/", "", ""), Place::Skip);
+        // A prefix naming another key entirely (cut inside its first character's bytes).
+        assert_eq!(place("ée", "\u{e8}", "/", ""), Place::Skip);
+        assert_eq!(place("key", "x".repeat(1024).as_str(), "/", ""), Place::Skip);
     }
 }

@@ -1,7 +1,7 @@
 //! Object tagging: the tag set is kept as a query string in transient system metadata,
 //! which a Swift POST can change (POST replaces all metadata, so the rest is re-sent).
 
-use crate::buckets::{empty_response, read_body, xml_response, MAX_CONFIG_BODY};
+use crate::buckets::{empty_response, read_body, xml_response, MAX_SMALL_BODY};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
 use crate::headers::{PLAIN_HEADERS, SYSMETA_TAGGING};
@@ -56,9 +56,9 @@ async fn set_tags(ctx: &S3Ctx<'_>, tags: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
-pub(crate) async fn put_tags(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
-    let doc = read_body(ctx, body, MAX_CONFIG_BODY).await?;
-    let root = xml::parse(&doc)?;
+/// A `Tagging` document's tag set, checked as S3 does.
+pub(crate) fn parse_tagging(doc: &[u8]) -> Result<Vec<(String, String)>> {
+    let root = xml::parse(doc)?;
     let set_el = root.child("TagSet").filter(|_| root.name == "Tagging").ok_or(S3Error::MalformedXML)?;
     let mut tags = Vec::new();
     for t in set_el.children("Tag") {
@@ -68,6 +68,12 @@ pub(crate) async fn put_tags(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Bod
         tags.push((k.to_string(), v.to_string()));
     }
     check_tags(&tags)?;
+    Ok(tags)
+}
+
+pub(crate) async fn put_tags(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
+    let doc = read_body(ctx, body, MAX_SMALL_BODY).await?;
+    let tags = parse_tagging(&doc)?;
     set_tags(ctx, &tags).await?;
     Ok(empty_response(StatusCode::OK))
 }

@@ -102,6 +102,15 @@ const MAX_ELEMENTS: usize = 200_000;
 
 /// Parses a request body into its document element; anything malformed is `MalformedXML`.
 pub(crate) fn parse(body: &[u8]) -> Result<Element, S3Error> {
+    parse_with(body, |_, _| Ok(()))
+}
+
+/// [`parse`], calling `on_element(depth, name)` as each element starts (the document
+/// element is at depth 0), so a document breaking a limit is refused there and then.
+pub(crate) fn parse_with(
+    body: &[u8],
+    mut on_element: impl FnMut(usize, &str) -> Result<(), S3Error>,
+) -> Result<Element, S3Error> {
     let text = std::str::from_utf8(body).map_err(|_| S3Error::MalformedXML)?;
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Element> = Vec::new();
@@ -115,11 +124,16 @@ pub(crate) fn parse(body: &[u8]) -> Result<Element, S3Error> {
                     return Err(S3Error::MalformedXML);
                 }
                 let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+                on_element(stack.len(), &name)?;
                 stack.push(Element { name, ..Element::default() });
             }
             Event::Empty(start) => {
                 count += 1;
+                if count > MAX_ELEMENTS {
+                    return Err(S3Error::MalformedXML);
+                }
                 let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+                on_element(stack.len(), &name)?;
                 let el = Element { name, ..Element::default() };
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(el),

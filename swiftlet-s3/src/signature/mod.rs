@@ -6,8 +6,11 @@
 pub mod failure;
 pub mod payload;
 pub mod streaming;
+pub(crate) mod unsigned;
 pub mod v2;
 pub mod v4;
+#[cfg(test)]
+mod verify_tests;
 
 use super::error::{Result, S3Error};
 use super::router::Query;
@@ -177,6 +180,7 @@ fn verify_v4_header(users: &[UserConfig], req: &SignedRequest<'_>, rest: &str) -
         S3Error::InvalidRequest("Missing required header for this request: x-amz-content-sha256".into())
     })?;
     let key = check_v4(&user.key, req, &p, &amz_date, payload_hash)?;
+    unsigned::check_header_auth(req.headers, &p.signed_headers)?;
     let payload = payload_of(req.headers, &key, &amz_date, &p)?;
     Ok(Verified { user: Some(s3_user(user)), payload })
 }
@@ -204,6 +208,7 @@ fn verify_v4_query(users: &[UserConfig], req: &SignedRequest<'_>, q: &Query) -> 
     let user = lookup(users, &p.access_key)?;
     let payload_hash = common::headers::get(req.headers, "x-amz-content-sha256").unwrap_or(v4::UNSIGNED_PAYLOAD);
     let key = check_v4(&user.key, req, &p, amz_date, payload_hash)?;
+    unsigned::check_presigned(req.headers, &p.signed_headers, q)?;
     let payload = match payload_hash {
         v4::UNSIGNED_PAYLOAD => Payload::Unsigned,
         _ => payload_of(req.headers, &key, amz_date, &p)?,

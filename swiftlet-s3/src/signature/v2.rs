@@ -83,7 +83,9 @@ pub fn string_to_sign(method: &str, headers: &HeaderMap, date: &str, resource: &
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_string();
     let mut amz: Vec<(String, String)> = Vec::new();
     for name in headers.keys().filter(|n| n.as_str().starts_with("x-amz-")) {
-        let values: Vec<&str> = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::trim).collect();
+        // A value that is not text is signed as read, not dropped: every x-amz-* header counts.
+        let values: Vec<String> =
+            headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string()).collect();
         amz.push((name.as_str().to_string(), values.join(",")));
     }
     amz.sort();
