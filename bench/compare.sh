@@ -238,7 +238,9 @@ fill_listing() { # <system> <container>
   shift 2
   for n in "$@"; do node_args+=(--node "$n"); done
   echo "== $system: filling $container with $LIST_OBJECTS rows (partition $part)" >&2
-  "$BENCH_BIN/listing_fill" --partition "$part" --hash "$hash" "${node_args[@]}" --rows "$LIST_OBJECTS"
+  local key=""
+  [ "$system" = swiftlet ] && key=$(awk -F'"' '/^backend_key/ {print $2}' "$WORK/swiftlet/etc/secret.toml")
+  SWIFTLET_BACKEND_KEY=$key "$BENCH_BIN/listing_fill" --partition "$part" --hash "$hash" "${node_args[@]}" --rows "$LIST_OBJECTS"
 }
 fill_listing swift bench-list
 fill_listing swiftlet bench-list

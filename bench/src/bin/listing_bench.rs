@@ -58,6 +58,8 @@ struct Server {
     child: Child,
     port: u16,
     devices: PathBuf,
+    /// Signs the requests of a server that takes only the cluster's (Swiftlet's).
+    signer: Option<common::backend_auth::Signer>,
 }
 
 impl Drop for Server {
@@ -86,16 +88,20 @@ fn start_swiftlet(bin: &Path, dir: &Path) -> anyhow::Result<Server> {
     std::fs::create_dir_all(devices.join("sda"))?;
     let port = free_port()?;
     let conf = dir.join("container-server.toml");
+    let key = common::backend_auth::BackendKey::generate();
     std::fs::write(
         &conf,
         format!(
-            "bind_port = {port}\ndevices = {:?}\nmount_check = false\naccount_update_interval = 0.0\n",
-            devices.display().to_string()
+            "bind_port = {port}\ndevices = {:?}\nmount_check = false\naccount_update_interval = 0.0\n\n\
+             [hash_path]\nprefix = \"bench\"\nsuffix = \"bench\"\n\n[backend]\nkey = {:?}\n",
+            devices.display().to_string(),
+            key.to_hex()
         ),
     )?;
     let mut cmd = Command::new(bin);
     cmd.arg("--config").arg(&conf).env("RUST_LOG", "warn");
-    Ok(Server { child: spawn(cmd)?, port, devices })
+    let signer = Some(common::backend_auth::Signer::new(&key));
+    Ok(Server { child: spawn(cmd)?, port, devices, signer })
 }
 
 fn start_swift(bin: &Path, dir: &Path, workers: u32) -> anyhow::Result<Server> {
@@ -123,7 +129,7 @@ fn start_swift(bin: &Path, dir: &Path, workers: u32) -> anyhow::Result<Server> {
     )?;
     let mut cmd = Command::new(bin);
     cmd.arg(&conf);
-    Ok(Server { child: spawn(cmd)?, port, devices })
+    Ok(Server { child: spawn(cmd)?, port, devices, signer: None })
 }
 
 /// CPU seconds and peak RSS of a process and its children (Swift forks its workers).
@@ -264,7 +270,10 @@ fn files_size(p: &Path, suffix: &str) -> u64 {
 }
 
 async fn run(label: &str, server: &Server, rows: u64, concurrency: u64) -> anyhow::Result<Results> {
-    let client = HttpClient::new(Duration::from_secs(5));
+    let mut client = HttpClient::new(Duration::from_secs(5));
+    if let Some(signer) = &server.signer {
+        client = client.with_signer(signer.clone());
+    }
     wait_ready(&client, server.port).await?;
     let base = format!("http://127.0.0.1:{}/sda/0/{ACCOUNT}/{CONTAINER}", server.port);
     let req = Request::put(&base)

@@ -66,7 +66,13 @@ async fn main() -> Result<()> {
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
-    let client = HttpClient::new(Duration::from_secs(5));
+    // Swiftlet's container servers take only signed requests: with SWIFTLET_BACKEND_KEY set
+    // (compare.sh sets it for Swiftlet, not for Swift) every request is signed with it.
+    let mut client = HttpClient::new(Duration::from_secs(5));
+    if std::env::var(common::backend_auth::KEY_ENV).is_ok_and(|k| !k.is_empty()) {
+        let key = common::backend_auth::BackendConfig::default().load_key()?;
+        client = client.with_signer(common::backend_auth::Signer::new(&key));
+    }
     let created_at = Timestamp::now().internal();
     let start = Instant::now();
     let mut done = 0;
