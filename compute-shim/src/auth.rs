@@ -3,9 +3,9 @@
 
 use crate::error::{Result, ShimError};
 use http::HeaderMap;
-use swiftlet_token::{KeystoneTokens, TokenClaims};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use swiftlet_token::{KeystoneTokens, TokenClaims};
 
 /// Revoked token ids until their expiry. The identity service persists them and shares
 /// this set with the image and compute services of the same process.

@@ -7,8 +7,8 @@ use crate::error::{Result, ShimError};
 use crate::web;
 use common::http::Body;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
-use swiftlet_token::TokenClaims;
 use serde_json::{json, Value};
+use swiftlet_token::TokenClaims;
 
 const AUTH_FAILED: &str = "The request you have made requires authentication.";
 

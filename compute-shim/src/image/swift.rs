@@ -10,10 +10,10 @@ use common::http::{empty, full, Body, HttpClient};
 use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
-use swiftlet_token::KeystoneTokens;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use swiftlet_token::KeystoneTokens;
 use tokio::sync::Mutex;
 
 /// Renew the service token when it has less than this left.
