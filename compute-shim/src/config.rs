@@ -120,8 +120,13 @@ pub struct ComputeConfig {
     /// Compute hosts; a qemu host registers only when the qemu binary is found.
     pub hosts: Vec<HostConfig>,
     pub qemu_binary: String,
+    /// Inspects and converts disk images before a VM may open them; a qemu host registers
+    /// only when it is found too.
+    pub qemu_img_binary: String,
     /// `tcg` (always works) or `kvm`.
     pub qemu_accel: String,
+    /// The largest virtual size (bytes) of a disk image the qemu driver boots.
+    pub max_disk_virtual_size: u64,
     /// Seconds a boot may spend fetching its images before it fails.
     pub image_timeout: f64,
 }
@@ -134,7 +139,10 @@ impl Default for ComputeConfig {
                 HostConfig { name: "proc1".into(), driver: DriverKind::Process, ram_mb: 8192, vcpus: 4 },
             ],
             qemu_binary: "qemu-system-x86_64".into(),
+            qemu_img_binary: "qemu-img".into(),
             qemu_accel: "tcg".into(),
+            // The largest flavor's root disk (m1.xlarge, 160 GB).
+            max_disk_virtual_size: 160 << 30,
             image_timeout: 300.0,
         }
     }
