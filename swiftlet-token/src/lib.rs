@@ -5,6 +5,19 @@
 //! signing key is derived from the cluster's hash-path secret, so every service that knows
 //! the secret shares it. What a token lets its bearer do is each service's business (the
 //! proxy maps roles to accounts); this crate only makes and checks tokens.
+//!
+//! A genuine token can still be revoked before it expires: [`revocation`] holds the
+//! events that say so, [`feed`] is how the identity service serves them, and [`poller`]
+//! keeps a service's copy of them current.
+
+pub mod feed;
+mod iso_time;
+pub mod poller;
+pub mod revocation;
+
+pub use feed::FeedKey;
+pub use poller::{PollerConfig, RevocationPoller};
+pub use revocation::{RevocationEvent, Revocations};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
