@@ -19,13 +19,13 @@ pub mod web;
 pub use config::ShimConfig;
 pub use error::ShimError;
 
-use auth::{Revocations, Validator};
+use auth::Validator;
 use common::http::ServerOptions;
 use hyper::body::Incoming;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use swiftlet_token::KeystoneTokens;
+use swiftlet_token::{KeystoneTokens, Revocations};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;

@@ -1,13 +1,14 @@
 //! Identity: a Keystone v3 subset. Password and token authentication with project scope,
-//! signed tokens that any service (and the proxy) validates locally, revocation, and
-//! users/projects/roles administration. Everything lives in the domain `Default`.
+//! signed tokens that any service (and the proxy) validates locally, revocation events
+//! and their feed (`GET /v3/OS-REVOKE/events`), and users/projects/roles administration. Everything lives in the domain `Default`.
 
 mod admin;
 pub mod password;
+mod revocations;
 pub mod store;
 mod tokens;
 
-use crate::auth::{Revocations, Validator};
+use crate::auth::Validator;
 use crate::config::IdentityConfig;
 use crate::db::Db;
 use crate::error::{ErrorStyle, Result, ShimError};
@@ -19,6 +20,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::path::Path;
 use std::sync::Arc;
+use swiftlet_token::{FeedKey, Revocations};
 use tracing::Instrument;
 
 /// Keystone v3's newest minor version as of the API this subset follows.
@@ -42,6 +44,8 @@ pub struct IdentityService {
     pub(crate) cfg: IdentityConfig,
     pub(crate) validator: Validator,
     pub(crate) endpoints: Endpoints,
+    /// Checks the revocation feed's signed requests.
+    pub(crate) feed_key: FeedKey,
 }
 
 /// One parsed request.
@@ -54,6 +58,7 @@ enum Endpoint {
     RevokeToken,
     AuthCatalog,
     AuthProjects,
+    RevocationEvents,
     Domains,
     Domain(String),
     Users,
@@ -88,6 +93,7 @@ fn route(method: &Method, path: &str) -> Result<Endpoint> {
         ("DELETE", ["v3", "auth", "tokens"]) => Endpoint::RevokeToken,
         ("GET", ["v3", "auth", "catalog"]) => Endpoint::AuthCatalog,
         ("GET", ["v3", "auth", "projects"]) => Endpoint::AuthProjects,
+        ("GET", ["v3", "OS-REVOKE", "events"]) => Endpoint::RevocationEvents,
         ("GET", ["v3", "domains"]) => Endpoint::Domains,
         ("GET", ["v3", "domains", _]) => Endpoint::Domain(s(2)),
         ("GET", ["v3", "users"]) => Endpoint::Users,
@@ -121,6 +127,7 @@ fn known_path(segs: &[&str]) -> bool {
         segs,
         [] | ["v3"]
             | ["v3", "auth", "tokens" | "catalog" | "projects"]
+            | ["v3", "OS-REVOKE", "events"]
             | ["v3", "users" | "projects" | "roles" | "domains"]
             | ["v3", "users" | "projects" | "roles" | "domains", _]
     )
@@ -128,7 +135,7 @@ fn known_path(segs: &[&str]) -> bool {
 
 impl IdentityService {
     /// Opens the identity database (`<state_dir>/identity.db`), creating the default users
-    /// when it is new, and loads the revoked tokens into `validator`.
+    /// when it is new, and loads the revocation events into `validator`.
     pub async fn open(
         cfg: IdentityConfig,
         state_dir: &Path,
@@ -157,10 +164,12 @@ impl IdentityService {
             tracing::info!("identity: created the default users (admin, demo) and the service user");
         }
         let now = web::now_secs();
-        for (id, exp) in db.call(move |c| store::revoked(c, now)).await? {
-            validator.revoked.insert(&id, exp, now);
+        db.call(move |c| revocations::migrate_revoked_tokens(c, now)).await?;
+        for e in db.call(move |c| revocations::load(c, now)).await? {
+            validator.revoked.insert(e, now);
         }
-        Ok(Arc::new(IdentityService { db, cfg, validator, endpoints }))
+        let feed_key = FeedKey::new(&validator.tokens);
+        Ok(Arc::new(IdentityService { db, cfg, validator, endpoints, feed_key }))
     }
 
     pub fn revocations(&self) -> &Revocations {
@@ -194,6 +203,7 @@ impl IdentityService {
             Endpoint::RevokeToken => self.revoke_token(&parts.headers).await,
             Endpoint::AuthCatalog => self.auth_catalog(&parts.headers),
             Endpoint::AuthProjects => self.auth_projects(&parts.headers).await,
+            Endpoint::RevocationEvents => self.revocation_events(&parts.headers).await,
             other => {
                 let caller = self.validator.caller(&parts.headers)?;
                 self.admin(other, caller, body, &q).await
