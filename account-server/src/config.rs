@@ -10,6 +10,8 @@ pub struct AccountConfig {
     pub bind_port: u16,
     /// The cluster's hash-path secret (`SWIFTLET_HASH_PATH_PREFIX/SUFFIX` override it).
     pub hash_path: common::HashPathSecret,
+    /// Where the cluster's backend key is (every request to this server must be signed with it).
+    pub backend: common::backend_auth::BackendConfig,
     /// The directory holding one directory per device.
     pub devices: PathBuf,
     /// Refuse (507) devices that are not mount points.
@@ -38,6 +40,7 @@ impl Default for AccountConfig {
             bind_ip: "127.0.0.1".into(),
             bind_port: 6202,
             hash_path: common::HashPathSecret::default(),
+            backend: common::backend_auth::BackendConfig::default(),
             devices: PathBuf::from("/srv/node"),
             mount_check: true,
             workers_per_device: 4,
@@ -62,6 +65,32 @@ impl AccountConfig {
             max_batch_rows: self.max_batch_rows,
             group_sync: self.db_group_sync,
         }
+    }
+}
+
+impl common::server::ServerConfig for AccountConfig {
+    fn bind_addr(&self) -> (String, u16) {
+        (self.bind_ip.clone(), self.bind_port)
+    }
+
+    fn set_bind_addr(&mut self, ip: String, port: u16) {
+        (self.bind_ip, self.bind_port) = (ip, port);
+    }
+
+    fn set_devices(&mut self, devices: PathBuf) {
+        self.devices = devices;
+    }
+
+    fn set_mount_check(&mut self, on: bool) {
+        self.mount_check = on;
+    }
+
+    fn hash_path(&self) -> &common::HashPathSecret {
+        &self.hash_path
+    }
+
+    fn backend(&self) -> &common::backend_auth::BackendConfig {
+        &self.backend
     }
 }
 

@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use common::http::{full, HttpClient};
+use common::secrets::Secrets;
 use common::HashPathSecret;
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -26,6 +27,15 @@ impl Drop for Server {
     }
 }
 
+fn secrets() -> &'static Secrets {
+    static SECRETS: std::sync::OnceLock<Secrets> = std::sync::OnceLock::new();
+    SECRETS.get_or_init(|| Secrets::with_new_backend_key(HashPathSecret::new("p", "s")))
+}
+
+fn cluster_client() -> HttpClient {
+    HttpClient::default().with_signer(secrets().backend.signer.clone())
+}
+
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("sda")).unwrap();
@@ -35,7 +45,7 @@ async fn start() -> Server {
     let addr = listener.local_addr().unwrap();
     let cancel = CancellationToken::new();
     let c = cancel.clone();
-    tokio::spawn(async move { account_server::serve(listener, cfg, HashPathSecret::new("p", "s"), c).await.unwrap() });
+    tokio::spawn(async move { account_server::serve(listener, cfg, secrets().clone(), c).await.unwrap() });
     Server { addr, _dir: dir, cancel }
 }
 
@@ -56,7 +66,7 @@ async fn req(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    let resp = HttpClient::default().send(b.body(full(Vec::new())).unwrap(), Duration::from_secs(10)).await.unwrap();
+    let resp = cluster_client().send(b.body(full(Vec::new())).unwrap(), Duration::from_secs(10)).await.unwrap();
     let (status, headers) = (resp.status(), resp.headers().clone());
     Resp { status, headers, body: resp.into_body().collect().await.unwrap().to_bytes() }
 }
@@ -190,7 +200,7 @@ async fn bad_input_and_replicate() {
     // REPLICATE sync on the account DB: the reply carries its info and our point.
     let hash = HashPathSecret::new("p", "s").hash_hex("AUTH_test", None, None);
     report(a, "c", 2, 0, 1, 1).await;
-    let client = HttpClient::default();
+    let client = cluster_client();
     let sync = serde_json::json!(["sync", {
         "max_row": 9, "hash": "00000000000000000000000000000000", "id": "peer-1",
         "created_at": ts(0), "put_timestamp": ts(1), "delete_timestamp": "0", "metadata": {}
@@ -212,4 +222,23 @@ async fn bad_input_and_replicate() {
         (v["point"].as_i64(), v["container_count"].as_i64(), v["max_row"].as_i64()),
         (Some(-1), Some(1), Some(1))
     );
+}
+
+#[tokio::test]
+async fn only_the_cluster_may_call_an_account_server() {
+    let s = start().await;
+    let a = s.addr;
+    assert_eq!(req(a, "PUT", A, &[("x-timestamp", &ts(1))]).await.status, StatusCode::CREATED);
+    // A stranger on the storage network: no signature, or one made with another key.
+    let stranger = HttpClient::default()
+        .with_signer(common::backend_auth::Signer::new(&common::backend_auth::BackendKey::generate()));
+    for client in [HttpClient::default(), stranger] {
+        for (method, path) in [("DELETE", A), ("PUT", "/sda/0/AUTH_test/evil"), ("GET", A), ("REPLICATE", "/sda/0/x")] {
+            let b = Request::builder().method(method).uri(format!("http://{a}{path}")).header("x-timestamp", ts(9));
+            let resp = client.send(b.body(full(Vec::new())).unwrap(), Duration::from_secs(10)).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+        }
+    }
+    let head = req(a, "HEAD", A, &[]).await;
+    assert_eq!((head.status, head.header("x-account-container-count")), (StatusCode::NO_CONTENT, Some("0")));
 }

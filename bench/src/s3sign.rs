@@ -1,9 +1,9 @@
-//! SigV4 request signing for the S3 load, built on the proxy's own SigV4 functions, so the
+//! SigV4 request signing for the S3 load, built on the S3 frontend's own SigV4 functions, so the
 //! client and the server agree by construction (the proxy's unit tests check those against
 //! the AWS documentation's examples).
 
 use http::{HeaderMap, HeaderValue, Method};
-use swiftlet_proxy::s3::signature::{format_amz_date, v4};
+use swiftlet_s3::signature::{format_amz_date, v4};
 
 pub use v4::UNSIGNED_PAYLOAD;
 
@@ -62,8 +62,8 @@ pub fn encode(s: &str, keep_slash: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use swiftlet_proxy::config::UserConfig;
-    use swiftlet_proxy::s3::signature::{verify, Payload, SignedRequest};
+    use swiftlet_proxy::UserConfig;
+    use swiftlet_s3::signature::{verify, Payload, SignedRequest};
 
     /// The proxy's own check accepts what `sign` produces, query order notwithstanding.
     #[test]

@@ -24,6 +24,12 @@ pub trait Daemon: Send + Sync + 'static {
     /// One full pass over this node's devices. Stops early (with a partial report) when
     /// `cancel` fires. Failures of single items are counted in the report, not returned.
     fn run_once(&self, cancel: &CancellationToken) -> impl Future<Output = Result<Self::Report, Self::Error>> + Send;
+
+    /// Whether a pass found nothing to do: such passes are logged at debug level, so a
+    /// daemon that runs every second does not fill the log.
+    fn was_idle(&self, _report: &Self::Report) -> bool {
+        false
+    }
 }
 
 /// The recon file of one daemon: its last pass.
@@ -62,10 +68,13 @@ pub async fn run_pass<D: Daemon>(
     let name = daemon.name();
     let started = Timestamp::now();
     let clock = Instant::now();
-    tracing::info!(daemon = name, "pass starting");
+    tracing::debug!(daemon = name, "pass starting");
     let result = daemon.run_once(cancel).await;
     let elapsed = clock.elapsed().as_secs_f64();
     match &result {
+        Ok(report) if daemon.was_idle(report) => {
+            tracing::debug!(daemon = name, elapsed_secs = elapsed, ?report, "pass done")
+        }
         Ok(report) => tracing::info!(daemon = name, elapsed_secs = elapsed, ?report, "pass done"),
         Err(e) => tracing::error!(daemon = name, elapsed_secs = elapsed, error = %e, "pass failed"),
     }

@@ -3,8 +3,10 @@
 //! Each module has one job: [`timestamp`] orders versions, [`hash`] places names,
 //! [`constraints`] holds the API limits, [`path`] parses and validates request paths,
 //! [`config`] loads TOML, [`http`] serves and calls HTTP, [`headers`] reads and writes
-//! header values.
+//! header values, [`server`] is the scaffold every server stands on (service, request
+//! wrapper, one-call `main`), [`daemon`] the shape of background work.
 
+pub mod backend_auth;
 pub mod config;
 pub mod constraints;
 pub mod daemon;
@@ -15,6 +17,8 @@ pub mod http;
 pub mod logging;
 pub mod metadata;
 pub mod path;
+pub mod secrets;
+pub mod server;
 pub mod signal;
 pub mod timestamp;
 

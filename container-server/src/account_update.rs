@@ -88,7 +88,7 @@ pub struct SendOutcome {
 }
 
 /// What one `run_pending_updates` pass did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct UpdateReport {
     pub attempted: usize,
     pub succeeded: usize,
@@ -103,6 +103,26 @@ pub struct AccountUpdater {
     node_timeout: Duration,
     queues: Mutex<HashMap<String, Arc<Mutex<Connection>>>>,
     queued: Mutex<HashSet<(String, String)>>,
+}
+
+/// The server's periodic send of due queued updates, as a daemon.
+pub struct AccountUpdateDaemon(pub Arc<AccountUpdater>);
+
+impl common::daemon::Daemon for AccountUpdateDaemon {
+    type Report = UpdateReport;
+    type Error = ContainerError;
+
+    fn name(&self) -> &'static str {
+        "container-account-updates"
+    }
+
+    async fn run_once(&self, _cancel: &tokio_util::sync::CancellationToken) -> Result<UpdateReport> {
+        self.0.run_pending_updates().await
+    }
+
+    fn was_idle(&self, report: &UpdateReport) -> bool {
+        report.attempted == 0
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -127,14 +147,9 @@ struct Pending {
 }
 
 impl AccountUpdater {
-    pub fn new(store: Arc<Store>, conn_timeout: Duration, node_timeout: Duration) -> Arc<Self> {
-        Arc::new(AccountUpdater {
-            store,
-            client: HttpClient::new(conn_timeout),
-            node_timeout,
-            queues: Mutex::default(),
-            queued: Mutex::default(),
-        })
+    /// `client` signs its requests with the backend key (account servers refuse others).
+    pub fn new(store: Arc<Store>, client: HttpClient, node_timeout: Duration) -> Arc<Self> {
+        Arc::new(AccountUpdater { store, client, node_timeout, queues: Mutex::default(), queued: Mutex::default() })
     }
 
     fn queue_path(&self, device: &str) -> PathBuf {

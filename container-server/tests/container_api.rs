@@ -236,3 +236,37 @@ async fn auto_created_containers_for_internal_accounts() {
     let listing = req(node.addr, "GET", "/sda/1/.expiring_objects/1700000000?format=json", &[], vec![]).await;
     assert_eq!(names(&listing.json()), ["1700000000-AUTH_test/c/o"]);
 }
+
+#[tokio::test]
+async fn a_stranger_cannot_write_rows_or_pin_them_with_a_far_future_timestamp() {
+    use common::http::{full, HttpClient};
+    let dir = tempfile::tempdir().unwrap();
+    let node = container_server(&devices_dir(dir.path()), 0, |_| {}).await;
+    let a = node.addr;
+    assert_eq!(put_container(a, C, 1).await.status, StatusCode::CREATED);
+    let unsigned = HttpClient::default();
+    let forged = "v1 1700000000 0123456789abcdef0123456789abcdef 00";
+    for (method, path, sig) in [
+        ("PUT", format!("{C}/o"), None),
+        ("PUT", format!("{C}/o"), Some(forged)),
+        ("DELETE", C.to_string(), None),
+        ("POST", C.to_string(), None),
+        ("REPLICATE", "/sda/3/abc".to_string(), None),
+    ] {
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri(format!("http://{a}{path}"))
+            .header("x-timestamp", "9999999999.99999")
+            .header("x-size", "1")
+            .header("x-content-type", "text/plain")
+            .header("x-etag", "d41d8cd98f00b204e9800998ecf8427e");
+        if let Some(sig) = sig {
+            b = b.header(common::backend_auth::SIGNATURE_HEADER, sig);
+        }
+        let resp = unsigned.send(b.body(full(Vec::new())).unwrap(), std::time::Duration::from_secs(10)).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
+    let head = req(a, "HEAD", C, &[], vec![]).await;
+    assert_eq!((head.status, head.header("x-container-object-count")), (StatusCode::NO_CONTENT, Some("0")));
+    assert_eq!(head.header("x-put-timestamp"), Some(ts(1).as_str()));
+}

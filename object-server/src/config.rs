@@ -1,9 +1,11 @@
 //! The object server's TOML config: one serde struct, a default for every key.
 
+use common::backend_auth::BackendConfig;
 use common::HashPathSecret;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
+use swiftlet_object_store::DevicesConfig;
 
 /// Headers a client may set on an object besides `X-Object-Meta-*` (Swift's `allowed_headers`).
 pub const DEFAULT_ALLOWED_HEADERS: &[&str] = &[
@@ -21,7 +23,8 @@ pub const DEFAULT_ALLOWED_HEADERS: &[&str] = &[
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ObjectServerConfig {
-    /// Address to listen on (the binary's `--bind` overrides it).
+    /// Address to listen on, `IP:PORT` (the binary's `--bind` overrides it).
+    #[serde(deserialize_with = "ip_and_port")]
     pub bind: String,
     /// Directory holding one directory (or mount point) per device.
     pub devices: PathBuf,
@@ -47,8 +50,16 @@ pub struct ObjectServerConfig {
     pub allowed_headers: Vec<String>,
     /// Connections served at once.
     pub max_connections: usize,
-    /// The cluster's hash-path secret (names directories on disk). `serve` takes it explicitly.
+    /// Directory of `container.ring`: container updates go only to the devices it names.
+    pub swift_dir: PathBuf,
+    /// Seconds between checks of the ring file for changes.
+    pub ring_check_interval: f64,
+    /// The cluster's hash-path secret (names directories on disk; `SWIFTLET_HASH_PATH_PREFIX`
+    /// and `_SUFFIX` override it). The binary refuses to start without one.
     pub hash_path: HashPathSecret,
+    /// Where the cluster's backend key is: every request to this server must be signed with
+    /// it, and so is every request it sends. The binary refuses to start without one.
+    pub backend: BackendConfig,
 }
 
 impl Default for ObjectServerConfig {
@@ -67,13 +78,33 @@ impl Default for ObjectServerConfig {
             reclaim_age: 7 * 24 * 3600,
             allowed_headers: DEFAULT_ALLOWED_HEADERS.iter().map(|s| s.to_string()).collect(),
             max_connections: 4096,
+            swift_dir: PathBuf::from("/etc/swiftlet"),
+            ring_check_interval: 15.0,
             hash_path: HashPathSecret::default(),
+            backend: BackendConfig::default(),
         }
     }
 }
 
+/// `IP:PORT` split, the IP without brackets.
+fn split_bind(bind: &str) -> Option<(String, u16)> {
+    let (ip, port) = bind.rsplit_once(':')?;
+    Some((ip.trim_start_matches('[').trim_end_matches(']').to_string(), port.parse().ok()?))
+}
+
+/// `bind` is checked when the config is read, so a bad one never becomes a random port.
+fn ip_and_port<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let bind = String::deserialize(d)?;
+    match split_bind(&bind) {
+        Some(_) => Ok(bind),
+        None => Err(serde::de::Error::custom(format!("bind {bind:?} is not IP:PORT"))),
+    }
+}
+
+/// Seconds as a duration; negative is zero, and one too large for a `Duration` (`inf`) is
+/// about a century instead of a panic.
 fn secs(v: f64) -> Duration {
-    Duration::from_secs_f64(v.max(0.0))
+    Duration::try_from_secs_f64(v.max(0.0)).unwrap_or(Duration::from_secs(u32::MAX.into()))
 }
 
 impl ObjectServerConfig {
@@ -89,8 +120,18 @@ impl ObjectServerConfig {
     pub fn client_timeout(&self) -> Duration {
         secs(self.client_timeout)
     }
-    pub fn reclaim_age(&self) -> Duration {
-        Duration::from_secs(self.reclaim_age)
+    pub fn ring_check_interval(&self) -> Duration {
+        secs(self.ring_check_interval)
+    }
+    /// What the store's device registry takes from this config.
+    pub fn devices_config(&self) -> DevicesConfig {
+        DevicesConfig {
+            devices: self.devices.clone(),
+            mount_check: self.mount_check,
+            threads_per_device: self.threads_per_device,
+            queue_per_device: self.queue_per_device,
+            reclaim_age: self.reclaim_age,
+        }
     }
     /// Allowed headers, lowercased, minus the ones the server computes itself.
     pub fn allowed_headers(&self) -> Vec<String> {
@@ -99,6 +140,34 @@ impl ObjectServerConfig {
             .map(|h| h.trim().to_ascii_lowercase())
             .filter(|h| !h.is_empty() && !matches!(h.as_str(), "content-length" | "etag" | "deleted"))
             .collect()
+    }
+}
+
+impl common::server::ServerConfig for ObjectServerConfig {
+    fn bind_addr(&self) -> (String, u16) {
+        // A config file's `bind` was checked when read; one set in code without a port
+        // is taken as an address with port 0.
+        split_bind(&self.bind).unwrap_or_else(|| (self.bind.clone(), 0))
+    }
+
+    fn set_bind_addr(&mut self, ip: String, port: u16) {
+        self.bind = if ip.contains(':') { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") };
+    }
+
+    fn set_devices(&mut self, devices: PathBuf) {
+        self.devices = devices;
+    }
+
+    fn set_mount_check(&mut self, on: bool) {
+        self.mount_check = on;
+    }
+
+    fn hash_path(&self) -> &HashPathSecret {
+        &self.hash_path
+    }
+
+    fn backend(&self) -> &BackendConfig {
+        &self.backend
     }
 }
 
@@ -118,5 +187,17 @@ mod tests {
         assert!(toml::from_str::<ObjectServerConfig>("no_such_key = 1").is_err());
         let c = ObjectServerConfig { allowed_headers: vec![" ETag".into(), "X-Foo".into()], ..Default::default() };
         assert_eq!(c.allowed_headers(), vec!["x-foo".to_string()]);
+    }
+
+    #[test]
+    fn bind_is_one_address() {
+        use common::server::ServerConfig;
+        let mut c = ObjectServerConfig::default();
+        assert_eq!(c.bind_addr(), ("127.0.0.1".to_string(), 6200));
+        c.set_bind_addr("::1".into(), 7000);
+        assert_eq!((c.bind.as_str(), c.bind_addr()), ("[::1]:7000", ("::1".to_string(), 7000)));
+        assert!(toml::from_str::<ObjectServerConfig>("bind = '127.0.0.1'").is_err());
+        let c: ObjectServerConfig = toml::from_str("node_timeout = inf\nconn_timeout = nan").unwrap();
+        assert!(c.node_timeout() > Duration::from_secs(3_000_000_000) && c.conn_timeout().is_zero());
     }
 }

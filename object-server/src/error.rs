@@ -1,11 +1,15 @@
-//! The object server's one error type and the one place it becomes an HTTP status.
+//! The object server's one error type and the one place it becomes an HTTP status: its
+//! own variants and every [`StoreError`] variant are mapped here.
 
 use common::http::{text, Body, HttpError};
 use common::Timestamp;
 use http::{HeaderValue, Response, StatusCode};
+use swiftlet_object_store::StoreError;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What can go wrong serving a request: the request's own faults, the verbs' outcomes,
+/// and whatever the store reports.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -38,42 +42,37 @@ pub enum Error {
     ClientDisconnect,
     #[error("Request Timeout")]
     RequestTimeout,
-    /// The stored name differs from the requested one under the same hash.
-    #[error("Client path does not match path stored in object metadata")]
-    Collision,
-    #[error("{device} is not available: {reason}")]
-    DeviceUnavailable { device: String, reason: String },
-    #[error("{0}: the filesystem does not support user xattrs")]
-    XattrNotSupported(String),
-    #[error("no space left on device")]
-    NoSpace,
-    #[error("object quarantined: {0}")]
-    Quarantined(String),
-    #[error("device pool of {0} is shut down")]
-    PoolClosed(String),
+    #[error("{0}")]
+    Store(#[from] StoreError),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
-    #[error("device database error: {0}")]
-    Db(#[from] rocksdb::Error),
-    #[error("{0}")]
-    Config(#[from] common::config::ConfigError),
+    /// The container ring could not be loaded (at start-up).
+    #[error("container ring: {0}")]
+    Ring(#[from] swiftlet_ring::RingError),
     #[error("{0}")]
     Internal(String),
 }
 
-impl Error {
-    /// Maps a write-side I/O error: a full disk (or quota) is `NoSpace`, so it answers 507.
-    pub fn from_write(e: std::io::Error) -> Self {
-        match e.raw_os_error() {
-            Some(libc::ENOSPC) | Some(libc::EDQUOT) => Error::NoSpace,
-            _ => Error::Io(e),
-        }
+/// The status of a store error.
+fn store_status(e: &StoreError) -> StatusCode {
+    use StoreError::*;
+    match e {
+        // Swift answers 412 for a path that is not UTF-8 or holds NUL.
+        Path(common::path::PathError::BadEncoding) => StatusCode::PRECONDITION_FAILED,
+        Path(_) | BadFrame(_) => StatusCode::BAD_REQUEST,
+        Quarantined(_) => StatusCode::NOT_FOUND,
+        Collision => StatusCode::FORBIDDEN,
+        // The SSYNC sender went away mid-frame: Swift's HTTPClientDisconnect.
+        Truncated => client_disconnect(),
+        DeviceUnavailable { .. } | XattrNotSupported(_) | NoSpace => StatusCode::INSUFFICIENT_STORAGE,
+        PoolClosed(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Remote(_) | Io(_) | Db(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
 
-    /// True for errors that mean "this device cannot take writes" (507).
-    pub fn is_insufficient_storage(&self) -> bool {
-        matches!(self, Error::DeviceUnavailable { .. } | Error::XattrNotSupported(_) | Error::NoSpace)
-    }
+/// Swift's HTTPClientDisconnect.
+fn client_disconnect() -> StatusCode {
+    StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST)
 }
 
 impl HttpError for Error {
@@ -88,18 +87,15 @@ impl HttpError for Error {
             TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            NotFound { .. } | Quarantined(_) => StatusCode::NOT_FOUND,
+            NotFound { .. } => StatusCode::NOT_FOUND,
             Conflict { .. } => StatusCode::CONFLICT,
             PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            // Swift's HTTPClientDisconnect.
-            ClientDisconnect => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+            ClientDisconnect => client_disconnect(),
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Collision => StatusCode::FORBIDDEN,
-            DeviceUnavailable { .. } | XattrNotSupported(_) | NoSpace => StatusCode::INSUFFICIENT_STORAGE,
-            PoolClosed(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Io(_) | Db(_) | Config(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Store(e) => store_status(e),
+            Io(_) | Ring(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -144,11 +140,14 @@ mod tests {
         assert_eq!(r.status(), 404);
         assert_eq!(r.headers()["x-backend-timestamp"], "1700000000.00000");
         assert_eq!(Error::ClientDisconnect.status().as_u16(), 499);
-        assert_eq!(Error::NoSpace.status(), 507);
+        assert_eq!(Error::from(StoreError::NoSpace).status(), 507);
         let r = Error::RangeNotSatisfiable { length: 10 }.to_response();
         assert_eq!(r.headers()["content-range"], "bytes */10");
         let enospc = std::io::Error::from_raw_os_error(libc::ENOSPC);
-        assert!(matches!(Error::from_write(enospc), Error::NoSpace));
+        assert_eq!(Error::from(StoreError::from_write(enospc)).status(), 507);
         assert_eq!(Error::Path(common::path::PathError::BadEncoding).status(), 412);
+        assert_eq!(Error::from(StoreError::Path(common::path::PathError::BadEncoding)).status(), 412);
+        assert_eq!(Error::from(StoreError::Truncated).status().as_u16(), 499);
+        assert_eq!(Error::from(StoreError::Quarantined("x".into())).status(), 404);
     }
 }

@@ -1,34 +1,24 @@
-//! Swiftlet's object server: blobs on disk with xattr metadata (the diskfile), the object
-//! verbs of Swift's storage-node API, container updates, and the REPLICATE/SSYNC endpoints.
+//! Swiftlet's object server: the object verbs of Swift's storage-node API and the
+//! REPLICATE/SSYNC endpoints, served over HTTP on top of the store
+//! ([`swiftlet_object_store`]: the diskfile, device DBs and pools, SSYNC, container updates).
 //!
-//! Modules, one job each: [`diskfile`] (files on one device), [`devicedb`] (per-device
-//! RocksDB: suffix hashes and async pendings), [`devices`] (the registry of opened devices),
-//! [`pool`] (a blocking pool per device), [`handlers`] (one file per verb),
-//! [`container_update`], [`ssync`] (replication push), [`audit`] (the auditor hook),
-//! [`config`], [`error`] and [`server`].
+//! Modules, one job each: [`router`] (an `Endpoint` parsed once, and the scaffold's
+//! `Service` over it), [`handlers`] (one file per verb, range parsing, request headers,
+//! the after-write step), [`error`] (the one status mapping, store errors included),
+//! [`config`], [`container_ring`] (what update targets are checked against) and
+//! [`server`]. Every request must carry the cluster's backend signature
+//! (`common::backend_auth`), checked by the scaffold before it is parsed.
 //!
-//! What the replicator, auditor and updater daemons use: [`Devices`] (from
-//! [`ObjectServer::devices`]), each [`Device`]'s `manager` ([`DiskFileManager`]), `db`
-//! ([`DeviceDb`]) and `pool`, [`ssync::send`], [`ssync::fetch_remote_hashes`] and
-//! [`audit::audit_object`].
+//! In-process daemons (replicator, auditor, updater) take the store's
+//! [`Devices`](swiftlet_object_store::Devices) registry from [`ObjectServer::devices`].
 
-pub mod audit;
 pub mod config;
-pub mod container_update;
-pub mod devicedb;
-pub mod devices;
-pub mod diskfile;
+pub mod container_ring;
 pub mod error;
 pub mod handlers;
-pub mod pool;
+pub mod router;
 pub mod server;
-pub mod ssync;
 
-pub use audit::{audit_object, AuditOutcome};
 pub use config::ObjectServerConfig;
-pub use devicedb::{AsyncPending, DeviceDb};
-pub use devices::{Device, Devices};
-pub use diskfile::{DiskFile, DiskFileManager, DiskFileReader, DiskFileWriter, ObjectState};
 pub use error::{Error, Result};
-pub use pool::DevicePool;
 pub use server::{serve, ObjectServer};

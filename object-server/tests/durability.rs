@@ -7,7 +7,7 @@
 mod support;
 
 use bytes::{Bytes, BytesMut};
-use common::http::{full, stream_body, HttpClient};
+use common::http::{full, stream_body};
 use http_body_util::BodyExt;
 use md5::{Digest, Md5};
 use std::io::{BufRead, BufReader, Write};
@@ -25,9 +25,18 @@ struct ServerProcess {
 impl ServerProcess {
     fn start(root: &Path) -> ServerProcess {
         let config = root.join("object-server.toml");
+        let etc = root.join("etc");
+        std::fs::create_dir_all(&etc).unwrap();
+        support::write_container_ring(&etc, &[("127.0.0.1:1".into(), "none".into())]);
         std::fs::write(
             &config,
-            "mount_check = false\n[hash_path]\nprefix = \"test-prefix\"\nsuffix = \"test-suffix\"\n",
+            format!(
+                "mount_check = false\nswift_dir = {:?}\n\
+                 [hash_path]\nprefix = \"test-prefix\"\nsuffix = \"test-suffix\"\n\
+                 [backend]\nkey = \"{}\"\n",
+                etc,
+                support::backend_key().to_hex()
+            ),
         )
         .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_object-server"))
@@ -69,7 +78,7 @@ async fn crash_between_write_and_rename_leaves_no_object() {
     let head = format!(
         "PUT /sda/1/AUTH_t/c/crash HTTP/1.1\r\nHost: x\r\nX-Timestamp: {ts}\r\nContent-Type: a/b\r\nContent-Length: 10000000\r\n\r\n"
     );
-    sock.write_all(head.as_bytes()).unwrap();
+    sock.write_all(&support::signed(head.as_bytes())).unwrap();
     sock.write_all(&vec![b'z'; 3_000_000]).unwrap();
     let tmp = dev.join("tmp");
     let partial = support::eventually(Duration::from_secs(10), || {
@@ -84,7 +93,7 @@ async fn crash_between_write_and_rename_leaves_no_object() {
     assert!(object_files(&dev).is_empty(), "nothing was renamed into place");
 
     let server = ServerProcess::start(root.path());
-    let client = HttpClient::default();
+    let client = support::cluster_client();
     let get = send(&client, server.addr, "GET", "/sda/1/AUTH_t/c/crash", &[], common::http::empty()).await;
     assert_eq!(get.status, 404);
     assert!(files_under(&tmp).is_empty(), "startup removed the stale temp file");
@@ -107,7 +116,7 @@ async fn one_gib_streams_in_constant_memory() {
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(root.path().join("devices/sda")).unwrap();
     let server = ServerProcess::start(root.path());
-    let client = HttpClient::default();
+    let client = support::cluster_client();
     let ts = Clock::new().at(1);
 
     // The body is generated block by block while it is sent, and hashed on the way.

@@ -3,12 +3,12 @@
 
 mod support;
 
-use object_server::ssync::{self, SsyncTarget};
-use object_server::{audit_object, AuditOutcome};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 use support::{files_under, object_files, Clock, Server};
+use swiftlet_object_store::ssync::{self, SsyncTarget};
+use swiftlet_object_store::{audit_object, AuditOutcome};
 
 async fn hashes(s: &Server, path: &str) -> BTreeMap<String, String> {
     let r = s.req("REPLICATE", path, &[], "").await;
@@ -89,7 +89,7 @@ async fn ssync_pushes_only_what_the_peer_lacks_and_newer_wins() {
     let dev = a.devices.get("sda").await.unwrap();
     let target = SsyncTarget { addr: b.addr.to_string(), device: "sdb".into() };
     // Pushing to B's other device: everything is missing there.
-    let client = common::http::HttpClient::default();
+    let client = support::cluster_client();
     let report = ssync::send(&client, &dev, 9, None, &target, Duration::from_secs(30)).await.unwrap();
     assert_eq!((report.offered, report.wanted), (5, 5));
     assert_eq!((report.puts, report.deletes, report.posts), (4, 1, 1));
@@ -238,7 +238,7 @@ async fn objects_with_a_legacy_blake3_checksum_are_still_verified() {
     // SSYNC keeps the sender's algorithm, and the receiver verifies with it.
     let dev = a.devices.get("sda").await.unwrap();
     let target = SsyncTarget { addr: b.addr.to_string(), device: "sda".into() };
-    let client = common::http::HttpClient::default();
+    let client = support::cluster_client();
     let report = ssync::send(&client, &dev, 5, None, &target, Duration::from_secs(30)).await.unwrap();
     assert_eq!((report.puts, report.remote.applied), (1, 1), "{:?}", report.remote.failed);
     let copy = data_file(&b, "old");

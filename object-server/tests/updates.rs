@@ -7,7 +7,7 @@ use support::{closed_port, eventually, Clock, Recorder, Server};
 
 const OBJ: &str = "/sda/1/AUTH_t/c/o%20x";
 
-fn pendings(s: &Server) -> Vec<object_server::AsyncPending> {
+fn pendings(s: &Server) -> Vec<swiftlet_object_store::ContainerUpdate> {
     let dev = s.devices.get_blocking("sda").unwrap();
     dev.db().async_pendings(None, 100).unwrap().into_iter().map(|(_, p)| p.unwrap()).collect()
 }
@@ -17,6 +17,7 @@ async fn put_post_delete_update_every_container_replica() {
     let s = Server::start().await;
     let (c1, c2) = (Recorder::start(201, Duration::ZERO).await, Recorder::start(201, Duration::ZERO).await);
     let hosts = format!("{}, {}", c1.addr, c2.addr);
+    s.add_container_devices(&[(&c1.addr.to_string(), "cd1"), (&c2.addr.to_string(), "cd2")]);
     let target = [
         ("x-container-host", hosts.as_str()),
         ("x-container-device", "cd1,cd2"),
@@ -74,6 +75,7 @@ async fn unreachable_or_failing_container_servers_queue_async_pendings() {
     let closed = closed_port().await.to_string();
     let failing = Recorder::start(503, Duration::ZERO).await;
     let fail_addr = failing.addr.to_string();
+    s.add_container_devices(&[(&closed, "cd"), (&fail_addr, "cd")]);
     for (i, host) in [closed.as_str(), fail_addr.as_str()].iter().enumerate() {
         let ts = c.at(i as u64 + 1);
         let path = format!("/sda/1/AUTH_t/c/obj{i}");
@@ -113,6 +115,7 @@ async fn slow_container_server_does_not_hold_the_client() {
     .await;
     let slow = Recorder::start(201, Duration::from_secs(5)).await;
     let host = slow.addr.to_string();
+    s.add_container_devices(&[(&host, "cd")]);
     let ts = Clock::new().at(1);
     let h = [
         ("x-container-host", host.as_str()),
@@ -131,10 +134,39 @@ async fn slow_container_server_does_not_hold_the_client() {
 }
 
 #[tokio::test]
+async fn an_acknowledged_write_has_its_update_delivered_or_queued() {
+    let s = Server::start_with(|c| {
+        c.container_update_timeout = 0.2;
+        c.node_timeout = 10.0;
+    })
+    .await;
+    // Still working on the update when the PUT is answered; it will succeed later.
+    let slow = Recorder::start(201, Duration::from_secs(2)).await;
+    let host = slow.addr.to_string();
+    s.add_container_devices(&[(&host, "cd")]);
+    let ts = Clock::new().at(1);
+    let h = [
+        ("x-container-host", host.as_str()),
+        ("x-container-device", "cd"),
+        ("x-container-partition", "5"),
+        ("x-timestamp", ts.as_str()),
+        ("content-type", "a/b"),
+    ];
+    assert_eq!(s.req("PUT", OBJ, &h, "x").await.status, 201);
+    // A crash now must not lose the listing row: the update is already in the queue.
+    let queued = pendings(&s);
+    assert_eq!(queued.len(), 1, "the 2xx came before its container update was delivered or queued");
+    assert_eq!((queued[0].obj.as_str(), queued[0].headers["x-timestamp"].as_str()), ("o x", ts.as_str()));
+    // Once the slow server takes it, the queued copy is dropped again.
+    assert!(eventually(Duration::from_secs(10), || slow.requests().len() == 1 && pendings(&s).is_empty()).await);
+}
+
+#[tokio::test]
 async fn delete_at_changes_reach_the_expirer_queue() {
     let s = Server::start().await;
     let rec = Recorder::start(201, Duration::ZERO).await;
     let host = rec.addr.to_string();
+    s.add_container_devices(&[(&host, "ed")]);
     let c = Clock::new();
     let at = (common::Timestamp::now().secs() + 1000).to_string();
     let t1 = c.at(1);

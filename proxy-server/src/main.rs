@@ -1,12 +1,13 @@
-//! `proxy-server`: the Swift API front door as a standalone process.
+//! `proxy-server`: Swiftlet's proxy as a standalone process: the Swift API and the S3 API
+//! on one listener (assembled by `swiftlet_s3::front_door`).
 
 use clap::Parser;
-use swiftlet_proxy::{serve, Proxy, ProxyConfig, Rings};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use swiftlet_proxy::{ProxyConfig, Rings};
 
-/// Serve the Swift API v1, routing requests through the rings to the storage nodes.
+/// Serve the Swift API v1 and the S3 API, routing requests through the rings to the storage nodes.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
@@ -45,6 +46,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let secrets = match common::secrets::Secrets::load(&config.hash_path, &config.backend) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("proxy-server: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(&config.bind).await {
         Ok(l) => l,
         Err(e) => {
@@ -52,10 +60,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let secret = config.hash_path.clone().with_env_overrides();
-    let proxy = Arc::new(Proxy::new(config, rings, secret));
+    let door = Arc::new(swiftlet_s3::front_door(config, rings, &secrets));
     let shutdown = common::signal::shutdown_on_signal();
-    match serve(listener, proxy, shutdown).await {
+    match door.serve(listener, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("proxy-server: {e}");

@@ -1,6 +1,6 @@
 //! The auditor: re-reads every object on this node's devices at a bounded rate
 //! (`bytes_per_sec`, `files_per_sec`), verifying its metadata and the checksum of its body
-//! (`object_server::audit_object`, which quarantines what is damaged so the replicator
+//! (`swiftlet_object_store::audit_object`, which quarantines what is damaged so the replicator
 //! restores a good copy), and runs SQLite's integrity check on every container and account
 //! DB (the store quarantines a damaged one).
 
@@ -8,11 +8,11 @@ use crate::error::Result;
 use crate::node::Node;
 use crate::throttle::Throttle;
 use common::daemon::Daemon;
-use object_server::AuditOutcome;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
 use swiftlet_broker::{BrokerError, Store};
+use swiftlet_object_store::AuditOutcome;
 use tokio_util::sync::CancellationToken;
 
 const MAX_ERRORS: usize = 20;
@@ -68,7 +68,7 @@ impl Auditor {
             let manager = device.manager.clone();
             let listed = device
                 .pool
-                .run_io(move || {
+                .run_io(move || -> swiftlet_object_store::Result<_> {
                     let mut hashes = Vec::new();
                     for suffix in manager.suffixes(part)? {
                         hashes.extend(manager.hashes(part, &suffix)?);
@@ -89,7 +89,7 @@ impl Auditor {
                 }
                 let manager = device.manager.clone();
                 let h = hash.clone();
-                match device.pool.run_io(move || object_server::audit_object(&manager, part, &h)).await {
+                match device.pool.run_io(move || swiftlet_object_store::audit_object(&manager, part, &h)).await {
                     Ok(AuditOutcome::Ok { bytes }) => {
                         report.objects_checked += 1;
                         report.bytes_checked += bytes;

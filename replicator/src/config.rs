@@ -2,6 +2,7 @@
 //! daemon. The node-wide keys say where the devices and rings are and which ring devices
 //! are this node's (those whose replication address is `ip` and the server's port).
 
+use common::backend_auth::BackendConfig;
 use common::HashPathSecret;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -24,8 +25,12 @@ pub struct DaemonConfig {
     pub account_port: u16,
     /// Where each daemon writes its last pass report as `<daemon>.json` (none when unset).
     pub recon_dir: Option<PathBuf>,
-    /// The cluster's hash-path secret (names directories on disk).
+    /// The cluster's hash-path secret (names directories on disk; `SWIFTLET_HASH_PATH_PREFIX`
+    /// and `_SUFFIX` override it). The `replicator` binary refuses to run without one.
     pub hash_path: HashPathSecret,
+    /// Where the cluster's backend key is: every request the daemons send is signed with it.
+    /// The `replicator` binary refuses to run without one.
+    pub backend: BackendConfig,
     /// Seconds between checks of the ring files for changes.
     pub ring_check_interval: f64,
     /// Seconds to connect to a peer.
@@ -117,6 +122,7 @@ impl Default for DaemonConfig {
             account_port: 6202,
             recon_dir: None,
             hash_path: HashPathSecret::default(),
+            backend: BackendConfig::default(),
             ring_check_interval: 15.0,
             conn_timeout: 0.5,
             node_timeout: 10.0,
@@ -182,15 +188,12 @@ impl DaemonConfig {
         Duration::from_secs(self.reclaim_age)
     }
 
-    /// The object-server settings the daemons need to open devices themselves.
-    pub fn object_server_config(&self) -> object_server::ObjectServerConfig {
-        object_server::ObjectServerConfig {
+    /// The object store settings the daemons need to open devices themselves.
+    pub fn object_devices_config(&self) -> swiftlet_object_store::DevicesConfig {
+        swiftlet_object_store::DevicesConfig {
             devices: self.devices.clone(),
             mount_check: self.mount_check,
             reclaim_age: self.reclaim_age,
-            conn_timeout: self.conn_timeout,
-            node_timeout: self.node_timeout,
-            hash_path: self.hash_path.clone(),
             ..Default::default()
         }
     }
@@ -224,7 +227,7 @@ mod tests {
         assert_eq!(c.auditor.bytes_per_sec, 9);
         assert!(toml::from_str::<DaemonConfig>("nope = 1").is_err());
         assert!(toml::from_str::<DaemonConfig>("[updater]\nnope = 1").is_err());
-        assert_eq!(c.object_server_config().reclaim_age, c.reclaim_age);
+        assert_eq!(c.object_devices_config().reclaim_age, c.reclaim_age);
         assert_eq!(secs(f64::NAN), Duration::ZERO);
     }
 }

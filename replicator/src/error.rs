@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ReplicatorError {
     #[error("object storage: {0}")]
-    Object(#[from] object_server::Error),
+    Object(#[from] swiftlet_object_store::StoreError),
     #[error("database: {0}")]
     Broker(#[from] swiftlet_broker::BrokerError),
     #[error("ring: {0}")]
@@ -15,6 +15,9 @@ pub enum ReplicatorError {
     Container(#[from] container_server::ContainerError),
     #[error("config: {0}")]
     Config(#[from] common::config::ConfigError),
+    /// The cluster's secrets are missing or unusable: daemons do not run without them.
+    #[error(transparent)]
+    Secrets(#[from] common::secrets::SecretError),
     #[error("{what} {path}: {source}")]
     Io { what: &'static str, path: PathBuf, source: std::io::Error },
     /// A peer answered with an unexpected status, or not at all.

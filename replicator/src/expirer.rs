@@ -20,12 +20,11 @@ use common::Timestamp;
 use futures::StreamExt;
 use http::StatusCode;
 use http_body_util::BodyExt;
-use object_server::container_update::quote_path;
-use object_server::diskfile::metadata::MetadataExt;
-use object_server::ObjectState;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
+use swiftlet_object_store::diskfile::metadata::MetadataExt;
+use swiftlet_object_store::{quote_path, ObjectState};
 use tokio_util::sync::CancellationToken;
 
 const MAX_ERRORS: usize = 20;
@@ -151,7 +150,7 @@ impl Expirer {
             let manager = device.manager.clone();
             let scanned = device
                 .pool
-                .run_io(move || {
+                .run_io(move || -> swiftlet_object_store::Result<_> {
                     let now = Timestamp::now();
                     let (mut checked, mut found) = (0usize, Vec::new());
                     for suffix in manager.suffixes(part)? {

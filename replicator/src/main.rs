@@ -4,7 +4,8 @@
 //! It opens the node's devices itself, so it is meant for a node whose servers are stopped
 //! (e.g. to repair a node offline): the object daemons cannot open a device DB the object
 //! server holds (RocksDB admits one process). On a running node the daemons run inside the
-//! storage node's process, as `saio` does.
+//! storage node's process, as `saio` does. Like the servers, it refuses to run without the
+//! cluster's secrets (`[hash_path]` and `[backend]` in its config): its requests are signed.
 
 use clap::Parser;
 use replicator::{DaemonConfig, DaemonSet, Kind, Node};

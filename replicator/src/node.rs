@@ -6,17 +6,22 @@
 //! daemons running inside the storage node's process must share the servers' handles
 //! ([`Node::in_process`], as `saio` does). [`Node::standalone`] opens its own, for the
 //! `replicator` binary on a node whose servers are stopped.
+//!
+//! Every request the daemons send (REPLICATE, SSYNC, DB replication, container and account
+//! updates, the expirer's deletes) goes through [`Node::client`], which signs it with the
+//! cluster's backend key: storage servers refuse unsigned requests.
 
 use crate::config::DaemonConfig;
 use crate::error::Result;
 use common::http::HttpClient;
+use common::secrets::Secrets;
 use common::HashPathSecret;
 use container_server::AccountUpdater;
-use object_server::Devices;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use swiftlet_broker::{DbKind, Store};
+use swiftlet_object_store::Devices;
 use swiftlet_ring::{Device, Ring, SharedRing};
 
 /// The object, container and account rings, each reloaded when its file changes.
@@ -56,10 +61,16 @@ pub struct Storage {
 
 pub struct Node {
     pub config: DaemonConfig,
+    /// The placement secret (the rings' and the disk layout's hashes).
     pub secret: HashPathSecret,
     pub rings: Rings,
+    /// Signs every request with the cluster's backend key.
     pub client: HttpClient,
     pub storage: Storage,
+}
+
+fn signing_client(config: &DaemonConfig, secrets: &Secrets) -> HttpClient {
+    HttpClient::new(config.conn_timeout()).with_signer(secrets.backend.signer.clone())
 }
 
 /// `ip:port` of a device's replication address.
@@ -68,22 +79,25 @@ pub fn replication_addr(dev: &Device) -> String {
 }
 
 impl Node {
-    /// Daemons inside the storage node's process, sharing its servers' handles.
-    pub fn in_process(config: DaemonConfig, secret: HashPathSecret, rings: Rings, storage: Storage) -> Arc<Node> {
-        let client = HttpClient::new(config.conn_timeout());
-        Arc::new(Node { config, secret, rings, client, storage })
+    /// Daemons inside the storage node's process, sharing its servers' handles and secrets.
+    pub fn in_process(config: DaemonConfig, secrets: &Secrets, rings: Rings, storage: Storage) -> Arc<Node> {
+        let client = signing_client(&config, secrets);
+        Arc::new(Node { config, secret: secrets.hash_path.clone(), rings, client, storage })
     }
 
-    /// Daemons in their own process: opens the rings and the storage handles itself.
+    /// Daemons in their own process: loads the secrets (refusing to run without a
+    /// placement secret and a private backend key), opens the rings and the storage handles.
     pub fn standalone(config: DaemonConfig) -> Result<Arc<Node>> {
-        let secret = config.hash_path.clone().with_env_overrides();
+        let secrets = Secrets::load(&config.hash_path, &config.backend)?;
+        let secret = secrets.hash_path.clone();
         let rings = Rings::open(&config.swift_dir, crate::config::secs(config.ring_check_interval))?;
-        let objects = Devices::new(Arc::new(config.object_server_config()), secret.clone());
+        let objects = Devices::new(config.object_devices_config(), secret.clone());
         let containers = Store::new(DbKind::Container, config.store_config(), secret.clone());
-        let accounts = Store::new(DbKind::Account, config.store_config(), secret.clone());
-        let account_updater = AccountUpdater::new(containers.clone(), config.conn_timeout(), config.node_timeout());
+        let accounts = Store::new(DbKind::Account, config.store_config(), secret);
+        let client = signing_client(&config, &secrets);
+        let account_updater = AccountUpdater::new(containers.clone(), client, config.node_timeout());
         let storage = Storage { objects, containers, accounts, account_updater };
-        Ok(Self::in_process(config, secret, rings, storage))
+        Ok(Self::in_process(config, &secrets, rings, storage))
     }
 
     /// Whether `dev` is one of this node's devices for the server listening on `port`.
@@ -106,6 +120,7 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use common::backend_auth::{BackendConfig, BackendKey};
 
     fn dev(id: u32, ip: &str, port: u16, name: &str) -> Device {
         Device {
@@ -140,13 +155,32 @@ mod tests {
             swift_dir: dir.path().into(),
             object_port: 6200,
             mount_check: false,
+            hash_path: HashPathSecret::new("", "s3cr3t"),
+            backend: BackendConfig { key: Some(BackendKey::generate().to_hex()), ..Default::default() },
             ..Default::default()
         };
-        let node = Node::standalone(config).unwrap();
+        let node = Node::standalone(config.clone()).unwrap();
         assert_eq!(node.local_devices(&ring, 6200), vec!["sdb1".to_string(), "sdb4".to_string()]);
         assert!(node.is_local(&devs[1], 6210) && !node.is_local(&devs[2], 6200));
         assert_eq!(replication_addr(&devs[2]), "10.0.0.1:6200");
         assert_eq!(replication_addr(&dev(9, "::1", 1, "x")), "[::1]:1");
         node.rings.reload().unwrap();
+    }
+
+    #[test]
+    fn standalone_daemons_refuse_to_run_without_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = DaemonConfig { devices: dir.path().into(), swift_dir: dir.path().into(), ..Default::default() };
+        let no_hash_path = DaemonConfig {
+            backend: BackendConfig { key: Some(BackendKey::generate().to_hex()), ..Default::default() },
+            ..base.clone()
+        };
+        let err = Node::standalone(no_hash_path).err().unwrap().to_string();
+        assert!(err.contains("[hash_path]"), "{err}");
+        let no_key = DaemonConfig { hash_path: HashPathSecret::new("", "s3cr3t"), ..base };
+        if std::env::var_os(common::backend_auth::KEY_ENV).is_none() {
+            let err = Node::standalone(no_key).err().unwrap().to_string();
+            assert!(err.contains("no backend key"), "{err}");
+        }
     }
 }

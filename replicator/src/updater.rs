@@ -13,15 +13,12 @@ use crate::error::Result;
 use crate::node::{replication_addr, Node};
 use crate::throttle::Throttle;
 use common::daemon::Daemon;
-use common::http::empty;
 use futures::StreamExt;
-use http_body_util::BodyExt;
-use object_server::container_update::quote_path;
-use object_server::{AsyncPending, Device};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use swiftlet_object_store::{ContainerUpdate, Device, UpdateSender};
 use tokio_util::sync::CancellationToken;
 
 const MAX_ERRORS: usize = 20;
@@ -65,6 +62,8 @@ struct Retry {
 
 pub struct Updater {
     node: Arc<Node>,
+    /// The object server's sender: the queued record goes out exactly as it would have.
+    sender: UpdateSender,
     retries: Mutex<HashMap<String, Retry>>,
     throttle: Throttle,
 }
@@ -79,7 +78,8 @@ enum Outcome {
 impl Updater {
     pub fn new(node: Arc<Node>) -> Self {
         let throttle = Throttle::new(node.config.updater.updates_per_sec);
-        Updater { node, retries: Mutex::new(HashMap::new()), throttle }
+        let sender = UpdateSender::new(node.client.clone(), node.config.node_timeout());
+        Updater { node, sender, retries: Mutex::new(HashMap::new()), throttle }
     }
 
     fn retries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Retry>> {
@@ -91,35 +91,8 @@ impl Updater {
         Duration::from_secs(1u64 << attempts.min(16)).min(max)
     }
 
-    /// Sends one update to one container node; `Ok` on 2xx.
-    async fn send(
-        &self,
-        p: &AsyncPending,
-        dev: &swiftlet_ring::Device,
-        part: u32,
-        account: &str,
-        container: &str,
-    ) -> std::result::Result<(), String> {
-        let path = format!("/{}/{part}/{account}/{container}/{}", dev.device, p.obj);
-        let uri = format!("http://{}{}", replication_addr(dev), quote_path(&path));
-        let mut req = http::Request::builder().method(p.op.as_str()).uri(&uri);
-        for (k, v) in &p.headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        let req = req.body(empty()).map_err(|e| format!("bad update {uri}: {e}"))?;
-        let timeout = self.node.config.node_timeout();
-        let resp = self.node.client.send(req, timeout).await.map_err(|e| e.to_string())?;
-        let status = resp.status();
-        let _ = tokio::time::timeout(timeout, resp.into_body().collect()).await;
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(format!("{status} from {uri}"))
-        }
-    }
-
     /// Delivers one queued update to the container nodes that still lack it.
-    async fn deliver(&self, device: &Arc<Device>, key: String, p: AsyncPending) -> Outcome {
+    async fn deliver(&self, device: &Arc<Device>, key: String, p: ContainerUpdate) -> Outcome {
         let done = {
             let retries = self.retries();
             match retries.get(&key) {
@@ -128,14 +101,15 @@ impl Updater {
                 None => HashSet::new(),
             }
         };
-        let (account, container) = match p.container_path.as_deref().and_then(|cp| cp.split_once('/')) {
-            Some((a, c)) => (a.to_string(), c.to_string()),
-            None => (p.account.clone(), p.container.clone()),
-        };
+        let (account, container) = p.target_container();
         let ring = self.node.rings.container.current();
-        let (part, nodes) = ring.get_nodes(&self.node.secret, &account, Some(&container), None);
+        let (part, nodes) = ring.get_nodes(&self.node.secret, account, Some(container), None);
         let todo: Vec<&swiftlet_ring::Device> = nodes.into_iter().filter(|d| !done.contains(&d.id)).collect();
-        let sends = todo.iter().map(|d| self.send(&p, d, part, &account, &container));
+        let part = part.to_string();
+        let sends = todo.iter().map(|d| {
+            let (addr, part, p) = (replication_addr(d), &part, &p);
+            async move { self.sender.send(&addr, &d.device, part, p).await }
+        });
         let results = futures::future::join_all(sends).await;
         let mut failure = None;
         let mut took = Vec::new();

@@ -6,11 +6,12 @@ use crate::daemons::ClusterDaemons;
 use crate::layout::Layout;
 use crate::rings::{self, NodePorts};
 use anyhow::{Context, Result};
+use common::secrets::Secrets;
 use common::HashPathSecret;
-use swiftlet_proxy::{Proxy, ProxyConfig, Rings};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use swiftlet_proxy::{ProxyConfig, Rings};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -95,6 +96,8 @@ pub(crate) struct NodeSlot {
 pub struct Cluster {
     pub layout: Layout,
     pub secret: HashPathSecret,
+    /// The hash-path secret and the backend key every server of the cluster shares.
+    pub secrets: Secrets,
     pub proxy_addr: SocketAddr,
     pub(crate) host: String,
     pub(crate) nodes: Vec<NodeSlot>,
@@ -108,7 +111,12 @@ impl Cluster {
     pub async fn start(opts: ClusterOptions) -> Result<Cluster> {
         let layout = Layout::new(&opts.data_dir);
         layout.create(opts.nodes).with_context(|| format!("creating {}", opts.data_dir.display()))?;
-        let secret = layout.secret().context("reading the cluster secret")?;
+        let secrets = layout.secrets().context("reading the cluster secrets")?;
+        tracing::warn!(
+            file = %layout.etc().join("secret.toml").display(),
+            "saio runs on secrets it made itself; a real cluster's servers refuse to start without their own"
+        );
+        let secret = secrets.hash_path.clone();
         let etc = layout.etc();
         let (ports, listeners) = if rings::exist(&etc) {
             let ports = rings::node_ports(&etc).context("reading node ports from the rings")?;
@@ -134,7 +142,7 @@ impl Cluster {
         let daemons = ClusterDaemons::new(&layout, opts.daemons.clone(), opts.run_daemons, proxy_rings.clone())?;
         let mut nodes = Vec::new();
         for (i, (ports, listeners)) in ports.into_iter().zip(listeners).enumerate() {
-            let running = crate::daemons::start_node(&layout, i, &secret, listeners, &daemons)?;
+            let running = crate::daemons::start_node(&layout, i, &secrets, listeners, &daemons)?;
             nodes.push(NodeSlot { ports, running: Some(running) });
         }
         let proxy_listener = TcpListener::bind((opts.host.as_str(), opts.proxy_port))
@@ -144,12 +152,12 @@ impl Cluster {
         let mut proxy_cfg = opts.proxy.clone();
         proxy_cfg.swift_dir = etc.clone();
         proxy_cfg.bind = proxy_addr.to_string();
-        let proxy = Arc::new(Proxy::new(proxy_cfg, proxy_rings, secret.clone()));
+        let door = Arc::new(swiftlet_s3::front_door(proxy_cfg, proxy_rings, &secrets));
         let cancel = CancellationToken::new();
         let task = tokio::spawn({
             let cancel = cancel.clone();
             async move {
-                if let Err(e) = swiftlet_proxy::serve(proxy_listener, proxy, cancel).await {
+                if let Err(e) = door.serve(proxy_listener, cancel).await {
                     tracing::error!(error = %e, "proxy server stopped");
                 }
             }
@@ -160,6 +168,7 @@ impl Cluster {
             cloud,
             layout,
             secret,
+            secrets,
             proxy_addr,
             host: opts.host,
             nodes,
@@ -198,7 +207,7 @@ impl Cluster {
         }
         let listeners = bind_all(&self.host, &[self.nodes[i].ports]).await?.remove(0);
         self.nodes[i].running =
-            Some(crate::daemons::start_node(&self.layout, i, &self.secret, listeners, &self.daemons)?);
+            Some(crate::daemons::start_node(&self.layout, i, &self.secrets, listeners, &self.daemons)?);
         Ok(())
     }
 

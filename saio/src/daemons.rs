@@ -2,19 +2,17 @@
 //! tests need: one synchronous pass of every daemon, stopping a node's container server
 //! alone, and adding a node (with a rebalance).
 //!
-//! The daemons share the servers' storage handles: the object server's [`Devices`]
-//! registry (RocksDB admits one opener per device DB) and the container and account
-//! servers' DB stores (whose cached connections must see a handoff DB removed).
-//!
-//! [`Devices`]: object_server::Devices
+//! The daemons share the servers' storage handles: the object store's `Devices` registry,
+//! taken from [`ObjectServer::devices`] (RocksDB admits one opener per device DB), and the
+//! container and account servers' DB stores (whose cached connections must see a handoff
+//! DB removed).
 
 use crate::cluster::{bind_all, Cluster, NodeListeners, NodeSlot, Running};
 use crate::layout::Layout;
 use crate::rings::NodePorts;
 use anyhow::{anyhow, Context, Result};
 use common::daemon::run_pass;
-use common::http::ServerOptions;
-use common::HashPathSecret;
+use common::secrets::Secrets;
 use object_server::{ObjectServer, ObjectServerConfig};
 use replicator::{
     AuditReport, DaemonConfig, DaemonSet, DbReport, ExpirerReport, Node, ObjectReport, Storage, UpdaterReport,
@@ -96,10 +94,11 @@ fn serve_container(
 pub(crate) fn start_node(
     layout: &Layout,
     i: usize,
-    secret: &HashPathSecret,
+    secrets: &Secrets,
     l: NodeListeners,
     cd: &ClusterDaemons,
 ) -> Result<Running> {
+    let secret = &secrets.hash_path;
     let cancel = CancellationToken::new();
     let devices = layout.node_devices(i);
     let ports = l.ports()?;
@@ -118,6 +117,8 @@ pub(crate) fn start_node(
         devices: devices.clone(),
         mount_check: false,
         reclaim_age: config.reclaim_age,
+        swift_dir: cd.etc.clone(),
+        ring_check_interval: config.ring_check_interval,
         ..Default::default()
     };
     let container_cfg = container_server::ContainerConfig {
@@ -127,17 +128,17 @@ pub(crate) fn start_node(
         ..Default::default()
     };
     let account_cfg = account_server::AccountConfig { devices, mount_check: false, ..Default::default() };
-    let object = ObjectServer::new(object_cfg, secret.clone());
+    let object = ObjectServer::new(object_cfg, secrets).context("starting the object server")?;
     let objects = object.devices();
-    let container_app = container_server::App::new(container_cfg, secret.clone());
-    let account_app = account_server::App::new(account_cfg, secret.clone());
+    let container_app = container_server::App::new(container_cfg, secrets);
+    let account_app = account_server::App::new(account_cfg, secrets);
     let storage = Storage {
         objects,
         containers: container_app.store.clone(),
         accounts: account_app.store.clone(),
         account_updater: container_app.updater.clone(),
     };
-    let set = DaemonSet::new(Node::in_process(config, secret.clone(), cd.rings.clone(), storage));
+    let set = DaemonSet::new(Node::in_process(config, secrets, cd.rings.clone(), storage));
 
     let mut tasks = vec![
         tokio::spawn({
@@ -150,10 +151,8 @@ pub(crate) fn start_node(
         }),
         tokio::spawn({
             let cancel = cancel.clone();
-            let opts = ServerOptions { max_connections: account_app.cfg.max_connections, ..ServerOptions::default() };
             async move {
-                let handler = move |req| account_app.clone().handle(req);
-                if let Err(e) = common::http::serve(l.account, handler, opts, cancel).await {
+                if let Err(e) = account_server::serve_app(l.account, account_app, cancel).await {
                     tracing::error!(node = i + 1, error = %e, "account server stopped");
                 }
             }
@@ -313,7 +312,7 @@ impl Cluster {
         for r in [&p.object, &p.container, &p.account] {
             r.reload_if_changed()?;
         }
-        let running = start_node(&self.layout, i, &self.secret, l, &self.daemons)?;
+        let running = start_node(&self.layout, i, &self.secrets, l, &self.daemons)?;
         self.nodes.push(NodeSlot { ports, running: Some(running) });
         Ok(i)
     }

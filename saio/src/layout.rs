@@ -1,7 +1,11 @@
-//! Where a cluster keeps its files under the data dir, and the cluster secret.
+//! Where a cluster keeps its files under the data dir, and the cluster's secrets.
 
+use common::backend_auth::{BackendAuth, BackendKey};
+use common::secrets::{write_private, Secrets};
 use common::HashPathSecret;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// `<data>/etc` holds the rings and the secret; `<data>/node<N>/sdb<N>` is node N's device.
@@ -36,20 +40,39 @@ impl Layout {
         Ok(())
     }
 
-    /// The cluster's hash-path secret: made once, kept in `etc/secret.toml`, so a restart
-    /// finds every object where it was put.
-    pub fn secret(&self) -> std::io::Result<HashPathSecret> {
+    /// The cluster's secrets: the hash-path secret and the backend key, made once and kept
+    /// in `etc/secret.toml` (mode 0600), so a restart finds every object where it was put.
+    /// A data dir from before the backend key gets one added.
+    pub fn secrets(&self) -> std::io::Result<Secrets> {
         let path = self.etc().join("secret.toml");
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            return toml::from_str(&text)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display())));
+        let invalid = |e: &dyn std::fmt::Display| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
+        };
+        let mut file: SecretFile = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| invalid(&e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut rng = rand::thread_rng();
+                let (prefix, suffix) = (hex::encode(rng.gen::<[u8; 16]>()), hex::encode(rng.gen::<[u8; 16]>()));
+                SecretFile { hash_path: HashPathSecret::new(prefix, suffix), backend_key: None }
+            }
+            Err(e) => return Err(e),
+        };
+        let private = std::fs::metadata(&path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0);
+        if file.backend_key.is_none() || !private {
+            file.backend_key.get_or_insert_with(|| BackendKey::generate().to_hex());
+            let text = toml::to_string(&file).map_err(std::io::Error::other)?;
+            write_private(&path, text.as_bytes())?;
         }
-        let mut rng = rand::thread_rng();
-        let secret = HashPathSecret::new(hex::encode(rng.gen::<[u8; 16]>()), hex::encode(rng.gen::<[u8; 16]>()));
-        let text = toml::to_string(&secret).map_err(std::io::Error::other)?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &path)?;
-        Ok(secret)
+        let key = BackendKey::from_hex(file.backend_key.as_deref().unwrap_or_default()).map_err(|e| invalid(&e))?;
+        let backend = BackendAuth::new(&key, common::backend_auth::DEFAULT_WINDOW);
+        Ok(Secrets { hash_path: file.hash_path, backend })
     }
+}
+
+/// `etc/secret.toml`.
+#[derive(Debug, Serialize, Deserialize)]
+struct SecretFile {
+    #[serde(flatten)]
+    hash_path: HashPathSecret,
+    backend_key: Option<String>,
 }

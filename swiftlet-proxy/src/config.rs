@@ -33,6 +33,8 @@ pub struct ProxyConfig {
     pub features: FeaturesConfig,
     /// The cluster's hash-path secret; must match the storage nodes'.
     pub hash_path: common::HashPathSecret,
+    /// The backend key the proxy signs its requests to storage nodes with.
+    pub backend: common::backend_auth::BackendConfig,
 }
 
 /// The middlewares of the pipeline; all on by default, as in Swift's SAIO.
@@ -55,7 +57,7 @@ pub struct FeaturesConfig {
     pub cors_allow_origin: Vec<String>,
     /// CORS headers only for allowed origins (Swift's `strict_cors_mode`).
     pub strict_cors_mode: bool,
-    pub ratelimit: crate::middleware::ratelimit::RateLimitConfig,
+    pub ratelimit: RateLimitConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,6 +108,49 @@ impl Default for FeaturesConfig {
             cors_allow_origin: Vec::new(),
             strict_cors_mode: true,
             ratelimit: Default::default(),
+        }
+    }
+}
+
+/// Rate limiting (Swift's `ratelimit`; the step is `middleware::ratelimit`); off by default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateLimitConfig {
+    /// Container PUTs and DELETEs per second in one account; 0 = unlimited.
+    pub account_ratelimit: f64,
+    /// The longest a request waits for its turn; one that would wait longer gets 498.
+    pub max_sleep_time_seconds: f64,
+    /// Waits longer than this are logged; 0 = none are.
+    pub log_sleep_time_seconds: f64,
+    /// How long a key's schedule may lag behind the clock before it restarts: the burst a
+    /// quiet account or container may make at once.
+    pub rate_buffer_seconds: u64,
+    /// Ticks per second of the schedules (Swift's `clock_accuracy`).
+    pub clock_accuracy: u64,
+    /// Storage accounts (`AUTH_test`) never limited.
+    pub account_whitelist: Vec<String>,
+    /// Storage accounts refused every request (497).
+    pub account_blacklist: Vec<String>,
+    /// `[container object count, rate]` points (Swift's `container_ratelimit_<size> =
+    /// <rate>`): object PUT/POST/DELETE/COPY per second in one container; the rate is
+    /// interpolated between points and constant past the last; none below the first.
+    pub container_ratelimits: Vec<(u64, f64)>,
+    /// The same for container GETs (Swift's `container_listing_ratelimit_<size>`).
+    pub container_listing_ratelimits: Vec<(u64, f64)>,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            account_ratelimit: 0.0,
+            max_sleep_time_seconds: 60.0,
+            log_sleep_time_seconds: 0.0,
+            rate_buffer_seconds: 5,
+            clock_accuracy: 1000,
+            account_whitelist: Vec::new(),
+            account_blacklist: Vec::new(),
+            container_ratelimits: Vec::new(),
+            container_listing_ratelimits: Vec::new(),
         }
     }
 }
@@ -179,6 +224,7 @@ impl Default for ProxyConfig {
             tempauth: TempAuthConfig::default(),
             features: FeaturesConfig::default(),
             hash_path: common::HashPathSecret::default(),
+            backend: common::backend_auth::BackendConfig::default(),
         }
     }
 }

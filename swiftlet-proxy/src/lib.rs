@@ -1,25 +1,48 @@
-//! The proxy server: Swift API v1 in front of the storage nodes.
+//! The proxy library: the Swift API v1 in front of the storage nodes, in floors, each
+//! importing only the floors below it:
 //!
-//! A request is parsed into a [`router::Route`], authenticated by [`auth`], then handed to
-//! the controller for its resource (`controllers::{account, container, object}`), which
-//! routes it through the ring to the storage nodes ([`backend`], [`nodes`]) and settles
-//! the replies ([`quorum`]).
+//! - base: [`error`], [`config`], [`route`] (a path parsed once), [`context`] and
+//!   [`request`] (the typed request that travels), `auth` (identities, tokens, ACLs),
+//!   path quoting and header helpers;
+//! - `state`: the [`Cluster`] every request shares (config, rings, secret, backend client,
+//!   error limiter, info caches);
+//! - `storage`: talking to storage nodes (placement with stand-ins, reads with failover,
+//!   fanned-out and streamed writes, quorum);
+//! - `lookups`: account and container info;
+//! - `controllers`: account, container and object verbs;
+//! - the pipeline: `pipeline` (steps, sub-requests, frontends) and `middleware` (every
+//!   step, and the one ordered list of them);
+//! - the [`FrontDoor`]: serves a listener.
+//!
+//! Frontends of other APIs (the S3 API, crate `swiftlet-s3`) plug in through
+//! [`Frontend`] and run Swift requests through the [`SwiftApi`] facade.
 
-pub mod auth;
-pub mod backend;
+#![warn(unreachable_pub)]
+
+pub(crate) mod auth;
+pub(crate) mod body;
 pub mod config;
-pub mod controllers;
+pub mod context;
+pub(crate) mod controllers;
 pub mod error;
-pub mod info;
-pub mod info_cache;
-pub mod middleware;
-pub mod nodes;
-pub mod quorum;
-pub mod response;
-pub mod router;
-pub mod s3;
-pub mod server;
+pub(crate) mod front_door;
+pub(crate) mod headers;
+pub(crate) mod lookups;
+pub(crate) mod middleware;
+pub(crate) mod pipeline;
+pub(crate) mod quote;
+pub mod request;
+pub mod route;
+pub(crate) mod state;
+pub(crate) mod storage;
 
-pub use config::ProxyConfig;
+pub use auth::identity::Identity;
+pub use auth::tempauth::constant_time_eq;
+pub use config::{ProxyConfig, UserConfig};
 pub use error::ProxyError;
-pub use server::{serve, Proxy, Rings};
+pub use front_door::FrontDoor;
+pub use middleware::versioning::archive::DELETE_MARKER;
+pub use pipeline::frontend::{Frontend, SwiftApi};
+pub use quote::{quote, swift_path};
+pub use state::cluster::{Cluster, Rings};
+pub use state::info::ContainerInfo;

@@ -23,6 +23,21 @@ mod shared;
 pub mod stats;
 mod tiers;
 
+/// The file decoders after their checksummed container, for the fuzz targets (`fuzz/`): an
+/// operator's or a peer's file must fail with an error, never panic or run away.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Decodes a ring file's body; true if it held a ring.
+    pub fn ring_body(body: &[u8]) -> bool {
+        crate::format::ring_file::decode_body(body).is_ok()
+    }
+
+    /// Decodes a builder file's body; true if it held a builder.
+    pub fn builder_body(body: &[u8]) -> bool {
+        crate::format::builder_file::decode(body).is_ok()
+    }
+}
+
 pub use builder::RingBuilder;
 pub use device::{Device, DeviceFilter, DeviceInfo, NewDevice};
 pub use error::RingError;

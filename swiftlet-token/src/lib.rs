@@ -83,30 +83,41 @@ impl KeystoneTokens {
     pub fn issue(&self, claims: &TokenClaims) -> String {
         // Serializing a struct of strings and integers cannot fail.
         let payload = serde_json::to_vec(claims).unwrap_or_default();
-        format!("{TOKEN_PREFIX}{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(self.mac(&payload)))
+        seal(TOKEN_PREFIX, &self.key, &payload)
     }
 
     /// The claims of a genuine token that has not expired at `now` (unix seconds).
     pub fn verify(&self, token: &str, now: u64) -> Option<TokenClaims> {
-        if token.len() > MAX_TOKEN_LEN {
-            return None;
-        }
-        let (payload_b64, sig_b64) = token.strip_prefix(TOKEN_PREFIX)?.split_once('.')?;
-        let payload = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
-        let sig = URL_SAFE_NO_PAD.decode(sig_b64).ok()?;
-        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
-        mac.update(&payload);
-        mac.verify_slice(&sig).ok()?;
+        let payload = open(TOKEN_PREFIX, &self.key, token, MAX_TOKEN_LEN)?;
         let claims: TokenClaims = serde_json::from_slice(&payload).ok()?;
         (claims.exp > now).then_some(claims)
     }
+}
 
-    fn mac(&self, payload: &[u8]) -> Vec<u8> {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(payload);
-        mac.finalize().into_bytes().to_vec()
+/// A self-validating token: `prefix` + base64url(payload) + `.` + base64url(HMAC-SHA256 of
+/// the payload under `key`). Keystone tokens are these; so are the proxy's tempauth ones.
+pub fn seal(prefix: &str, key: &[u8], payload: &[u8]) -> String {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(payload);
+    let sig = mac.finalize().into_bytes();
+    format!("{prefix}{}.{}", URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(sig))
+}
+
+/// The payload of a token [`seal`]ed with `key` under `prefix`: `None` when it is forged
+/// (checked in constant time), malformed, or longer than `max_len` (no crypto is done on
+/// absurd header values).
+pub fn open(prefix: &str, key: &[u8], token: &str, max_len: usize) -> Option<Vec<u8>> {
+    if token.len() > max_len {
+        return None;
     }
+    let (payload_b64, sig_b64) = token.strip_prefix(prefix)?.split_once('.')?;
+    let payload = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
+    let sig = URL_SAFE_NO_PAD.decode(sig_b64).ok()?;
+    let mut mac = HmacSha256::new_from_slice(key).ok()?;
+    mac.update(&payload);
+    mac.verify_slice(&sig).ok()?;
+    Some(payload)
 }
 
 /// The token signing key: HMAC of the hash-path secret under a fixed label, so the key
@@ -128,17 +139,10 @@ mod tests {
     use super::*;
 
     fn claims(roles: &[&str]) -> TokenClaims {
-        TokenClaims {
-            id: "t1".into(),
-            iat: 100,
-            exp: u64::MAX,
-            uid: "u1".into(),
-            uname: "demo".into(),
-            pid: Some("p1".into()),
-            pname: Some("demo".into()),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            methods: vec!["password".into()],
-        }
+        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        let json = serde_json::json!({"id": "t1", "iat": 100, "exp": u64::MAX, "uid": "u1", "uname": "demo",
+            "pid": "p1", "pname": "demo", "roles": roles, "methods": ["password"]});
+        serde_json::from_value(json).unwrap()
     }
 
     #[test]

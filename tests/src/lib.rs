@@ -66,6 +66,23 @@ impl TestCluster {
         CliOutput { ok: out.status.success(), stdout, all }
     }
 
+    /// A request straight to a storage server (`url` names the node) carrying `headers`,
+    /// signed with the cluster's backend key as the proxy and the daemons sign theirs.
+    pub fn backend(&self, method: Method, url: &str, headers: &[(&str, &str)]) -> RequestBuilder {
+        let parsed = reqwest::Url::parse(url).expect("a storage server URL");
+        let path_and_query = match parsed.query() {
+            Some(q) => format!("{}?{q}", parsed.path()),
+            None => parsed.path().to_string(),
+        };
+        let mut map = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+            map.append(name, reqwest::header::HeaderValue::from_str(value).expect("a header value"));
+        }
+        self.cluster.secrets.backend.signer.sign(&method, &path_and_query, &mut map);
+        self.http.request(method, parsed).headers(map)
+    }
+
     /// A request to `<storage url><path>` with the session's token.
     pub fn req(&self, s: &Session, method: Method, path: &str) -> RequestBuilder {
         self.http.request(method, format!("{}{}", s.url, path)).header("X-Auth-Token", &s.token)

@@ -48,7 +48,7 @@ fn object_primaries(t: &TestCluster, container: &str, name: &str) -> Vec<(String
 async fn replicas_with(t: &TestCluster, container: &str, name: &str, want: Option<&[u8]>) -> usize {
     let mut n = 0;
     for (base, _) in object_primaries(t, container, name) {
-        let r = t.http.get(format!("{base}/{ACCOUNT}/{container}/{name}")).send().await.unwrap();
+        let r = t.backend(Method::GET, &format!("{base}/{ACCOUNT}/{container}/{name}"), &[]).send().await.unwrap();
         let status = r.status();
         let body = r.bytes().await.unwrap();
         match want {
@@ -83,7 +83,7 @@ async fn listings(t: &TestCluster, container: Option<&str>) -> Vec<BTreeSet<Stri
             None => ACCOUNT.to_string(),
         };
         let url = format!("{}/{path}?format=json&limit=10000", replica_base(&d.ip, d.port, &d.device, part));
-        let r = t.http.get(url).send().await.unwrap();
+        let r = t.backend(Method::GET, &url, &[]).send().await.unwrap();
         assert!(r.status().is_success(), "listing on {}: {}", d.device, r.status());
         let rows: Vec<serde_json::Value> = r.json().await.unwrap();
         out.push(rows.iter().map(|v| v["name"].as_str().unwrap().to_string()).collect());
@@ -138,7 +138,7 @@ async fn a_wiped_device_is_whole_again_after_one_pass() {
     // The wiped node now lacks its share: some object whose primary it is answers 404 there.
     let on_node0 = all.iter().find(|n| object_primaries(&t, "c", n).iter().any(|(_, d)| d == "sdb1")).unwrap();
     let (base, _) = object_primaries(&t, "c", on_node0).into_iter().find(|(_, d)| d == "sdb1").unwrap();
-    let r = t.http.get(format!("{base}/{ACCOUNT}/c/{on_node0}")).send().await.unwrap();
+    let r = t.backend(Method::GET, &format!("{base}/{ACCOUNT}/c/{on_node0}"), &[]).send().await.unwrap();
     assert_eq!(r.status(), 404);
 
     let pass = t.cluster.run_replicators_once().await.unwrap();
@@ -194,13 +194,8 @@ async fn a_restarted_node_gets_new_objects_and_deletes_without_resurrection() {
     let ring = t.cluster.object_ring();
     let (part, nodes) = ring.get_nodes(&t.cluster.secret, ACCOUNT, Some("c"), Some("ancient"));
     let d = nodes.iter().find(|d| d.device != "sdb2").unwrap();
-    let r = t
-        .http
-        .delete(format!("{}/{ACCOUNT}/c/ancient", replica_base(&d.ip, d.port, &d.device, part)))
-        .header("X-Timestamp", "1500000000.00000")
-        .send()
-        .await
-        .unwrap();
+    let url = format!("{}/{ACCOUNT}/c/ancient", replica_base(&d.ip, d.port, &d.device, part));
+    let r = t.backend(Method::DELETE, &url, &[("x-timestamp", "1500000000.00000")]).send().await.unwrap();
     assert_eq!(r.status(), 404);
     assert!(!copies_on_disk(&t, "c", "ancient").is_empty(), "the tombstone is on disk");
     // Handoffs took node 2's share while it was down.
@@ -475,7 +470,7 @@ async fn expired_objects_404_at_once_and_the_expirer_deletes_them() {
     }
     // Every primary holds a tombstone at the expiry time.
     for (base, _) in object_primaries(&t, "c", "short-lived") {
-        let r = t.http.head(format!("{base}/{ACCOUNT}/c/short-lived")).send().await.unwrap();
+        let r = t.backend(Method::HEAD, &format!("{base}/{ACCOUNT}/c/short-lived"), &[]).send().await.unwrap();
         assert_eq!(r.status(), 404);
         assert_eq!(r.headers()["x-backend-timestamp"].to_str().unwrap(), format!("{at}.00000"));
     }

@@ -28,7 +28,16 @@ async fn upload_list_download_stat_delete() {
         assert!(run(&["list"]).lines().any(|l| l == "docs"));
         let stat = run(&["stat", "docs", "src/a.txt"]);
         assert!(stat.contains("Content Length: 5"), "{stat}");
-        let account = run(&["stat"]);
+        // Account stats follow the container's rows within the account-update interval
+        // (1 s), as in Swift: poll until they do, with a deadline.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        let account = loop {
+            let account = run(&["stat"]);
+            if account.contains("Objects: 2") || std::time::Instant::now() > deadline {
+                break account;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
         assert!(account.contains("Containers: 1") && account.contains("Objects: 2"), "{account}");
         run(&["post", "-m", "Color:blue", "docs", "src/a.txt"]);
         assert!(run(&["stat", "docs", "src/a.txt"]).contains("Meta Color: blue"));

@@ -9,6 +9,7 @@ use bench::latency::Latencies;
 use bytes::{Bytes, BytesMut};
 use clap::Parser;
 use common::http::{empty, full, stream_body, HttpClient};
+use common::secrets::Secrets;
 use common::{HashPathSecret, Timestamp};
 use futures::StreamExt;
 use http_body_util::BodyExt;
@@ -40,6 +41,24 @@ struct Args {
 }
 
 const SMALL: usize = 4096;
+
+/// A one-device container ring (the bench's PUTs name no container server).
+fn placeholder_container_ring(path: &Path) -> Result<()> {
+    let dev = swiftlet_ring::Device {
+        id: 0,
+        region: 1,
+        zone: 1,
+        ip: "127.0.0.1".into(),
+        port: 1,
+        replication_ip: "127.0.0.1".into(),
+        replication_port: 1,
+        device: "none".into(),
+        weight: 1.0,
+        meta: String::new(),
+    };
+    swiftlet_ring::Ring::new(0, 1, vec![Some(dev)], vec![vec![0]])?.save(path)?;
+    Ok(())
+}
 
 /// The PUT path's syscalls done by hand, one file after another: create in tmp, write,
 /// set an xattr, fsync, rename into a new directory, fsync that directory.
@@ -199,13 +218,19 @@ async fn main() -> Result<()> {
     })
     .await??;
 
-    let config = ObjectServerConfig { devices: devices.clone(), mount_check: false, ..Default::default() };
-    let server = ObjectServer::new(config, HashPathSecret::new("bench", "bench"));
+    // The server checks container update targets against a container ring; the bench sends none.
+    let etc = work.path().join("etc");
+    std::fs::create_dir_all(&etc)?;
+    placeholder_container_ring(&etc.join("container.ring"))?;
+    let config =
+        ObjectServerConfig { devices: devices.clone(), mount_check: false, swift_dir: etc, ..Default::default() };
+    let secrets = Secrets::with_new_backend_key(HashPathSecret::new("bench", "bench"));
+    let server = ObjectServer::new(config, &secrets)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let cancel = CancellationToken::new();
     let serving = tokio::spawn(server.serve(listener, cancel.clone()));
-    let client = HttpClient::default();
+    let client = HttpClient::default().with_signer(secrets.backend.signer.clone());
     let cpu0 = bench::procfs::cpu_seconds(std::process::id()).unwrap_or(0.0);
 
     let (put_ops, mut put_lat) = small_phase(&client, addr, &args, "PUT").await?;

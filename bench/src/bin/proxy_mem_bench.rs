@@ -83,8 +83,13 @@ impl ProxyProcess {
         // A free port: bind 0, note it, release it for the child.
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let config = work.join("proxy.toml");
+        // The proxy signs its backend requests with the cluster's key, which saio keeps in etc/secret.toml.
+        let secret_file: toml::Table =
+            toml::from_str(&std::fs::read_to_string(cluster.layout.etc().join("secret.toml"))?)?;
+        let backend_key =
+            secret_file.get("backend_key").and_then(|k| k.as_str()).context("no backend_key in secret.toml")?;
         let text = format!(
-            "bind = \"127.0.0.1:{port}\"\nswift_dir = {:?}\n\n[hash_path]\nprefix = {:?}\nsuffix = {:?}\n",
+            "bind = \"127.0.0.1:{port}\"\nswift_dir = {:?}\n\n[hash_path]\nprefix = {:?}\nsuffix = {:?}\n\n[backend]\nkey = {backend_key:?}\n",
             cluster.layout.etc(),
             cluster.secret.prefix,
             cluster.secret.suffix

@@ -1,7 +1,11 @@
 //! A pooled HTTP/1 client for server-to-server calls (proxy -> storage, object -> container),
-//! with a connect timeout and a whole-request timeout.
+//! with a connect timeout and a whole-request timeout. A client made [`with_signer`]
+//! signs every request with the cluster's backend key (`crate::backend_auth`).
+//!
+//! [`with_signer`]: HttpClient::with_signer
 
 use super::body::Body;
+use crate::backend_auth::Signer;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
@@ -21,6 +25,7 @@ pub enum HttpClientError {
 #[derive(Clone)]
 pub struct HttpClient {
     inner: Client<HttpConnector, Body>,
+    signer: Option<Signer>,
 }
 
 impl HttpClient {
@@ -34,11 +39,27 @@ impl HttpClient {
             // Responses carry as many metadata headers as requests may (hyper's default is 100).
             .http1_max_headers(crate::constraints::MAX_HEADER_COUNT)
             .build(connector);
-        HttpClient { inner }
+        HttpClient { inner, signer: None }
+    }
+
+    /// The same client, signing every request it sends with `signer`.
+    pub fn with_signer(mut self, signer: Signer) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    /// The signer of this client's requests, for connections it does not open itself.
+    pub fn signer(&self) -> Option<&Signer> {
+        self.signer.as_ref()
     }
 
     /// Sends `req`; `timeout` bounds the time until response headers arrive.
-    pub async fn send(&self, req: Request<Body>, timeout: Duration) -> Result<Response<Incoming>, HttpClientError> {
+    pub async fn send(&self, mut req: Request<Body>, timeout: Duration) -> Result<Response<Incoming>, HttpClientError> {
+        if let Some(signer) = &self.signer {
+            // Both are cheap clones (a standard method; a shared buffer), freeing `req` for the headers.
+            let (method, pq) = (req.method().clone(), req.uri().path_and_query().cloned());
+            signer.sign(&method, pq.as_ref().map_or("/", |p| p.as_str()), req.headers_mut());
+        }
         let uri = req.uri().to_string();
         match tokio::time::timeout(timeout, self.inner.request(req)).await {
             Ok(Ok(resp)) => Ok(resp),

@@ -4,6 +4,8 @@
 mod body;
 mod client;
 mod error;
+mod idle;
+mod per_ip;
 mod server;
 mod trans_id;
 

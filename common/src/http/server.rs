@@ -1,7 +1,11 @@
 //! The accept loop: takes a bound listener (so tests bind port 0), serves each connection
-//! with hyper, caps concurrent connections, and drains gracefully on cancellation.
+//! with hyper, caps concurrent connections (in all and per client address), bounds how long
+//! headers may take, how long a connection may sit with nothing moving, and how long a
+//! request may take to be answered, and drains gracefully on cancellation.
 
-use super::body::Body;
+use super::body::{text, Body};
+use super::idle::IdleTimeout;
+use super::per_ip::PerIp;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -18,8 +22,16 @@ use tokio_util::sync::CancellationToken;
 pub struct ServerOptions {
     /// Connections served at once; further accepts wait (backpressure).
     pub max_connections: usize,
+    /// Connections one client address may hold open at once; more are closed at accept.
+    pub max_connections_per_ip: usize,
     /// How long to wait for a client's request headers.
     pub header_read_timeout: Duration,
+    /// How long a connection may go without a byte read or written (a stalled body, an
+    /// unread response, an idle keep-alive) before it is closed.
+    pub idle_timeout: Duration,
+    /// How long a request may take until its response starts (reading a PUT's body
+    /// included); a slower one is answered 408.
+    pub request_timeout: Duration,
     /// How long open connections may take to finish after shutdown is asked.
     pub drain_timeout: Duration,
 }
@@ -28,7 +40,10 @@ impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             max_connections: 1024,
+            max_connections_per_ip: usize::MAX,
             header_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(3600),
             drain_timeout: Duration::from_secs(10),
         }
     }
@@ -46,13 +61,14 @@ where
     F: Future<Output = Response<Body>> + Send + 'static,
 {
     let limit = Arc::new(Semaphore::new(opts.max_connections));
+    let per_ip = Arc::new(PerIp::default());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
         let permit = tokio::select! {
             _ = shutdown.cancelled() => break,
             p = limit.clone().acquire_owned() => p.map_err(std::io::Error::other)?,
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             r = listener.accept() => match r {
                 Ok(s) => s,
@@ -64,13 +80,21 @@ where
                 }
             },
         };
+        let Some(slot) = per_ip.admit(peer.ip(), opts.max_connections_per_ip) else {
+            tracing::debug!(%peer, "too many connections from this address; closed");
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
+        let request_timeout = opts.request_timeout;
         let svc = service_fn(move |req: Request<Incoming>| {
             let handler = handler.clone();
             let may_send_body_late = expects_continue(&req);
             async move {
-                let mut resp = handler(req).await;
+                let mut resp = match tokio::time::timeout(request_timeout, handler(req)).await {
+                    Ok(resp) => resp,
+                    Err(_) => timed_out(request_timeout),
+                };
                 // A client that asked `Expect: 100-continue` may send its body after a
                 // timeout even though we refused it; the bytes would then be read as the
                 // next request on this connection. Close instead of reusing it.
@@ -89,13 +113,14 @@ where
             .header_read_timeout(opts.header_read_timeout)
             .keep_alive(true)
             .max_headers(crate::constraints::MAX_HEADER_COUNT);
-        let conn = builder.serve_connection(TokioIo::new(stream), svc);
+        let io = IdleTimeout::new(stream, opts.idle_timeout);
+        let conn = builder.serve_connection(TokioIo::new(io), svc);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection ended with error");
             }
-            drop(permit);
+            drop((permit, slot));
         });
     }
     drop(listener);
@@ -104,6 +129,13 @@ where
         _ = tokio::time::sleep(opts.drain_timeout) => tracing::warn!("connections still open after drain timeout"),
     }
     Ok(())
+}
+
+/// The answer to a request that was not answered within `limit`.
+fn timed_out(limit: Duration) -> Response<Body> {
+    let mut resp = text(http::StatusCode::REQUEST_TIMEOUT, format!("Request took longer than {} s\n", limit.as_secs()));
+    resp.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+    resp
 }
 
 /// Whether the client waits for `100 Continue` before sending a body.
@@ -156,5 +188,92 @@ mod tests {
         assert_eq!(out.matches("HTTP/1.1").count(), 1, "one response, then the connection closed: {out}");
         cancel.cancel();
         server.await.unwrap().unwrap();
+    }
+
+    async fn raw(addr: std::net::SocketAddr, from: &str) -> tokio::net::TcpStream {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        sock.connect(addr).await.unwrap()
+    }
+
+    /// Reads until the server closes; what it sent, or an error if it is still open after `within`.
+    async fn closed_within(sock: &mut tokio::net::TcpStream, within: Duration) -> Result<String, String> {
+        use tokio::io::AsyncReadExt;
+        let mut out = Vec::new();
+        match tokio::time::timeout(within, sock.read_to_end(&mut out)).await {
+            Ok(_) => Ok(String::from_utf8_lossy(&out).into_owned()),
+            Err(_) => Err(format!("still open after {within:?}")),
+        }
+    }
+
+    async fn start(opts: ServerOptions) -> (std::net::SocketAddr, CancellationToken) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cancel = CancellationToken::new();
+        let handler = |req: Request<Incoming>| async move {
+            if req.uri().path() == "/slow" {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            match req.into_body().collect().await {
+                Ok(b) => text(StatusCode::OK, format!("{} bytes", b.to_bytes().len())),
+                Err(e) => text(StatusCode::BAD_REQUEST, e.to_string()),
+            }
+        };
+        tokio::spawn(serve(listener, handler, opts, cancel.clone()));
+        (addr, cancel)
+    }
+
+    #[tokio::test]
+    async fn a_stalled_body_is_cut_off_after_the_idle_timeout() {
+        use tokio::io::AsyncWriteExt;
+        let opts = ServerOptions { idle_timeout: Duration::from_millis(300), ..ServerOptions::default() };
+        let (addr, cancel) = start(opts).await;
+        let mut sock = raw(addr, "127.0.0.1").await;
+        sock.write_all(b"PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc").await.unwrap();
+        let started = std::time::Instant::now();
+        closed_within(&mut sock, Duration::from_secs(5)).await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        // An idle keep-alive connection goes the same way.
+        let mut sock = raw(addr, "127.0.0.1").await;
+        sock.write_all(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let out = closed_within(&mut sock, Duration::from_secs(5)).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+        cancel.cancel();
+    }
+
+    #[tokio::test]
+    async fn one_address_cannot_take_every_connection() {
+        use tokio::io::AsyncWriteExt;
+        let (addr, cancel) = start(ServerOptions { max_connections_per_ip: 3, ..ServerOptions::default() }).await;
+        let mut hogs = Vec::new();
+        for _ in 0..3 {
+            hogs.push(raw(addr, "127.0.0.1").await);
+        }
+        let mut refused = raw(addr, "127.0.0.1").await;
+        assert_eq!(closed_within(&mut refused, Duration::from_secs(5)).await.unwrap(), "");
+        let mut other = raw(addr, "127.0.0.2").await;
+        other.write_all(b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+        let out = closed_within(&mut other, Duration::from_secs(5)).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+        // A closed connection frees its slot.
+        drop(hogs.pop());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut again = raw(addr, "127.0.0.1").await;
+        again.write_all(b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+        let out = closed_within(&mut again, Duration::from_secs(5)).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+        cancel.cancel();
+    }
+
+    #[tokio::test]
+    async fn a_request_not_answered_in_time_gets_408() {
+        use tokio::io::AsyncWriteExt;
+        let (addr, cancel) =
+            start(ServerOptions { request_timeout: Duration::from_millis(200), ..ServerOptions::default() }).await;
+        let mut sock = raw(addr, "127.0.0.1").await;
+        sock.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let out = closed_within(&mut sock, Duration::from_secs(3)).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+        cancel.cancel();
     }
 }

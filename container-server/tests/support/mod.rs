@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use common::http::{full, HttpClient};
+use common::secrets::Secrets;
 use common::HashPathSecret;
 use container_server::{App, ContainerConfig};
 use http::{HeaderMap, Request, StatusCode};
@@ -16,6 +17,17 @@ use tokio_util::sync::CancellationToken;
 
 pub fn secret() -> HashPathSecret {
     HashPathSecret::new("pre", "suf")
+}
+
+/// The test cluster's secrets: one backend key for every server of this test process.
+pub fn secrets() -> &'static Secrets {
+    static SECRETS: std::sync::OnceLock<Secrets> = std::sync::OnceLock::new();
+    SECRETS.get_or_init(|| Secrets::with_new_backend_key(secret()))
+}
+
+/// A client that signs like the cluster's servers.
+pub fn cluster_client() -> HttpClient {
+    HttpClient::default().with_signer(secrets().backend.signer.clone())
 }
 
 /// A running server; dropping it stops the server.
@@ -65,7 +77,7 @@ pub async fn container_server(devices: &Path, port: u16, tune: impl FnOnce(&mut 
     tune(&mut cfg);
     let listener = bind(port).await;
     let addr = listener.local_addr().unwrap();
-    let app = App::new(cfg, secret());
+    let app = App::new(cfg, secrets());
     let cancel = CancellationToken::new();
     let (a, c) = (app.clone(), cancel.clone());
     let task = tokio::spawn(async move {
@@ -81,7 +93,7 @@ pub async fn account_server(devices: &Path, port: u16) -> Node {
     let cancel = CancellationToken::new();
     let c = cancel.clone();
     let task = tokio::spawn(async move {
-        account_server::serve(listener, cfg, secret(), c).await.unwrap();
+        account_server::serve(listener, cfg, secrets().clone(), c).await.unwrap();
     });
     Node { addr, devices: devices.to_owned(), app: None, cancel, task: Some(task) }
 }
@@ -108,7 +120,7 @@ impl Resp {
 
 /// Sends one request; `path` is used as given (already percent-encoded).
 pub async fn req(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Resp {
-    let client = HttpClient::default();
+    let client = cluster_client();
     let mut b = Request::builder().method(method).uri(format!("http://{addr}{path}"));
     for (k, v) in headers {
         b = b.header(*k, *v);

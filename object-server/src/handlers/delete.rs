@@ -2,18 +2,21 @@
 //! container. Answers 204 (deleted), 404 (nothing live; the tombstone is still written when
 //! newer, so the delete replicates) or 409 (something newer exists), with X-Backend-Timestamp.
 
+use super::after_write::{after_write, Committed, WriteRequest};
 use super::headers;
+use super::targets;
 use super::{AppState, ObjectPath};
-use crate::container_update::Update;
-use crate::diskfile::metadata::{MetadataExt, CONTENT_TYPE};
-use crate::diskfile::ObjectState;
 use crate::error::{Error, Result};
+use common::headers::{get, set};
 use common::http::{text, Body};
 use common::Timestamp;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use swiftlet_object_store::diskfile::metadata::{MetadataExt, CONTENT_TYPE};
+use swiftlet_object_store::diskfile::ObjectState;
+use swiftlet_object_store::UpdateOp;
 
 struct Deleted {
     status: StatusCode,
@@ -26,18 +29,20 @@ struct Deleted {
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPath) -> Result<Response<Body>> {
     let h = req.headers();
     let timestamp = headers::required_timestamp(h)?;
-    let if_delete_at = match headers::get(h, "x-if-delete-at") {
+    let if_delete_at = match get(h, "x-if-delete-at") {
         None => None,
         Some(v) => {
             Some(v.parse::<Timestamp>().map_err(|_| Error::BadRequest("Bad X-If-Delete-At header value".into()))?)
         }
     };
+    // Where the updates go is checked before anything is written.
+    let targets = targets::checked(&state, h).await?;
     let device = state.devices.get(&path.device).await?;
     let df = device.manager.diskfile(path.partition, &path.account, &path.container, &path.obj);
     let dev = device.clone();
     let done = device
         .pool
-        .run_io(move || {
+        .run_io(move || -> Result<_> {
             dev.check()?;
             let (mut status, orig_ts, meta) = match df.open(timestamp, false)? {
                 ObjectState::Exists(obj) => {
@@ -64,38 +69,30 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
                 status = StatusCode::NO_CONTENT;
             }
             let wrote = orig_ts.is_none_or(|t| t < timestamp);
-            if wrote {
-                df.delete_unsynced(timestamp)?;
-            }
+            let superseded = if wrote { Some(df.delete_unsynced(timestamp)?) } else { None };
             let content_type = meta.as_ref().and_then(|m| m.get(CONTENT_TYPE).cloned()).unwrap_or_default();
-            Ok(Deleted { status, orig_timestamp: orig_ts, orig_delete_at, content_type, wrote })
+            Ok((Deleted { status, orig_timestamp: orig_ts, orig_delete_at, content_type, wrote }, superseded))
         })
         .await?;
+    let (done, superseded) = done;
 
-    if done.wrote {
-        device.sync.wait().await.map_err(Error::from_write)?;
+    if let Some(superseded) = superseded {
+        // The object's files go only once the tombstone is durable.
+        device.sync_then_remove(superseded).await?;
     }
-    let names = (path.account.as_str(), path.container.as_str(), path.obj.as_str());
-    if let Some(old) = done.orig_delete_at {
-        state.updater.delete_at_update(&device, h, "DELETE", old, names, BTreeMap::new()).await;
-    }
-    if done.wrote {
-        let update = Update {
-            op: "DELETE",
-            account: path.account.clone(),
-            container: path.container.clone(),
-            obj: path.obj.clone(),
-            headers: BTreeMap::from([("x-timestamp".to_string(), timestamp.internal())]),
-            container_path: None,
-        };
-        state.updater.container_update(&device, h, update).await;
-    }
+    let listing = BTreeMap::from([("x-timestamp".to_string(), timestamp.internal())]);
+    let committed = Committed {
+        listing: done.wrote.then_some((UpdateOp::Delete, listing)),
+        expires: None,
+        expired_before: done.orig_delete_at,
+    };
+    after_write(&state, &device, WriteRequest { headers: h, targets }, &path, committed).await;
     let response_ts = done.orig_timestamp.map_or(timestamp, |t| t.max(timestamp));
     let reason = done.status.canonical_reason().unwrap_or("");
     let mut resp =
         if done.status == StatusCode::NO_CONTENT { text(done.status, "") } else { text(done.status, reason) };
-    headers::set(resp.headers_mut(), "x-backend-timestamp", &response_ts.internal());
-    headers::set(resp.headers_mut(), "x-backend-content-type", &done.content_type);
+    set(resp.headers_mut(), "x-backend-timestamp", &response_ts.internal());
+    set(resp.headers_mut(), "x-backend-content-type", &done.content_type);
     if done.status == StatusCode::NO_CONTENT {
         resp.headers_mut().remove(http::header::CONTENT_LENGTH);
         resp.headers_mut().remove(http::header::CONTENT_TYPE);

@@ -7,14 +7,16 @@ use super::headers::{self, Match};
 use super::range::{self, Segment};
 use super::stream::object_body;
 use super::{AppState, ObjectPath, SMALL_BODY};
-use crate::diskfile::metadata::ETAG;
-use crate::diskfile::{ObjectState, OpenObject};
 use crate::error::{Error, Result};
 use bytes::Bytes;
+use common::headers::{get, set};
 use common::http::{empty, full, Body, HttpError};
 use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
+use swiftlet_object_store::diskfile::metadata::ETAG;
+use swiftlet_object_store::diskfile::{ObjectState, OpenObject};
+use swiftlet_object_store::StoreError;
 
 pub async fn handle(
     state: Arc<AppState>,
@@ -31,14 +33,14 @@ pub async fn handle(
     let df2 = df.clone();
     let (opened, body) = device
         .pool
-        .run_io(move || {
+        .run_io(move || -> Result<_> {
             dev.check()?;
             match df2.open(now, open_expired)? {
                 ObjectState::Exists(obj) if !head && obj.content_length <= SMALL_BODY => {
                     match df2.reader(&obj).read_all() {
                         Ok(bytes) => Ok((ObjectState::Exists(obj), Some(bytes))),
-                        Err(Error::Quarantined(_)) => Ok((ObjectState::Missing, None)),
-                        Err(e) => Err(e),
+                        Err(StoreError::Quarantined(_)) => Ok((ObjectState::Missing, None)),
+                        Err(e) => Err(e.into()),
                     }
                 }
                 state => Ok((state, None)),
@@ -73,21 +75,21 @@ pub async fn handle(
             match ranges.as_slice() {
                 [] => return Ok(unsatisfiable(out, len)),
                 [(start, end)] => {
-                    headers::set(&mut out, "content-range", &range::content_range(*start, *end, len));
+                    set(&mut out, "content-range", &range::content_range(*start, *end, len));
                     (StatusCode::PARTIAL_CONTENT, vec![Segment::Object { start: *start, end: *end }], end - start)
                 }
                 many => {
                     let boundary = format!("{:032x}", rand::random::<u128>());
-                    let ctype = headers::get(&out, "content-type").unwrap_or("application/octet-stream").to_string();
+                    let ctype = get(&out, "content-type").unwrap_or("application/octet-stream").to_string();
                     let (segments, total) = range::multipart(many, &boundary, &ctype, len);
                     let multipart_type = format!("multipart/byteranges;boundary={boundary}");
-                    headers::set(&mut out, "content-type", &multipart_type);
+                    set(&mut out, "content-type", &multipart_type);
                     (StatusCode::PARTIAL_CONTENT, segments, total)
                 }
             }
         }
     };
-    headers::set(&mut out, "content-length", &body_len.to_string());
+    set(&mut out, "content-length", &body_len.to_string());
     let body = match body {
         Some(bytes) => full(assemble(&segments, &bytes)),
         None => object_body(device.pool.clone(), df.reader(&obj), segments, state.config.disk_chunk_size.max(4096)),
@@ -134,7 +136,7 @@ fn not_found(h: &HeaderMap, timestamp: Option<common::Timestamp>) -> Result<Resp
 }
 
 fn bodiless(status: StatusCode, mut headers: HeaderMap, content_length: u64) -> Response<Body> {
-    headers::set(&mut headers, "content-length", &content_length.to_string());
+    set(&mut headers, "content-length", &content_length.to_string());
     let mut resp = Response::new(empty());
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
@@ -144,7 +146,7 @@ fn bodiless(status: StatusCode, mut headers: HeaderMap, content_length: u64) -> 
 /// The ETag conditionals compare with: normally the object's, or the metadata key named by
 /// `X-Backend-Etag-Is-At` (used by middleware that stores a different ETag).
 fn conditional_etag(h: &HeaderMap, obj: &OpenObject) -> Option<String> {
-    if let Some(keys) = headers::get(h, "x-backend-etag-is-at") {
+    if let Some(keys) = get(h, "x-backend-etag-is-at") {
         for key in keys.split(',').map(str::trim) {
             if let Some((_, v)) = obj.metadata.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
                 return Some(v.clone());
@@ -181,7 +183,7 @@ fn conditional_status(h: &HeaderMap, obj: &OpenObject) -> Option<StatusCode> {
 /// `X-Backend-Ignore-Range-If-Metadata-Present`: serve the whole object when it carries any
 /// of the named metadata (e.g. a manifest that the proxy assembles).
 fn ignore_range(h: &HeaderMap, obj: &OpenObject) -> bool {
-    headers::get(h, "x-backend-ignore-range-if-metadata-present").is_some_and(|keys| {
+    get(h, "x-backend-ignore-range-if-metadata-present").is_some_and(|keys| {
         keys.split(',').map(str::trim).any(|key| obj.metadata.keys().any(|k| k.eq_ignore_ascii_case(key)))
     })
 }

@@ -1,22 +1,18 @@
 //! Request header parsing and object response headers shared by the verb handlers.
 
-use crate::container_update::is_true;
-use crate::diskfile::metadata::{title_case, CONTENT_TYPE, ETAG, X_TIMESTAMP};
-use crate::diskfile::OpenObject;
 use crate::error::{Error, Result};
 use common::constraints::{check_metadata, MAX_FILE_SIZE, MAX_HEADER_SIZE};
+use common::headers::{flag, get, set};
 use common::metadata::Metadata;
 use common::Timestamp;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderValue};
 use std::time::{Duration, UNIX_EPOCH};
+use swiftlet_object_store::diskfile::metadata::{title_case, CONTENT_TYPE, ETAG, X_TIMESTAMP};
+use swiftlet_object_store::diskfile::OpenObject;
 
 pub const USER_META: &str = "x-object-meta-";
 pub const SYS_META: &str = "x-object-sysmeta-";
 pub const TRANSIENT_SYS_META: &str = "x-object-transient-sysmeta-";
-
-pub fn get<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
-}
 
 /// A header's value as text (UTF-8 bytes kept; anything else replaced).
 pub fn text_of(v: &HeaderValue) -> String {
@@ -52,7 +48,7 @@ pub fn current_time(h: &HeaderMap) -> Timestamp {
 
 /// True if the request may see expired objects (replication, the expirer).
 pub fn open_expired(h: &HeaderMap) -> bool {
-    ["x-backend-open-expired", "x-backend-replication"].iter().any(|n| get(h, n).is_some_and(is_true))
+    ["x-backend-open-expired", "x-backend-replication"].iter().any(|n| flag(h, n))
 }
 
 /// The body length: `Some(n)` from Content-Length, `None` when chunked (Swift's `message_length`).
@@ -108,7 +104,7 @@ pub fn check_object_metadata(h: &HeaderMap) -> Result<()> {
 /// `X-Delete-After`/`X-Delete-At` of a write, checked against its timestamp (Swift's
 /// `check_delete_headers`). Replication may carry a past X-Delete-At.
 pub fn delete_at(h: &HeaderMap, now: Timestamp) -> Result<Option<u64>> {
-    let replication = get(h, "x-backend-replication").is_some_and(is_true);
+    let replication = flag(h, "x-backend-replication");
     if let Some(after) = h.get("x-delete-after") {
         let after: i64 = after
             .to_str()
@@ -206,38 +202,27 @@ pub fn normalize_etag(tag: &str) -> &str {
     }
 }
 
-fn insert(h: &mut HeaderMap, name: &str, value: &str) {
-    if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(value.as_bytes())) {
-        h.insert(n, v);
-    }
-}
-
 /// The headers GET and HEAD answer for an object.
 pub fn object_headers(obj: &OpenObject, allowed: &[String]) -> HeaderMap {
     let mut h = HeaderMap::new();
     let meta = &obj.metadata;
-    insert(&mut h, "content-type", meta.get(CONTENT_TYPE).map(String::as_str).unwrap_or("application/octet-stream"));
+    set(&mut h, "content-type", meta.get(CONTENT_TYPE).map(String::as_str).unwrap_or("application/octet-stream"));
     for (k, v) in meta {
         let lower = k.to_ascii_lowercase();
         if is_user_meta(k) || is_sys_meta(k) || is_transient_sys_meta(k) || allowed.contains(&lower) {
-            insert(&mut h, k, v);
+            set(&mut h, k, v);
         }
     }
     let ts = obj.timestamp();
-    insert(&mut h, "etag", &format!("\"{}\"", meta.get(ETAG).map(String::as_str).unwrap_or("")));
-    insert(&mut h, "last-modified", &last_modified(ts));
-    insert(&mut h, "content-length", &obj.content_length.to_string());
-    insert(&mut h, "x-timestamp", &ts.normal());
-    insert(&mut h, "x-backend-timestamp", &ts.internal());
-    insert(&mut h, "x-backend-data-timestamp", &obj.data_timestamp.internal());
-    insert(&mut h, "x-backend-durable-timestamp", &obj.data_timestamp.internal());
-    insert(&mut h, "accept-ranges", "bytes");
+    set(&mut h, "etag", &format!("\"{}\"", meta.get(ETAG).map(String::as_str).unwrap_or("")));
+    set(&mut h, "last-modified", &last_modified(ts));
+    set(&mut h, "content-length", &obj.content_length.to_string());
+    set(&mut h, "x-timestamp", &ts.normal());
+    set(&mut h, "x-backend-timestamp", &ts.internal());
+    set(&mut h, "x-backend-data-timestamp", &obj.data_timestamp.internal());
+    set(&mut h, "x-backend-durable-timestamp", &obj.data_timestamp.internal());
+    set(&mut h, "accept-ranges", "bytes");
     h
-}
-
-/// Adds `name: value` to a response header map (skipping values that are not valid headers).
-pub fn set(h: &mut HeaderMap, name: &str, value: &str) {
-    insert(h, name, value)
 }
 
 /// The stored metadata's X-Timestamp key, for writers building metadata.
@@ -248,6 +233,7 @@ pub fn timestamp_entry(ts: Timestamp) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderName;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -1,7 +1,10 @@
-//! Parse, then dispatch: a request becomes an [`Endpoint`] (method + validated path), and
-//! one `match` calls the verb's handler (one file per verb). Errors become responses in
-//! exactly one place, `Error`'s `HttpError` impl.
+//! The verbs, one file each, over the state they share ([`AppState`]) and the validated
+//! object path ([`ObjectPath`]). The router (`crate::router`) parses a request into its
+//! endpoint and calls one of them; errors become responses in exactly one place, `Error`'s
+//! `HttpError` impl. After a write commits, every write verb calls
+//! [`after_write::after_write`] once.
 
+pub mod after_write;
 pub mod delete;
 pub mod get;
 pub mod headers;
@@ -11,17 +14,16 @@ pub mod range;
 pub mod replicate;
 pub mod ssync;
 pub mod stream;
+pub mod targets;
 
 use crate::config::ObjectServerConfig;
-use crate::container_update::Updater;
-use crate::devices::Devices;
+use crate::container_ring::ContainerRing;
 use crate::error::{Error, Result};
-use common::http::{text, Body, HttpError};
-use common::path::{DevicePath, PathError, StoragePath};
-use http::{Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
+use common::backend_auth::Verifier;
+use common::path::{PathError, StoragePath};
+use common::server::EndpointStats;
 use std::sync::Arc;
-use tracing::Instrument;
+use swiftlet_object_store::{Devices, UpdateSender};
 
 /// Objects up to this size are handled whole, in one pool job: a GET reads and verifies the
 /// body when it opens the object; a PUT sent without `Expect: 100-continue` is read first,
@@ -33,7 +35,14 @@ pub struct AppState {
     pub devices: Arc<Devices>,
     pub config: Arc<ObjectServerConfig>,
     pub allowed_headers: Vec<String>,
-    pub updater: Updater,
+    /// Sends the container updates of writes (and queues the failures), signed.
+    pub updates: UpdateSender,
+    /// What update targets are checked against.
+    pub container_ring: Arc<ContainerRing>,
+    /// Checks that requests come from the cluster.
+    pub verifier: Arc<Verifier>,
+    /// Requests answered, per endpoint.
+    pub stats: Arc<EndpointStats>,
 }
 
 /// A validated object path.
@@ -63,98 +72,5 @@ impl ObjectPath {
     /// The `/a/c/o` name stored with the object.
     pub fn name(&self) -> String {
         format!("/{}/{}/{}", self.account, self.container, self.obj)
-    }
-}
-
-/// One operation of the object server.
-#[derive(Debug)]
-pub enum Endpoint {
-    Put(ObjectPath),
-    Get(ObjectPath),
-    Head(ObjectPath),
-    Post(ObjectPath),
-    Delete(ObjectPath),
-    Replicate(DevicePath),
-    Ssync(DevicePath),
-    Healthcheck,
-}
-
-impl Endpoint {
-    pub fn parse(method: &Method, raw_path: &str) -> Result<Endpoint> {
-        if raw_path == "/healthcheck" && (method == Method::GET || method == Method::HEAD) {
-            return Ok(Endpoint::Healthcheck);
-        }
-        Ok(match method.as_str() {
-            "PUT" => Endpoint::Put(ObjectPath::parse(raw_path)?),
-            "GET" => Endpoint::Get(ObjectPath::parse(raw_path)?),
-            "HEAD" => Endpoint::Head(ObjectPath::parse(raw_path)?),
-            "POST" => Endpoint::Post(ObjectPath::parse(raw_path)?),
-            "DELETE" => Endpoint::Delete(ObjectPath::parse(raw_path)?),
-            "REPLICATE" => Endpoint::Replicate(DevicePath::parse(raw_path)?),
-            "SSYNC" => Endpoint::Ssync(DevicePath::parse(raw_path)?),
-            _ => return Err(Error::MethodNotAllowed),
-        })
-    }
-}
-
-/// Serves one request; never fails (errors are responses).
-pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
-    let trans_id = headers::get(req.headers(), common::http::TRANS_ID_HEADER).unwrap_or("-").to_string();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let span = tracing::info_span!("request", %trans_id, %method, %path);
-    async move {
-        let started = std::time::Instant::now();
-        let resp = match dispatch(state, req).await {
-            Ok(r) => r,
-            Err(e) => e.to_response(),
-        };
-        tracing::debug!(status = resp.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "done");
-        resp
-    }
-    .instrument(span)
-    .await
-}
-
-async fn dispatch(state: Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>> {
-    let endpoint = Endpoint::parse(req.method(), req.uri().path())?;
-    match endpoint {
-        Endpoint::Put(p) => put::handle(state, req, p).await,
-        Endpoint::Get(p) => get::handle(state, req, p, false).await,
-        Endpoint::Head(p) => get::handle(state, req, p, true).await,
-        Endpoint::Post(p) => post::handle(state, req, p).await,
-        Endpoint::Delete(p) => delete::handle(state, req, p).await,
-        Endpoint::Replicate(p) => replicate::handle(state, p).await,
-        Endpoint::Ssync(p) => ssync::handle(state, req, p).await,
-        Endpoint::Healthcheck => Ok(text(StatusCode::OK, "OK")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes_and_rejects() {
-        let put = Endpoint::parse(&Method::PUT, "/sda/3/AUTH_a/c/d/o%20x").unwrap();
-        assert!(matches!(put, Endpoint::Put(ref p) if p.obj == "d/o x" && p.partition == 3));
-        assert!(matches!(Endpoint::parse(&Method::GET, "/healthcheck").unwrap(), Endpoint::Healthcheck));
-        let rep = Endpoint::parse(&Method::from_bytes(b"REPLICATE").unwrap(), "/sda/3/abc-def").unwrap();
-        assert!(matches!(rep, Endpoint::Replicate(ref p) if p.rest.as_deref() == Some("abc-def")));
-        assert!(matches!(Endpoint::parse(&Method::PATCH, "/sda/3/a/c/o"), Err(Error::MethodNotAllowed)));
-        for bad in [
-            "/../3/a/c/o",
-            "/sda/../a/c/o",
-            "/sda/3/../c/o",
-            "/sda/3/a/../o",
-            "//etc/passwd/a/c/o",
-            "/sda/3/a/c",
-            "/sda/x/a/c/o",
-        ] {
-            assert!(Endpoint::parse(&Method::PUT, bad).is_err(), "{bad}");
-        }
-        let long = format!("/sda/1/a/c/{}", "o".repeat(1025));
-        assert!(Endpoint::parse(&Method::PUT, &long).is_err());
-        assert!(matches!(Endpoint::parse(&Method::PUT, "/sda/1/a/c/o%00"), Err(Error::Path(PathError::BadEncoding))));
     }
 }

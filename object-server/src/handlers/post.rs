@@ -1,13 +1,12 @@
 //! POST: replace an object's user metadata with a `.meta` file (the body is untouched),
 //! optionally changing its Content-Type and X-Delete-At; then update the container.
 
+use super::after_write::{after_write, apply_overrides, Committed, Expiry, WriteRequest};
 use super::headers;
-use super::put::apply_overrides;
+use super::targets;
 use super::{AppState, ObjectPath};
-use crate::container_update::Update;
-use crate::diskfile::metadata::{MetadataExt, CONTENT_LENGTH, CONTENT_TYPE, CONTENT_TYPE_TIMESTAMP, ETAG};
-use crate::diskfile::{FileKind, ObjectState};
 use crate::error::{Error, Result};
+use common::headers::{get, set};
 use common::http::{empty, Body};
 use common::metadata::Metadata;
 use common::Timestamp;
@@ -15,6 +14,11 @@ use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use swiftlet_object_store::diskfile::metadata::{
+    MetadataExt, CONTENT_LENGTH, CONTENT_TYPE, CONTENT_TYPE_TIMESTAMP, ETAG,
+};
+use swiftlet_object_store::diskfile::{FileKind, ObjectState};
+use swiftlet_object_store::UpdateOp;
 
 /// What the pool job found and wrote, for the container update and the response.
 struct Posted {
@@ -29,7 +33,7 @@ struct Posted {
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPath) -> Result<Response<Body>> {
     let h = req.headers();
     let timestamp = headers::required_timestamp(h)?;
-    let new_delete_at = match headers::get(h, "x-delete-at").map(str::trim).filter(|v| !v.is_empty()) {
+    let new_delete_at = match get(h, "x-delete-at").map(str::trim).filter(|v| !v.is_empty()) {
         None => None,
         Some(v) => Some(v.parse::<u64>().map_err(|_| Error::BadRequest("Non-integer X-Delete-At".into()))?),
     };
@@ -38,7 +42,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
     }
     headers::check_object_metadata(h)?;
     let req_ctype = h.get(http::header::CONTENT_TYPE).map(headers::text_of);
-    let req_ctype_ts = match (&req_ctype, headers::get(h, "content-type-timestamp")) {
+    let req_ctype_ts = match (&req_ctype, get(h, "content-type-timestamp")) {
         (None, _) => None,
         (Some(_), None) => Some(timestamp),
         (Some(_), Some(t)) => {
@@ -48,12 +52,14 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
     let new_meta = headers::request_metadata(h, &state.allowed_headers, false);
     let open_expired = headers::open_expired(h);
 
+    // Where the updates go is checked before anything is written.
+    let targets = targets::checked(&state, h).await?;
     let device = state.devices.get(&path.device).await?;
     let df = device.manager.diskfile(path.partition, &path.account, &path.container, &path.obj);
     let dev = device.clone();
     let posted = device
         .pool
-        .run_io(move || {
+        .run_io(move || -> Result<_> {
             dev.check()?;
             let obj = match df.open(timestamp, open_expired)? {
                 ObjectState::Exists(obj) => obj,
@@ -80,34 +86,23 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
                 meta.insert(CONTENT_TYPE.into(), content_type.clone());
                 meta.insert(CONTENT_TYPE_TIMESTAMP.into(), content_type_timestamp.internal());
             }
-            df.write_marker_unsynced(FileKind::Meta, meta)?;
-            Ok(Posted {
+            let superseded = df.write_marker_unsynced(FileKind::Meta, meta)?;
+            let posted = Posted {
                 orig_delete_at: obj.metadata.delete_at().ok().flatten(),
                 data_metadata: obj.data_metadata,
                 data_timestamp: obj.data_timestamp,
                 orig_timestamp: orig_ts,
                 content_type,
                 content_type_timestamp,
-            })
+            };
+            Ok((posted, superseded))
         })
         .await?;
-    device.sync.wait().await.map_err(Error::from_write)?;
+    let (posted, superseded) = posted;
+    // The old `.meta` goes only once the new one is durable.
+    device.sync_then_remove(superseded).await?;
 
-    let names = (path.account.as_str(), path.container.as_str(), path.obj.as_str());
-    if timestamp > posted.orig_timestamp {
-        if let Some(at) = new_delete_at {
-            let size = posted.data_metadata.get(CONTENT_LENGTH).cloned().unwrap_or_default();
-            let extra = BTreeMap::from([
-                ("x-content-type".to_string(), format!("text/plain;swift_expirer_bytes={size}")),
-                ("x-content-type-timestamp".to_string(), posted.data_timestamp.internal()),
-            ]);
-            state.updater.delete_at_update(&device, h, "PUT", at, names, extra).await;
-        }
-        if let Some(old) = posted.orig_delete_at.filter(|old| Some(*old) != new_delete_at) {
-            state.updater.delete_at_update(&device, h, "DELETE", old, names, BTreeMap::new()).await;
-        }
-    }
-    let mut update_headers = BTreeMap::from([
+    let mut listing = BTreeMap::from([
         ("x-size".to_string(), posted.data_metadata.get(CONTENT_LENGTH).cloned().unwrap_or_default()),
         ("x-content-type".to_string(), posted.content_type.clone()),
         ("x-timestamp".to_string(), posted.data_timestamp.internal()),
@@ -115,29 +110,29 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
         ("x-meta-timestamp".to_string(), timestamp.internal()),
         ("x-etag".to_string(), posted.data_metadata.get(ETAG).cloned().unwrap_or_default()),
     ]);
-    let overrides: http::HeaderMap = posted
-        .data_metadata
-        .iter()
-        .filter_map(|(k, v)| Some((k.to_ascii_lowercase().parse().ok()?, v.parse().ok()?)))
-        .collect();
-    apply_overrides(&overrides, &mut update_headers);
-    let update = Update {
-        op: "PUT",
-        account: path.account.clone(),
-        container: path.container.clone(),
-        obj: path.obj.clone(),
-        headers: update_headers,
-        container_path: None,
+    apply_overrides(posted.data_metadata.iter().map(|(k, v)| (k.as_str(), v.clone())), &mut listing);
+    // The expirer queue changes only when the object's metadata did (not for a newer
+    // Content-Type alone).
+    let metadata_changed = timestamp > posted.orig_timestamp;
+    let size = posted.data_metadata.get(CONTENT_LENGTH).cloned().unwrap_or_default();
+    let done = Committed {
+        listing: Some((UpdateOp::Put, listing)),
+        expires: new_delete_at.filter(|_| metadata_changed).map(|at| Expiry {
+            at,
+            size,
+            data_timestamp: posted.data_timestamp,
+        }),
+        expired_before: posted.orig_delete_at.filter(|_| metadata_changed),
     };
-    state.updater.container_update(&device, h, update).await;
+    after_write(&state, &device, WriteRequest { headers: h, targets }, &path, done).await;
 
     let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::ACCEPTED;
     let out = resp.headers_mut();
-    headers::set(out, "x-backend-content-type", &posted.content_type);
+    set(out, "x-backend-content-type", &posted.content_type);
     for (k, v) in posted.data_metadata.iter().filter(|(k, _)| headers::is_sys_meta(k)) {
-        headers::set(out, k, v);
+        set(out, k, v);
     }
-    headers::set(out, "content-length", "0");
+    set(out, "content-length", "0");
     Ok(resp)
 }

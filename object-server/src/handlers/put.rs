@@ -8,23 +8,26 @@
 //! and costs one pool job: checks, temp file, write, rename; its fsyncs are left to the
 //! device's group sync, which concurrent small PUTs share (see `common::group_sync`).
 
+use super::after_write::{after_write, apply_overrides, Committed, Expiry, WriteRequest};
 use super::headers::{self, Match};
 use super::stream::BodyReader;
+use super::targets;
 use super::{AppState, ObjectPath, SMALL_BODY};
-use crate::container_update::Update;
-use crate::devices::Device;
-use crate::diskfile::metadata::{CONTENT_LENGTH, CONTENT_TYPE, ETAG, NAME, X_DELETE_AT};
-use crate::diskfile::{DiskFile, DiskFileWriter, FileKind, ObjectState};
 use crate::error::{Error, Result};
-use crate::pool::JobHandle;
 use bytes::BytesMut;
 use common::constraints::MAX_FILE_SIZE;
+use common::headers::{get, set};
 use common::http::{empty, Body};
 use common::metadata::Metadata;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use swiftlet_object_store::diskfile::metadata::{CONTENT_LENGTH, CONTENT_TYPE, ETAG, NAME, X_DELETE_AT};
+use swiftlet_object_store::diskfile::{DiskFile, DiskFileWriter, FileKind, ObjectState, Superseded};
+use swiftlet_object_store::pool::{DevicePool, JobHandle};
+use swiftlet_object_store::ssync::ByteSource;
+use swiftlet_object_store::{Device, UpdateOp};
 
 type WriteJob = JobHandle<Result<(DiskFileWriter, BytesMut)>>;
 
@@ -39,18 +42,23 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
         .ok_or_else(|| Error::BadRequest("No content type".into()))?;
     let delete_at = headers::delete_at(h, timestamp)?;
     headers::check_object_metadata(h)?;
-    let client_etag = headers::get(h, "etag").map(|e| headers::normalize_etag(e).to_ascii_lowercase());
-    let etag_in_trailer = headers::get(h, "trailer")
+    let client_etag = get(h, "etag").map(|e| headers::normalize_etag(e).to_ascii_lowercase());
+    let etag_in_trailer = get(h, "trailer")
         .is_some_and(|t| t.split(',').any(|n| n.trim().eq_ignore_ascii_case(common::http::ETAG_TRAILER)));
     let if_none_match = Match::parse(h, "if-none-match");
     // A chunked upload may still announce its size, so space can be reserved up front.
-    let reserve = length.or_else(|| headers::get(h, "x-backend-obj-content-length").and_then(|v| v.parse().ok()));
+    // (A size no object may have is no hint at all.)
+    let reserve = length.or_else(|| {
+        get(h, "x-backend-obj-content-length").and_then(|v| v.parse().ok()).filter(|n| *n <= MAX_FILE_SIZE)
+    });
 
-    let expects_continue = headers::get(h, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    let expects_continue = get(h, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
     // A small body sent without waiting for a 100 is read first, so the whole write is
     // one pool job instead of two (each job is two thread wakeups).
     let small = length.filter(|l| *l <= SMALL_BODY && !expects_continue);
 
+    // Where the updates go is checked before anything is written.
+    let targets = targets::checked(&state, h).await?;
     let device = state.devices.get(&path.device).await?;
     let prepare = Prepare {
         df: device.manager.diskfile(path.partition, &path.account, &path.container, &path.obj),
@@ -73,18 +81,19 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
         Some(len) => {
             let mut buf = BytesMut::with_capacity(len as usize);
             reader.fill(&mut buf, len as usize).await?;
-            let written = device
+            let (etag, size, orig, superseded) = device
                 .pool
-                .run_io(move || {
+                .run_io(move || -> Result<_> {
                     let (w, orig) = prepare.run()?;
                     let mut w = w.defer_sync();
                     w.write(&buf)?;
-                    let (etag, size) = finish.seal(w, None)?;
-                    Ok((etag, size, orig))
+                    let (etag, size, superseded) = finish.seal(w, None)?;
+                    Ok((etag, size, orig, superseded))
                 })
                 .await?;
-            device.sync.wait().await.map_err(Error::from_write)?;
-            written
+            // The old version goes only once the new one is durable.
+            device.sync_then_remove(superseded).await?;
+            (etag, size, orig)
         }
         None => {
             let (writer, orig) = device.pool.run_io(move || prepare.run()).await?;
@@ -94,52 +103,25 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
     };
 
     // The object is durable; now the bookkeeping that may lag behind it.
-    let orig_delete_at = orig.as_ref().and_then(|m| m.get(X_DELETE_AT)).and_then(|v| v.parse::<u64>().ok());
-    let names = (path.account.as_str(), path.container.as_str(), path.obj.as_str());
-    if let Some(at) = delete_at {
-        let extra = BTreeMap::from([
-            ("x-content-type".to_string(), format!("text/plain;swift_expirer_bytes={size}")),
-            ("x-content-type-timestamp".to_string(), timestamp.internal()),
-        ]);
-        state.updater.delete_at_update(&device, h, "PUT", at, names, extra).await;
-    }
-    if let Some(old) = orig_delete_at.filter(|old| Some(*old) != delete_at) {
-        state.updater.delete_at_update(&device, h, "DELETE", old, names, BTreeMap::new()).await;
-    }
-    let mut update_headers = BTreeMap::from([
+    let mut listing = BTreeMap::from([
         ("x-size".to_string(), size.to_string()),
         ("x-content-type".to_string(), content_type),
         ("x-timestamp".to_string(), timestamp.internal()),
         ("x-etag".to_string(), etag.clone()),
     ]);
-    apply_overrides(h, &mut update_headers);
-    let update = Update {
-        op: "PUT",
-        account: path.account.clone(),
-        container: path.container.clone(),
-        obj: path.obj.clone(),
-        headers: update_headers,
-        container_path: None,
+    apply_overrides(h.iter().map(|(k, v)| (k.as_str(), headers::text_of(v))), &mut listing);
+    let done = Committed {
+        listing: Some((UpdateOp::Put, listing)),
+        expires: delete_at.map(|at| Expiry { at, size: size.to_string(), data_timestamp: timestamp }),
+        expired_before: orig.as_ref().and_then(|m| m.get(X_DELETE_AT)).and_then(|v| v.parse::<u64>().ok()),
     };
-    state.updater.container_update(&device, h, update).await;
+    after_write(&state, &device, WriteRequest { headers: h, targets }, &path, done).await;
 
     let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::CREATED;
-    headers::set(resp.headers_mut(), "etag", &format!("\"{etag}\""));
-    headers::set(resp.headers_mut(), "content-length", "0");
+    set(resp.headers_mut(), "etag", &format!("\"{etag}\""));
+    set(resp.headers_mut(), "content-length", "0");
     Ok(resp)
-}
-
-/// Container update overrides sent with the PUT (`X-Backend-Container-Update-Override-*`,
-/// then the preferred `X-Object-Sysmeta-Container-Update-Override-*`).
-pub fn apply_overrides(h: &http::HeaderMap, update: &mut BTreeMap<String, String>) {
-    for prefix in ["x-backend-container-update-override-", "x-object-sysmeta-container-update-override-"] {
-        for (k, v) in h {
-            if let Some(rest) = k.as_str().strip_prefix(prefix).filter(|r| !r.is_empty()) {
-                update.insert(format!("x-{rest}"), headers::text_of(v));
-            }
-        }
-    }
 }
 
 /// What the first write job needs: the checks against the object on disk, then a temp file.
@@ -187,7 +169,9 @@ struct Finish {
 impl Finish {
     /// Checks the body, stores metadata, fsyncs and commits. Runs on the pool. `trailer_etag`
     /// is the ETag the sender put in the body's trailer, for a writer that skipped MD5.
-    fn seal(mut self, mut w: DiskFileWriter, trailer_etag: Option<String>) -> Result<(String, u64)> {
+    /// Returns the ETag, the size and what the commit superseded (for a deferred writer, to
+    /// remove after the group sync; nothing for one that fsynced).
+    fn seal(mut self, mut w: DiskFileWriter, trailer_etag: Option<String>) -> Result<(String, u64, Superseded)> {
         let size = w.bytes_written();
         if self.length.is_some_and(|l| l != size) {
             return Err(Error::ClientDisconnect);
@@ -206,15 +190,15 @@ impl Finish {
         let (checksum_key, checksum) = w.checksum();
         self.metadata.insert(checksum_key.into(), checksum);
         w.put(&self.metadata)?;
-        w.commit(self.timestamp, FileKind::Data)?;
-        Ok((etag, size))
+        let superseded = w.commit(self.timestamp, FileKind::Data)?;
+        Ok((etag, size, superseded))
     }
 }
 
 /// Streams the body into `writer`, one pool job per chunk while the next chunk arrives.
 async fn stream_to_disk(
     state: &AppState,
-    pool: &crate::pool::DevicePool,
+    pool: &DevicePool,
     writer: DiskFileWriter,
     mut reader: BodyReader,
     finish: Finish,
@@ -252,7 +236,10 @@ async fn stream_to_disk(
             return pool
                 .run_io(move || {
                     w.write(&buf)?;
-                    finish.seal(w, trailer_etag)
+                    // This writer fsynced: its commit already removed what it superseded.
+                    let (etag, size, superseded) = finish.seal(w, trailer_etag)?;
+                    superseded.remove()?;
+                    Ok((etag, size))
                 })
                 .await;
         }

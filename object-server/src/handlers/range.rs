@@ -13,6 +13,10 @@ const MAX_NONASCENDING: usize = 8;
 pub type RangeSpec = (Option<u64>, Option<u64>);
 
 /// Parses a Range header; `None` means "ignore it" (syntactically invalid).
+///
+/// Numbers of any size are accepted, as Swift's unbounded integers are: one past `u64::MAX`
+/// saturates there (beyond any object), and the `end < start` check compares the digits
+/// themselves, so saturation never turns a bad header into a good one.
 pub fn parse(header: &str) -> Option<Vec<RangeSpec>> {
     let h: String = header.chars().filter(|c| *c != ' ').collect();
     if !h.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("bytes=")) {
@@ -21,26 +25,45 @@ pub fn parse(header: &str) -> Option<Vec<RangeSpec>> {
     let mut out = Vec::new();
     for r in h[6..].split(',') {
         let (start, end) = r.split_once('-')?;
-        let num = |s: &str| -> Option<Option<u64>> {
-            if s.is_empty() {
-                Some(None)
-            } else if s.bytes().all(|b| b.is_ascii_digit()) {
-                s.parse().ok().map(Some)
-            } else {
-                None
-            }
-        };
-        let (start, end) = (num(start)?, num(end)?);
+        let (start, end) = (Decimal::parse(start)?, Decimal::parse(end)?);
         match (start, end) {
             (None, None) => return None,
-            (Some(s), Some(e)) if e < s => return None,
-            _ => out.push((start, end)),
+            (Some(s), Some(e)) if e.less_than(&s) => return None,
+            _ => out.push((start.map(|s| s.value), end.map(|e| e.value))),
         }
     }
     Some(out)
 }
 
-/// Half-open byte ranges for a body of `length`; empty means unsatisfiable (416).
+/// A non-negative decimal of any length: its value saturated to `u64`, and its significant
+/// digits for exact comparison.
+#[derive(Clone, Copy)]
+struct Decimal<'a> {
+    value: u64,
+    digits: &'a str,
+}
+
+impl<'a> Decimal<'a> {
+    /// `Some(None)` for an empty field, `None` for anything but ASCII digits.
+    fn parse(s: &'a str) -> Option<Option<Decimal<'a>>> {
+        if s.is_empty() {
+            return Some(None);
+        }
+        if !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let digits = s.trim_start_matches('0');
+        let value = digits.parse().unwrap_or(if digits.is_empty() { 0 } else { u64::MAX });
+        Some(Some(Decimal { value, digits }))
+    }
+
+    fn less_than(&self, other: &Decimal<'_>) -> bool {
+        (self.digits.len(), self.digits) < (other.digits.len(), other.digits)
+    }
+}
+
+/// Half-open byte ranges for a body of `length`, each non-empty and inside the body; empty
+/// means unsatisfiable (416).
 pub fn for_length(specs: &[RangeSpec], length: u64) -> Vec<(u64, u64)> {
     let mut all = Vec::new();
     for &spec in specs {
@@ -48,13 +71,17 @@ pub fn for_length(specs: &[RangeSpec], length: u64) -> Vec<(u64, u64)> {
             (None, Some(0)) => {}
             (None, Some(n)) => all.push((length.saturating_sub(n), length)),
             (Some(s), None) if s < length => all.push((s, length)),
-            (Some(s), Some(e)) if s < length => all.push((s, (e + 1).min(length))),
+            // `e` may be u64::MAX: the end is clamped before it could overflow.
+            (Some(s), Some(e)) if s < length => all.push((s, e.saturating_add(1).min(length))),
             _ => {}
         }
+        if all.len() > MAX_RANGES {
+            // Stop counting: the whole header is refused anyway.
+            return vec![];
+        }
     }
-    if all.len() > MAX_RANGES {
-        return vec![];
-    }
+    // Only a suffix of an empty body gives an empty range; it has no bytes to send.
+    all.retain(|(s, e)| s < e);
     let mut overlaps = 0;
     for (i, &(s1, e1)) in all.iter().enumerate() {
         for &(s2, e2) in &all[i + 1..] {
@@ -135,6 +162,24 @@ mod tests {
         assert!(for_length(&parse(&format!("bytes={}", many.join(","))).unwrap(), 100).is_empty());
         let desc: Vec<String> = (0..8).rev().map(|i| format!("{i}-{i}")).collect();
         assert!(for_length(&parse(&format!("bytes={}", desc.join(","))).unwrap(), 100).is_empty());
+    }
+
+    #[test]
+    fn huge_and_overflowing_numbers_never_panic() {
+        // An end at or past u64::MAX is clamped to the object, as Swift (unbounded ints) does.
+        assert_eq!(for_length(&parse("bytes=1-18446744073709551615").unwrap(), 10), vec![(1, 10)]);
+        assert_eq!(for_length(&parse("bytes=0-99999999999999999999999").unwrap(), 10), vec![(0, 10)]);
+        // A start past any object: nothing satisfiable (416), not an ignored header.
+        assert!(for_length(&parse("bytes=18446744073709551616-").unwrap(), 10).is_empty());
+        assert!(for_length(&parse("bytes=18446744073709551615-18446744073709551615").unwrap(), 10).is_empty());
+        // A suffix bigger than the object is the whole object.
+        assert_eq!(for_length(&parse("bytes=-18446744073709551615").unwrap(), 10), vec![(0, 10)]);
+        assert_eq!(for_length(&parse("bytes=-99999999999999999999999").unwrap(), 10), vec![(0, 10)]);
+        // Huge numbers keep their order: an end below its start is still a bad header.
+        assert_eq!(parse("bytes=99999999999999999999-99999999999999999998"), None);
+        // Many ranges on a small object: refused whole.
+        let many = vec!["0-18446744073709551615"; 2000].join(",");
+        assert!(for_length(&parse(&format!("bytes={many}")).unwrap(), 3).is_empty());
     }
 
     #[test]

@@ -3,12 +3,12 @@
 //! writes invalidated). Swift answers a pickle; Swiftlet answers JSON.
 
 use super::AppState;
-use crate::diskfile::manager::is_suffix;
 use crate::error::{Error, Result};
 use common::http::{full, Body};
 use common::path::DevicePath;
 use http::{Response, StatusCode};
 use std::sync::Arc;
+use swiftlet_object_store::diskfile::manager::is_suffix;
 
 pub async fn handle(state: Arc<AppState>, path: DevicePath) -> Result<Response<Body>> {
     let suffixes: Vec<String> = match &path.rest {
@@ -31,6 +31,6 @@ pub async fn handle(state: Arc<AppState>, path: DevicePath) -> Result<Response<B
     let body = serde_json::to_vec(&hashes).map_err(|e| Error::Internal(e.to_string()))?;
     let mut resp = Response::new(full(body));
     *resp.status_mut() = StatusCode::OK;
-    super::headers::set(resp.headers_mut(), "content-type", "application/json");
+    common::headers::set(resp.headers_mut(), "content-type", "application/json");
     Ok(resp)
 }

@@ -1,15 +1,16 @@
-//! SSYNC `/<dev>/<part>`: the receiving end of replication pushes (protocol in `crate::ssync`).
+//! SSYNC `/<dev>/<part>`: the receiving end of replication pushes (the protocol and its
+//! logic are the store's `ssync` module; this handler feeds it the request body).
 
 use super::stream::BodyReader;
 use super::AppState;
 use crate::error::{Error, Result};
-use crate::ssync::{self, Offer, PHASE_CHECK, PHASE_HEADER, PHASE_UPDATES};
 use bytes::BytesMut;
 use common::http::{full, Body};
 use common::path::DevicePath;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
+use swiftlet_object_store::ssync::{self, ByteSource, Offer, PHASE_CHECK, PHASE_HEADER, PHASE_UPDATES};
 
 /// The largest missing-check body accepted (about 100 bytes per offered object).
 const MAX_CHECK_BODY: usize = 64 << 20;
@@ -18,7 +19,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: DevicePa
     if path.rest.is_some() {
         return Err(Error::BadRequest("SSYNC takes /<device>/<partition>".into()));
     }
-    let phase = super::headers::get(req.headers(), PHASE_HEADER).unwrap_or("").to_string();
+    let phase = common::headers::get(req.headers(), PHASE_HEADER).unwrap_or("").to_string();
     let device = state.devices.get(&path.device).await?;
     let dev = device.clone();
     device.pool.run_io(move || dev.check()).await?;
@@ -46,6 +47,6 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: DevicePa
     .map_err(|e| Error::Internal(e.to_string()))?;
     let mut resp = Response::new(full(body));
     *resp.status_mut() = StatusCode::OK;
-    super::headers::set(resp.headers_mut(), "content-type", "application/json");
+    common::headers::set(resp.headers_mut(), "content-type", "application/json");
     Ok(resp)
 }

@@ -3,17 +3,19 @@
 //! the device pool a little ahead of the network (at most two blocks buffered).
 
 use super::range::Segment;
-use crate::diskfile::DiskFileReader;
 use crate::error::{Error, Result};
-use crate::pool::DevicePool;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use common::http::{stream_body, Body};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::time::Duration;
+use swiftlet_object_store::pool::DevicePool;
+use swiftlet_object_store::ssync::ByteSource;
+use swiftlet_object_store::DiskFileReader;
 use tokio::sync::mpsc;
 
-/// Reads a request body in exact amounts; a stalled client is a 408, a broken one a 499.
+/// Reads a request body in exact amounts ([`ByteSource`], which SSYNC frames are read
+/// through too); a stalled client is a 408, a broken one a 499.
 pub struct BodyReader {
     body: Incoming,
     timeout: Duration,
@@ -37,9 +39,13 @@ impl BodyReader {
     pub fn total(&self) -> u64 {
         self.total
     }
+}
+
+impl ByteSource for BodyReader {
+    type Error = Error;
 
     /// The next piece of the body (at most `max` bytes), or `None` at its end.
-    pub async fn next(&mut self, max: usize) -> Result<Option<Bytes>> {
+    async fn next(&mut self, max: usize) -> Result<Option<Bytes>> {
         while self.pending.is_empty() {
             if self.eof {
                 return Ok(None);
@@ -69,17 +75,6 @@ impl BodyReader {
         self.total += take as u64;
         Ok(Some(self.pending.split_to(take)))
     }
-
-    /// Appends to `buf` until it holds `want` bytes; returns false if the body ended first.
-    pub async fn fill(&mut self, buf: &mut BytesMut, want: usize) -> Result<bool> {
-        while buf.len() < want {
-            match self.next(want - buf.len()).await? {
-                Some(b) => buf.extend_from_slice(&b),
-                None => return Ok(false),
-            }
-        }
-        Ok(true)
-    }
 }
 
 /// A response body made of `segments`, reading object bytes through `reader` on `pool`.
@@ -104,7 +99,7 @@ pub fn object_body(pool: DevicePool, mut reader: DiskFileReader, segments: Vec<S
                         let (back, read) = match job.await {
                             Ok(v) => v,
                             Err(e) => {
-                                let _ = tx.send(Err(e)).await;
+                                let _ = tx.send(Err(e.into())).await;
                                 return;
                             }
                         };
@@ -118,7 +113,7 @@ pub fn object_body(pool: DevicePool, mut reader: DiskFileReader, segments: Vec<S
                             }
                             Err(e) => {
                                 tracing::error!(error = %e, "object read failed mid-stream");
-                                let _ = tx.send(Err(e)).await;
+                                let _ = tx.send(Err(e.into())).await;
                                 return;
                             }
                         }

@@ -3,16 +3,19 @@
 #![allow(dead_code)]
 
 use bytes::Bytes;
+use common::backend_auth::{BackendAuth, BackendKey, DEFAULT_WINDOW};
 use common::http::{empty, full, text, Body, HttpClient, ServerOptions};
+use common::secrets::Secrets;
 use common::{HashPathSecret, Timestamp};
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use object_server::{Devices, ObjectServer, ObjectServerConfig};
+use object_server::{ObjectServer, ObjectServerConfig};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use swiftlet_object_store::Devices;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -21,11 +24,31 @@ pub fn secret() -> HashPathSecret {
     HashPathSecret::new("test-prefix", "test-suffix")
 }
 
+/// The test cluster's backend key: one for every server of this test process.
+pub fn backend_key() -> &'static BackendKey {
+    static KEY: std::sync::OnceLock<BackendKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(BackendKey::generate)
+}
+
+/// The test cluster's secrets.
+pub fn secrets() -> Secrets {
+    Secrets { hash_path: secret(), backend: BackendAuth::new(backend_key(), DEFAULT_WINDOW) }
+}
+
+/// A client that signs like the cluster's servers.
+pub fn cluster_client() -> HttpClient {
+    HttpClient::default().with_signer(secrets().backend.signer)
+}
+
 pub struct Server {
     pub addr: SocketAddr,
     pub dir: TempDir,
     pub devices: Arc<Devices>,
     pub client: HttpClient,
+    /// Holds `container.ring` (outside the devices root, which must hold only devices).
+    pub swift_dir: TempDir,
+    /// The container servers (`host:port`, device) the server's container ring names.
+    container_devices: Mutex<Vec<(String, String)>>,
     cancel: CancellationToken,
 }
 
@@ -57,14 +80,28 @@ impl Server {
         Self::start_in(dir, config).await
     }
 
-    pub async fn start_in(dir: TempDir, config: ObjectServerConfig) -> Server {
+    pub async fn start_in(dir: TempDir, mut config: ObjectServerConfig) -> Server {
+        let swift_dir = tempfile::tempdir().unwrap();
+        config.swift_dir = swift_dir.path().to_path_buf();
+        // A container ring naming no test's container server (port 1) until one adds its own.
+        let placeholder = vec![("127.0.0.1:1".to_string(), "none".to_string())];
+        write_container_ring(&config.swift_dir, &placeholder);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = ObjectServer::new(config, secret());
+        let server = ObjectServer::new(config, &secrets()).unwrap();
         let devices = server.devices();
         let cancel = CancellationToken::new();
         tokio::spawn(server.serve(listener, cancel.clone()));
-        Server { addr, dir, devices, client: HttpClient::default(), cancel }
+        let container_devices = Mutex::new(placeholder);
+        Server { addr, dir, devices, client: cluster_client(), swift_dir, container_devices, cancel }
+    }
+
+    /// Adds container server devices (`host:port`, device name) to the server's container
+    /// ring, each a primary of every partition: updates may go to them from now on.
+    pub fn add_container_devices(&self, devices: &[(&str, &str)]) {
+        let mut all = self.container_devices.lock().unwrap();
+        all.extend(devices.iter().map(|(h, d)| (h.to_string(), d.to_string())));
+        write_container_ring(self.swift_dir.path(), &all);
     }
 
     pub fn device_path(&self, dev: &str) -> PathBuf {
@@ -80,6 +117,34 @@ impl Server {
     pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Body) -> Resp {
         send(&self.client, self.addr, method, path, headers, body).await
     }
+}
+
+/// Partitions in the test container rings.
+pub const CONTAINER_PART_POWER: u8 = 8;
+
+/// A ring device at `host` (`ip:port`) named `device`.
+pub fn ring_device(id: u32, host: &str, device: &str) -> swiftlet_ring::Device {
+    let addr: SocketAddr = host.parse().unwrap();
+    swiftlet_ring::Device {
+        id,
+        region: 1,
+        zone: id + 1,
+        ip: addr.ip().to_string(),
+        port: addr.port(),
+        replication_ip: addr.ip().to_string(),
+        replication_port: addr.port(),
+        device: device.to_string(),
+        weight: 1.0,
+        meta: String::new(),
+    }
+}
+
+/// Writes `<swift_dir>/container.ring` where every device is a primary of every partition.
+pub fn write_container_ring(swift_dir: &Path, devices: &[(String, String)]) {
+    let devs = devices.iter().enumerate().map(|(i, (h, d))| Some(ring_device(i as u32, h, d))).collect();
+    let rows = (0..devices.len()).map(|r| vec![r as u16; 1 << CONTAINER_PART_POWER]).collect();
+    let ring = swiftlet_ring::Ring::new(CONTAINER_PART_POWER, 1, devs, rows).unwrap();
+    ring.save(&swift_dir.join("container.ring")).unwrap();
 }
 
 impl Drop for Server {
@@ -120,11 +185,35 @@ impl Clock {
     }
 }
 
-/// Sends raw bytes and returns the raw response head (for requests a client would refuse to build).
+/// A raw HTTP/1.1 request (head and whatever follows) with the cluster's backend signature
+/// added after its request line, as a signing client would send it.
+pub fn signed(request: &[u8]) -> Vec<u8> {
+    let head_len = request.windows(4).position(|w| w == b"\r\n\r\n").expect("a whole request head");
+    let head = std::str::from_utf8(&request[..head_len]).expect("an ASCII head");
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap();
+    let mut parts = request_line.split(' ');
+    let method = http::Method::from_bytes(parts.next().unwrap().as_bytes()).unwrap();
+    let target = parts.next().unwrap();
+    let mut headers = HeaderMap::new();
+    for line in lines {
+        let (name, value) = line.split_once(':').unwrap();
+        let name = http::HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes()).unwrap();
+        headers.append(name, http::HeaderValue::from_str(value.trim()).unwrap());
+    }
+    secrets().backend.signer.sign(&method, target, &mut headers);
+    let signature = headers[common::backend_auth::SIGNATURE_HEADER].to_str().unwrap();
+    let mut out = format!("{request_line}\r\n{}: {signature}", common::backend_auth::SIGNATURE_HEADER).into_bytes();
+    out.extend_from_slice(&request[request_line.len()..]);
+    out
+}
+
+/// Sends raw bytes (signed, see [`signed`]) and returns the raw response head (for requests
+/// a client would refuse to build).
 pub async fn raw(addr: SocketAddr, request: &[u8]) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(request).await.unwrap();
+    s.write_all(&signed(request)).await.unwrap();
     let mut buf = vec![0u8; 65536];
     let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf)).await.unwrap().unwrap();
     String::from_utf8_lossy(&buf[..n]).into_owned()

@@ -13,10 +13,10 @@ use bytes::Bytes;
 use common::http::{full, stream_body, Body, HttpClient};
 use http::StatusCode;
 use http_body_util::BodyExt;
-use object_server::container_update::quote_path;
 use std::sync::Arc;
 use std::time::Duration;
 use swiftlet_broker::{DbLocation, Rows, Store, SyncPoint, SyncReply, SyncRequest};
+use swiftlet_object_store::quote_path;
 use swiftlet_ring::Device;
 
 /// How one DB reached one peer.

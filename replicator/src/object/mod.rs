@@ -19,13 +19,13 @@ use crate::node::{replication_addr, Node};
 use crate::throttle::Throttle;
 use common::daemon::Daemon;
 use futures::StreamExt;
-use object_server::ssync::SsyncTarget;
-use object_server::Device;
 use rand::seq::SliceRandom;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use swiftlet_object_store::ssync::SsyncTarget;
+use swiftlet_object_store::Device;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 

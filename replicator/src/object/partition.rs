@@ -1,11 +1,11 @@
 //! One partition's replication job: `sync` for a primary partition, `revert` for a handoff.
 
 use super::{Job, ObjectReport};
-use object_server::diskfile::{DiskFileManager, OnDiskFile};
-use object_server::ssync::{self, SsyncReport, SsyncTarget};
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::time::Duration;
+use swiftlet_object_store::diskfile::{DiskFileManager, OnDiskFile};
+use swiftlet_object_store::ssync::{self, SsyncReport, SsyncTarget};
 
 /// What a handoff partition held when its revert began: per object hash, its live files.
 type Held = Vec<(String, Vec<OnDiskFile>)>;
@@ -32,7 +32,7 @@ pub(super) async fn sync(job: &Job, timeout: Duration) -> ObjectReport {
     let hashed = job
         .device
         .pool
-        .run_io(move || {
+        .run_io(move || -> swiftlet_object_store::Result<_> {
             let recalc = if full { manager.suffixes(part)? } else { Vec::new() };
             let hashes = manager.get_hashes(part, &recalc)?;
             if hashes.is_empty() {
@@ -88,7 +88,7 @@ pub(super) async fn sync(job: &Job, timeout: Duration) -> ObjectReport {
 }
 
 /// Lists a handoff partition's objects and their live files (after cleanup), blocking.
-fn held(manager: &DiskFileManager, part: u32) -> object_server::Result<Held> {
+fn held(manager: &DiskFileManager, part: u32) -> swiftlet_object_store::Result<Held> {
     let mut out = Vec::new();
     for suffix in manager.suffixes(part)? {
         for hash in manager.hashes(part, &suffix)? {
@@ -105,7 +105,7 @@ fn held(manager: &DiskFileManager, part: u32) -> object_server::Result<Held> {
 /// Deletes exactly the files recorded in `held` (a newer file written meanwhile stays, and
 /// keeps its directory), then the directories left empty. Returns (objects removed,
 /// whether the partition directory is gone). Blocking.
-fn remove_held(manager: &DiskFileManager, part: u32, held: &Held) -> object_server::Result<(usize, bool)> {
+fn remove_held(manager: &DiskFileManager, part: u32, held: &Held) -> swiftlet_object_store::Result<(usize, bool)> {
     let gone = |r: std::io::Result<()>| match r {
         Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
         _ => Ok(()),
@@ -188,9 +188,9 @@ pub(super) async fn revert(job: &Job, timeout: Duration) -> ObjectReport {
 mod tests {
     use super::*;
     use common::{HashPathSecret, Timestamp};
-    use object_server::diskfile::FileKind;
-    use object_server::DeviceDb;
     use std::sync::Arc;
+    use swiftlet_object_store::diskfile::FileKind;
+    use swiftlet_object_store::DeviceDb;
 
     fn touch(manager: &DiskFileManager, part: u32, hash: &str, f: OnDiskFile) {
         let dir = manager.hash_dir(part, hash);

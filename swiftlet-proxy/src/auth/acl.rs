@@ -18,12 +18,12 @@ pub struct ContainerAcl {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]
-pub struct InvalidAcl(pub String);
+pub(crate) struct InvalidAcl(pub String);
 
 /// Normalizes an ACL header the way Swift stores it (`clean_acl`): spaces and empty entries
 /// dropped, `.ref:`/`.referrer:` spelled `.r:`, `*.domain` as `.domain`; referrers are
 /// refused in write ACLs and unknown `.designators:` everywhere.
-pub fn clean(header_name: &str, value: &str) -> Result<String, InvalidAcl> {
+pub(crate) fn clean(header_name: &str, value: &str) -> Result<String, InvalidAcl> {
     let write = header_name.to_ascii_lowercase().contains("write");
     let mut out = Vec::new();
     for raw in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {

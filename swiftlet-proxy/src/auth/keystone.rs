@@ -6,18 +6,18 @@
 //! and write), `reader` reads only, as Swift's `operator_roles` and reader roles;
 //! `ResellerAdmin` owns every account.
 
-use super::Identity;
+use super::identity::Identity;
 use common::HashPathSecret;
 use http::Method;
 use swiftlet_token::{is_keystone_token, KeystoneTokens, TokenClaims};
 
-pub const OPERATOR_ROLES: &[&str] = &["admin", "member"];
-pub const READER_ROLES: &[&str] = &["reader"];
-pub const RESELLER_ADMIN_ROLE: &str = "ResellerAdmin";
+pub(crate) const OPERATOR_ROLES: &[&str] = &["admin", "member"];
+pub(crate) const READER_ROLES: &[&str] = &["reader"];
+pub(crate) const RESELLER_ADMIN_ROLE: &str = "ResellerAdmin";
 
 /// The proxy identity of a project-scoped token, and whether it may only read its account.
 /// Groups for ACLs are `<project name>`, `<project name>:<user name>` and `AUTH_<project id>`.
-pub fn identity(claims: &TokenClaims, reseller_prefix: &str) -> Option<(Identity, bool)> {
+pub(crate) fn identity(claims: &TokenClaims, reseller_prefix: &str) -> Option<(Identity, bool)> {
     let pid = claims.pid.as_deref()?;
     let operator = OPERATOR_ROLES.iter().any(|r| claims.has_role(r));
     let reader = READER_ROLES.iter().any(|r| claims.has_role(r));
@@ -33,7 +33,7 @@ pub fn identity(claims: &TokenClaims, reseller_prefix: &str) -> Option<(Identity
 
 /// What the proxy makes of a request's token.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Not a Keystone token: let tempauth try it.
     NotKeystone,
     /// Forged, expired or unscoped: 401.
@@ -45,7 +45,7 @@ pub enum Verdict {
 
 /// Authenticates a Keystone token for a request. A reader owns its account for reading
 /// only, so its writes there are refused here.
-pub fn authenticate(
+pub(crate) fn authenticate(
     secret: &HashPathSecret,
     reseller_prefix: &str,
     token: &str,

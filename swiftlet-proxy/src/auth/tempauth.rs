@@ -4,43 +4,15 @@
 //! payload holding the account, user, groups and expiry. Any proxy that shares the cluster
 //! secret validates it with no shared cache (OpenStack Swift needs memcached for this).
 
+use super::identity::Identity;
 use crate::config::{TempAuthConfig, UserConfig};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-type HmacSha256 = Hmac<Sha256>;
 
 const TOKEN_PREFIX: &str = "AUTH_tk";
 /// Refuse absurd header values before doing any crypto on them.
 const MAX_TOKEN_LEN: usize = 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    /// The tempauth account name (`test`), not the storage account (`AUTH_test`).
-    pub account: String,
-    pub user: String,
-    pub admin: bool,
-    pub reseller_admin: bool,
-    /// The storage account this identity's account maps to (`AUTH_test`).
-    pub storage_account: String,
-}
-
-impl Identity {
-    /// Admins own their storage account; reseller admins own every account.
-    pub fn owns(&self, storage_account: &str) -> bool {
-        self.reseller_admin || (self.admin && self.storage_account == storage_account)
-    }
-
-    /// The names ACLs can grant to: `test`, `test:tester`, `AUTH_test`.
-    pub fn groups(&self) -> Vec<String> {
-        vec![self.account.clone(), format!("{}:{}", self.account, self.user), self.storage_account.clone()]
-    }
-}
-
-pub struct TempAuth {
+pub(crate) struct TempAuth {
     users: Vec<UserConfig>,
     key: Vec<u8>,
     token_life: u64,
@@ -49,7 +21,7 @@ pub struct TempAuth {
 
 /// What a successful `GET /auth/v1.0` returns.
 #[derive(Debug)]
-pub struct Grant {
+pub(crate) struct Grant {
     pub token: String,
     pub storage_account: String,
     pub expires_in: u64,
@@ -57,7 +29,7 @@ pub struct Grant {
 
 impl TempAuth {
     /// `cluster_secret` is mixed into the signing key so tokens are valid cluster-wide only.
-    pub fn new(cfg: &TempAuthConfig, cluster_secret: &[u8]) -> Self {
+    pub(crate) fn new(cfg: &TempAuthConfig, cluster_secret: &[u8]) -> Self {
         let mut key = b"swiftlet-tempauth-v1\0".to_vec();
         key.extend_from_slice(cluster_secret);
         key.push(0);
@@ -70,12 +42,12 @@ impl TempAuth {
         }
     }
 
-    pub fn reseller_prefix(&self) -> &str {
+    pub(crate) fn reseller_prefix(&self) -> &str {
         &self.reseller_prefix
     }
 
     /// Checks `account:user` and key; `None` when they do not match a user.
-    pub fn login(&self, account_user: &str, key: &str) -> Option<Grant> {
+    pub(crate) fn login(&self, account_user: &str, key: &str) -> Option<Grant> {
         let (account, user) = account_user.split_once(':')?;
         let u = self.users.iter().find(|u| u.account == account && u.user == user)?;
         if !constant_time_eq(u.key.as_bytes(), key.as_bytes()) {
@@ -89,11 +61,7 @@ impl TempAuth {
             if u.groups.iter().any(|g| g == ".admin") { "a" } else { "-" },
             if u.groups.iter().any(|g| g == ".reseller_admin") { "r" } else { "-" },
         );
-        let token = format!(
-            "{TOKEN_PREFIX}{}.{}",
-            URL_SAFE_NO_PAD.encode(payload.as_bytes()),
-            URL_SAFE_NO_PAD.encode(self.sign(payload.as_bytes()))
-        );
+        let token = swiftlet_token::seal(TOKEN_PREFIX, &self.key, payload.as_bytes());
         Some(Grant {
             token,
             storage_account: format!("{}{}", self.reseller_prefix, u.account),
@@ -102,16 +70,8 @@ impl TempAuth {
     }
 
     /// Validates a token: signature first (constant time), then expiry.
-    pub fn validate(&self, token: &str) -> Option<Identity> {
-        if token.len() > MAX_TOKEN_LEN {
-            return None;
-        }
-        let (payload_b64, sig_b64) = token.strip_prefix(TOKEN_PREFIX)?.split_once('.')?;
-        let payload = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
-        let sig = URL_SAFE_NO_PAD.decode(sig_b64).ok()?;
-        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
-        mac.update(&payload);
-        mac.verify_slice(&sig).ok()?;
+    pub(crate) fn validate(&self, token: &str) -> Option<Identity> {
+        let payload = swiftlet_token::open(TOKEN_PREFIX, &self.key, token, MAX_TOKEN_LEN)?;
         let payload = String::from_utf8(payload).ok()?;
         let mut fields = payload.split('\n');
         let expires: u64 = fields.next()?.parse().ok()?;
@@ -126,13 +86,6 @@ impl TempAuth {
             reseller_admin: flags.ends_with('r'),
             storage_account: format!("{}{}", self.reseller_prefix, account),
         })
-    }
-
-    fn sign(&self, payload: &[u8]) -> Vec<u8> {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(payload);
-        mac.finalize().into_bytes().to_vec()
     }
 }
 
@@ -151,6 +104,8 @@ fn now_secs() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
 
     fn auth() -> TempAuth {
         TempAuth::new(&TempAuthConfig::default(), b"secret")

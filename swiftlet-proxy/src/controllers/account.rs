@@ -1,15 +1,17 @@
 //! `/v1/<account>`: listings and metadata of an account; accounts are created on demand.
 
-use super::base::{
-    apply_removals, backend_headers, copy_headers, fan_out, read_first, statuses, user_metadata, ReadOutcome,
-};
-use crate::auth::{acl::ContainerAcl, authorize, Access};
-use crate::backend::{bodiless, passthrough, resource_path};
+use super::headers::{apply_removals, copy_headers, user_metadata};
+use crate::auth::acl::ContainerAcl;
+use crate::auth::authorize::{authorize, Access};
+use crate::context::Ctx;
 use crate::error::{ProxyError, Result};
-use crate::info_cache::InfoCache;
-use crate::nodes::{read_order, write_targets};
-use crate::quorum::best_status;
-use crate::server::{Ctx, Proxy};
+use crate::quote::resource_path;
+use crate::state::cluster::Cluster;
+use crate::storage::backend::{backend_headers, bodiless, passthrough};
+use crate::storage::placement::ordered;
+use crate::storage::quorum::best_status;
+use crate::storage::read::{read_first, ReadOutcome};
+use crate::storage::write::{fan_out, statuses, WriteTargets};
 use common::constraints::check_metadata;
 use common::http::Body;
 use common::Timestamp;
@@ -17,10 +19,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use std::sync::Arc;
 
-/// Accounts' headers by name; `None` cached means the account does not exist yet.
-pub type AccountInfoCache = InfoCache<String, Option<Arc<HeaderMap>>>;
-
-pub async fn handle(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
+pub(crate) async fn handle(p: &Cluster, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
     authorize(ctx, account, None, Access::Owner, &ContainerAcl::default())?;
     match req.method {
         Method::GET | Method::HEAD => read(p, ctx, account, req).await,
@@ -30,10 +29,10 @@ pub async fn handle(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<
     }
 }
 
-async fn read(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
+async fn read(p: &Cluster, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
     let ring = p.rings.account.current();
     let part = ring.get_part(&p.secret, account, None, None);
-    let nodes = read_order(&ring, part, ring.replica_count(), &p.limiter);
+    let nodes = ordered(&ring, part, ring.replica_count(), &p.limiter);
     let mut headers = backend_headers(ctx);
     copy_headers(&req.headers, &mut headers, &[], &["accept", "x-newest"]);
     let path = resource_path(account, None, None);
@@ -84,7 +83,7 @@ fn empty_account(account: &str, req: &Parts) -> Response<Body> {
     resp
 }
 
-async fn post(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
+async fn post(p: &Cluster, ctx: &Ctx, account: &str, req: &Parts) -> Result<Response<Body>> {
     check_metadata(user_metadata(&req.headers, "account"))?;
     let mut status = write_all(p, ctx, account, Method::POST, &req.headers).await;
     if status == StatusCode::NOT_FOUND && p.config.account_autocreate {
@@ -95,10 +94,10 @@ async fn post(p: &Proxy, ctx: &Ctx, account: &str, req: &Parts) -> Result<Respon
 }
 
 /// Sends an account write to every replica and settles the status.
-async fn write_all(p: &Proxy, ctx: &Ctx, account: &str, method: Method, client: &HeaderMap) -> StatusCode {
+async fn write_all(p: &Cluster, ctx: &Ctx, account: &str, method: Method, client: &HeaderMap) -> StatusCode {
     let ring = p.rings.account.current();
     let part = ring.get_part(&p.secret, account, None, None);
-    let (primaries, handoffs) = write_targets(&ring, part);
+    let targets = WriteTargets::new(&ring, part, p);
     let mut headers = backend_headers(ctx);
     headers.insert(
         "x-timestamp",
@@ -106,53 +105,19 @@ async fn write_all(p: &Proxy, ctx: &Ctx, account: &str, method: Method, client: 
     );
     copy_headers(client, &mut headers, &["x-account-meta-"], &[]);
     apply_removals(client, &mut headers, "account-meta");
-    let n = primaries.len();
-    let replies = fan_out(
-        p,
-        part,
-        primaries,
-        handoffs,
-        method,
-        &resource_path(account, None, None),
-        None,
-        vec![headers; n],
-        bytes::Bytes::new(),
-    )
-    .await;
+    let n = targets.replicas();
+    let path = resource_path(account, None, None);
+    let replies = fan_out(p, targets, method, (&path, None), vec![headers; n], bytes::Bytes::new()).await;
     // After the write, so a read that raced it cannot leave the old headers cached.
     p.accounts.invalidate(account);
     best_status(&statuses(&replies), n)
 }
 
-/// The account's headers (metadata, counts), or `None` when it does not exist yet, cached
-/// for `account_info_ttl`. For middlewares (TempURL keys, quotas, ACLs); no authorization
-/// is checked here.
-pub async fn account_info(p: &Proxy, ctx: &Ctx, account: &str) -> Result<Option<Arc<HeaderMap>>> {
-    if let Some(hit) = p.accounts.get(account) {
-        return Ok(hit);
-    }
-    let ring = p.rings.account.current();
-    let part = ring.get_part(&p.secret, account, None, None);
-    let nodes = read_order(&ring, part, ring.replica_count(), &p.limiter);
-    let path = resource_path(account, None, None);
-    let info = match read_first(p, &nodes, part, Method::HEAD, &path, None, &backend_headers(ctx), ring.replica_count())
-        .await
-    {
-        ReadOutcome::Found(resp) if resp.status().is_success() => Some(Arc::new(resp.headers().clone())),
-        // Neither there nor known missing: not worth remembering.
-        ReadOutcome::Found(_) => return Ok(None),
-        ReadOutcome::NotFound => None,
-        ReadOutcome::Unavailable => return Err(ProxyError::ServiceUnavailable("Account servers unavailable".into())),
-    };
-    p.accounts.put(account.to_string(), info.clone());
-    Ok(info)
-}
-
 /// Creates the account if it does not exist yet (`account_autocreate`).
-pub async fn ensure_account(p: &Proxy, ctx: &Ctx, account: &str) -> Result<()> {
+pub(crate) async fn ensure_account(p: &Cluster, ctx: &Ctx, account: &str) -> Result<()> {
     let ring = p.rings.account.current();
     let part = ring.get_part(&p.secret, account, None, None);
-    let nodes = read_order(&ring, part, ring.replica_count(), &p.limiter);
+    let nodes = ordered(&ring, part, ring.replica_count(), &p.limiter);
     let path = resource_path(account, None, None);
     match read_first(p, &nodes, part, Method::HEAD, &path, None, &backend_headers(ctx), ring.replica_count()).await {
         ReadOutcome::Found(resp) if resp.status().is_success() => Ok(()),
@@ -170,14 +135,14 @@ pub async fn ensure_account(p: &Proxy, ctx: &Ctx, account: &str) -> Result<()> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListingFormat {
+pub(crate) enum ListingFormat {
     Plain,
     Json,
     Xml,
 }
 
 /// `format=` wins over `Accept`, as in Swift.
-pub fn listing_format(query: Option<&str>, headers: &HeaderMap) -> ListingFormat {
+pub(crate) fn listing_format(query: Option<&str>, headers: &HeaderMap) -> ListingFormat {
     let from_query = query
         .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "format").map(|(_, v)| v.to_lowercase()));
     let pick = |s: &str| {

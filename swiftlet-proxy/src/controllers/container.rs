@@ -1,17 +1,22 @@
 //! `/v1/<account>/<container>`: create, list, change and delete containers.
 
 use super::account::ensure_account;
-use super::base::{
-    apply_removals, backend_headers, copy_headers, fan_out, read_first, statuses, user_metadata, ReadOutcome,
-};
-use super::container_info::container_info;
-use crate::auth::{acl, authorize, Access};
-use crate::backend::{bodiless, header_str, passthrough, resource_path, set_header};
+use super::headers::{apply_removals, copy_headers, user_metadata};
+use crate::auth::acl;
+use crate::auth::authorize::{authorize, Access};
+use crate::context::Ctx;
 use crate::error::{ProxyError, Result};
-use crate::nodes::{read_order, write_targets};
-use crate::quorum::best_status;
-use crate::server::{Ctx, Proxy};
+use crate::headers::set_static;
+use crate::lookups::container::container_info;
+use crate::quote::resource_path;
+use crate::state::cluster::Cluster;
+use crate::storage::backend::{backend_headers, bodiless, passthrough};
+use crate::storage::placement::ordered;
+use crate::storage::quorum::best_status;
+use crate::storage::read::{read_first, ReadOutcome};
+use crate::storage::write::{fan_out, statuses, WriteTargets};
 use common::constraints::check_metadata;
+use common::headers::get;
 use common::http::Body;
 use common::Timestamp;
 use http::request::Parts;
@@ -27,7 +32,13 @@ const KEPT_HEADERS: &[&str] = &[
     "x-container-sync-key",
 ];
 
-pub async fn handle(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
+pub(crate) async fn handle(
+    p: &Cluster,
+    ctx: &Ctx,
+    account: &str,
+    container: &str,
+    req: &Parts,
+) -> Result<Response<Body>> {
     let access = Access::for_container(&req.method);
     let owner = ctx.identity.as_ref().is_some_and(|id| id.owns(account));
     if !owner {
@@ -47,10 +58,10 @@ pub async fn handle(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &
     }
 }
 
-async fn read(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
+async fn read(p: &Cluster, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
     let ring = p.rings.container.current();
     let part = ring.get_part(&p.secret, account, Some(container), None);
-    let nodes = read_order(&ring, part, ring.replica_count(), &p.limiter);
+    let nodes = ordered(&ring, part, ring.replica_count(), &p.limiter);
     let mut headers = backend_headers(ctx);
     copy_headers(&req.headers, &mut headers, &[], &["accept", "x-newest"]);
     let path = resource_path(account, Some(container), None);
@@ -59,7 +70,7 @@ async fn read(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts)
         ReadOutcome::Found(resp) => {
             let mut out = passthrough(resp);
             if out.status().is_success() {
-                set_header(out.headers_mut(), "x-storage-policy", POLICY_NAME);
+                set_static(out.headers_mut(), "x-storage-policy", POLICY_NAME);
             }
             if !ctx.identity.as_ref().is_some_and(|id| id.owns(account)) {
                 // ACLs and sync keys are the owner's business.
@@ -81,7 +92,7 @@ fn check_container_headers(headers: &HeaderMap) -> Result<Vec<(&'static str, Str
     let mut acls = Vec::new();
     for name in ["x-container-read", "x-container-write"] {
         if headers.contains_key(name) {
-            let text = header_str(headers, name).ok_or_else(|| ProxyError::BadRequest(format!("Invalid {name}")))?;
+            let text = get(headers, name).ok_or_else(|| ProxyError::BadRequest(format!("Invalid {name}")))?;
             acls.push((name, acl::clean(name, text).map_err(|e| ProxyError::BadRequest(e.to_string()))?));
         }
     }
@@ -90,25 +101,25 @@ fn check_container_headers(headers: &HeaderMap) -> Result<Vec<(&'static str, Str
 
 fn stored_headers(ctx: &Ctx, client: &HeaderMap, acls: &[(&'static str, String)]) -> HeaderMap {
     let mut headers = backend_headers(ctx);
-    set_header(&mut headers, "x-timestamp", &Timestamp::now().internal());
+    set_static(&mut headers, "x-timestamp", &Timestamp::now().internal());
     copy_headers(client, &mut headers, &["x-container-meta-", "x-container-sysmeta-", "x-backend-"], KEPT_HEADERS);
     apply_removals(client, &mut headers, "container-meta");
     for name in KEPT_HEADERS {
         if client.contains_key(format!("x-remove-{}", &name[2..]).as_str()) {
-            set_header(&mut headers, name, "");
+            set_static(&mut headers, name, "");
         }
     }
     for (name, value) in acls {
-        set_header(&mut headers, name, value);
+        set_static(&mut headers, name, value);
     }
     headers
 }
 
 /// The one storage policy (Swift's default name); `/info` lists it.
-pub const POLICY_NAME: &str = "Policy-0";
+pub(crate) const POLICY_NAME: &str = "Policy-0";
 
-async fn put(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
-    if let Some(name) = header_str(&req.headers, "x-storage-policy").map(str::trim).filter(|n| !n.is_empty()) {
+async fn put(p: &Cluster, ctx: &Ctx, account: &str, container: &str, req: &Parts) -> Result<Response<Body>> {
+    if let Some(name) = get(&req.headers, "x-storage-policy").map(str::trim).filter(|n| !n.is_empty()) {
         if !name.eq_ignore_ascii_case(POLICY_NAME) {
             return Err(ProxyError::BadRequest(format!("Invalid X-Storage-Policy '{name}'")));
         }
@@ -119,16 +130,16 @@ async fn put(p: &Proxy, ctx: &Ctx, account: &str, container: &str, req: &Parts) 
 
 /// Per-replica headers: each container replica reports its stats to one account replica,
 /// spread as Swift spreads them.
-fn with_account_updates(p: &Proxy, account: &str, base: HeaderMap, replicas: usize) -> Vec<HeaderMap> {
+fn with_account_updates(p: &Cluster, account: &str, base: HeaderMap, replicas: usize) -> Vec<HeaderMap> {
     let account_ring = p.rings.account.current();
     let (account_part, account_nodes) = account_ring.get_nodes(&p.secret, account, None, None);
     (0..replicas)
         .map(|i| {
             let mut h = base.clone();
             if let Some(dev) = account_nodes.get(i % account_nodes.len().max(1)) {
-                set_header(&mut h, "x-account-host", &format!("{}:{}", dev.ip, dev.port));
-                set_header(&mut h, "x-account-device", &dev.device);
-                set_header(&mut h, "x-account-partition", &account_part.to_string());
+                set_static(&mut h, "x-account-host", &format!("{}:{}", dev.ip, dev.port));
+                set_static(&mut h, "x-account-device", &dev.device);
+                set_static(&mut h, "x-account-partition", &account_part.to_string());
             }
             h
         })
@@ -136,7 +147,7 @@ fn with_account_updates(p: &Proxy, account: &str, base: HeaderMap, replicas: usi
 }
 
 async fn write(
-    p: &Proxy,
+    p: &Cluster,
     ctx: &Ctx,
     account: &str,
     container: &str,
@@ -147,11 +158,11 @@ async fn write(
     let headers = stored_headers(ctx, &req.headers, &acls);
     let ring = p.rings.container.current();
     let part = ring.get_part(&p.secret, account, Some(container), None);
-    let (primaries, handoffs) = write_targets(&ring, part);
-    let n = primaries.len();
+    let targets = WriteTargets::new(&ring, part, p);
+    let n = targets.replicas();
     let slots = if method == Method::POST { vec![headers; n] } else { with_account_updates(p, account, headers, n) };
     let path = resource_path(account, Some(container), None);
-    let replies = fan_out(p, part, primaries, handoffs, method.clone(), &path, None, slots, bytes::Bytes::new()).await;
+    let replies = fan_out(p, targets, method.clone(), (&path, None), slots, bytes::Bytes::new()).await;
     p.containers.invalidate(&(account.to_string(), container.to_string()));
     let status = best_status(&statuses(&replies), n);
     let status = if status == StatusCode::OK && method != Method::PUT { StatusCode::NO_CONTENT } else { status };

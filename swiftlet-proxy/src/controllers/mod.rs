@@ -1,35 +1,39 @@
-//! One controller per resource; `dispatch` picks it.
+//! One controller per resource (account, container, object: GET/HEAD with failover,
+//! quorum writes); `dispatch`, the end of the pipeline, picks it from the route.
 
-pub mod account;
-pub mod base;
-pub mod container;
-pub mod container_info;
-pub mod object;
-pub mod object_get;
-pub mod object_put;
+pub(crate) mod account;
+pub(crate) mod container;
+pub(crate) mod headers;
+pub(crate) mod object;
+pub(crate) mod object_get;
+pub(crate) mod object_headers;
+pub(crate) mod object_put;
+pub(crate) mod object_ref;
 
-use crate::error::Result;
-use crate::router::Route;
-use crate::server::Proxy;
+use crate::error::{ProxyError, Result};
+use crate::request::ProxyRequest;
+use crate::route::Route;
+use crate::state::cluster::Cluster;
 use common::http::Body;
-use http::{Request, Response};
+use futures::future::BoxFuture;
+use http::Response;
 
-/// The end of the pipeline: the controller of the resource the path names.
-pub fn dispatch(p: &Proxy, req: Request<Body>) -> futures::future::BoxFuture<'_, Result<Response<Body>>> {
+/// The end of the pipeline: the controller of the resource the route names.
+pub(crate) fn dispatch(p: &Cluster, req: ProxyRequest) -> BoxFuture<'_, Result<Response<Body>>> {
     Box::pin(route(p, req))
 }
 
-async fn route(p: &Proxy, req: Request<Body>) -> Result<Response<Body>> {
-    let route = Route::parse(req.uri().path())?;
-    let (parts, body) = req.into_parts();
-    let ctx = parts.extensions.get::<crate::server::Ctx>().cloned().unwrap_or_default();
+async fn route(p: &Cluster, req: ProxyRequest) -> Result<Response<Body>> {
+    let ProxyRequest { head, body, route, ctx } = req;
     let ctx = &ctx;
     match route {
-        Route::Account { account } => account::handle(p, ctx, &account, &parts).await,
-        Route::Container { account, container } => container::handle(p, ctx, &account, &container, &parts).await,
+        Route::Account { account } => account::handle(p, ctx, &account, &head).await,
+        Route::Container { account, container } => container::handle(p, ctx, &account, &container, &head).await,
         Route::Object { account, container, object } => {
-            object::handle(p, ctx, &account, &container, &object, &parts, body).await
+            object::handle(p, ctx, &account, &container, &object, &head, body).await
         }
-        Route::Healthcheck | Route::Info | Route::Auth => Err(crate::error::ProxyError::NotFound),
+        // A sub-request whose path names nothing: the error of its path.
+        Route::Unparsed => Err(Route::parse(head.uri.path()).err().unwrap_or(ProxyError::NotFound)),
+        Route::Healthcheck | Route::Info | Route::Auth => Err(ProxyError::NotFound),
     }
 }

@@ -1,14 +1,21 @@
 //! Object GET and HEAD: the first good replica answers; if it dies mid-body, the rest of
 //! the body is fetched from the next replica with a Range, so the client never notices.
 
-use super::base::{backend_headers, copy_headers, drain};
-use super::object::ObjectRef;
-use crate::backend::{self, client_headers, header_str, resource_path, Target};
+use super::headers::copy_headers;
+use super::object_headers::clean_content_type;
+use super::object_ref::ObjectRef;
+use crate::body::channel_body;
+use crate::context::Ctx;
 use crate::error::{ProxyError, Result};
-use crate::nodes::{read_order, Node};
-use crate::quorum::quorum_size;
-use crate::server::{Ctx, Proxy};
+use crate::headers::set_static;
+use crate::quote::resource_path;
+use crate::state::cluster::Cluster;
+use crate::state::node::Node;
+use crate::storage::backend::{self, backend_headers, client_headers, drain, Target};
+use crate::storage::placement::ordered;
+use crate::storage::quorum::quorum_size;
 use bytes::Bytes;
+use common::headers::get;
 use common::http::{Body, BodyError};
 use http::request::Parts;
 use http::{HeaderMap, Method, Response, StatusCode};
@@ -18,19 +25,17 @@ use hyper::body::Incoming;
 const READ_HEADERS: &[&str] =
     &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "x-newest"];
 
-pub async fn handle(p: &Proxy, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) -> Result<Response<Body>> {
+pub(crate) async fn handle(p: &Cluster, ctx: &Ctx, obj: &ObjectRef<'_>, req: &Parts) -> Result<Response<Body>> {
     let mut headers = backend_headers(ctx);
     copy_headers(&req.headers, &mut headers, &["x-backend-"], READ_HEADERS);
     let found = fetch(p, obj, req.method.clone(), headers).await?;
     let mut resp = found.into_response(p);
-    // Large-object manifests keep their total size as a content-type parameter for
-    // listings; clients never see it.
-    crate::middleware::slo_get::clean_content_type(resp.headers_mut());
+    clean_content_type(resp.headers_mut());
     Ok(resp)
 }
 
 /// A replica's answer plus what is needed to resume its body elsewhere.
-pub struct Fetched {
+pub(crate) struct Fetched {
     pub response: Response<Incoming>,
     pub remaining: Vec<Node>,
     pub part: u32,
@@ -41,11 +46,11 @@ pub struct Fetched {
 }
 
 /// Finds the first replica that answers; 404 once a quorum of primaries said so.
-pub async fn fetch(p: &Proxy, obj: &ObjectRef<'_>, method: Method, headers: HeaderMap) -> Result<Fetched> {
+pub(crate) async fn fetch(p: &Cluster, obj: &ObjectRef<'_>, method: Method, headers: HeaderMap) -> Result<Fetched> {
     let ring = p.rings.object.current();
     let part = ring.get_part(&p.secret, obj.account, Some(obj.container), Some(obj.object));
     let replicas = ring.replica_count();
-    let nodes = read_order(&ring, part, replicas, &p.limiter);
+    let nodes = ordered(&ring, part, replicas, &p.limiter);
     let path = resource_path(obj.account, Some(obj.container), Some(obj.object));
     let mut not_found = 0;
     for (i, node) in nodes.iter().enumerate() {
@@ -89,17 +94,15 @@ pub async fn fetch(p: &Proxy, obj: &ObjectRef<'_>, method: Method, headers: Head
 
 impl Fetched {
     /// The client response; full and single-range bodies resume on another replica on failure.
-    pub fn into_response(self, p: &Proxy) -> Response<Body> {
+    pub(crate) fn into_response(self, p: &Cluster) -> Response<Body> {
         let status = self.response.status();
         let resumable_range = match status {
             // An empty body has nothing to resume (and no last byte to name).
-            StatusCode::OK => header_str(self.response.headers(), "content-length")
+            StatusCode::OK => get(self.response.headers(), "content-length")
                 .and_then(|l| l.parse::<u64>().ok())
                 .filter(|len| *len > 0)
                 .map(|len| (0, len - 1)),
-            StatusCode::PARTIAL_CONTENT => {
-                header_str(self.response.headers(), "content-range").and_then(parse_content_range)
-            }
+            StatusCode::PARTIAL_CONTENT => get(self.response.headers(), "content-range").and_then(parse_content_range),
             _ => None,
         };
         let Some((start, end)) = resumable_range.filter(|(s, e)| e >= s && !self.head) else {
@@ -127,13 +130,6 @@ impl Fetched {
         *out.headers_mut() = client_headers(&parts.headers);
         out
     }
-}
-
-/// A body fed by a channel, so the pumping task can switch replicas underneath it.
-pub fn channel_body(mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, BodyError>>) -> Body {
-    let frames =
-        futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(|r| r.map(hyper::body::Frame::data))));
-    http_body_util::StreamBody::new(frames).boxed_unsync()
 }
 
 /// `bytes 0-99/1000` -> (0, 99).
@@ -191,7 +187,7 @@ impl Resume {
 
     async fn next_body(&mut self, from: u64) -> Option<Incoming> {
         let mut headers = self.headers.clone();
-        backend::set_header(&mut headers, "range", &format!("bytes={from}-{}", self.end));
+        set_static(&mut headers, "range", &format!("bytes={from}-{}", self.end));
         while !self.remaining.is_empty() {
             let node = self.remaining.remove(0);
             let sent = backend::send(

@@ -4,34 +4,31 @@
 //! a large object or a symlink copies its content (or, with `multipart-manifest=get` /
 //! `symlink=get`, the manifest or link itself) and quotas see the copy.
 
-use super::subrequest::{self as sub, header, query_param, set};
-use super::{Middleware, Next, Reply};
 use crate::error::{ProxyError, Result};
-use crate::router::Route;
+use crate::pipeline::step::{Next, Reply, Step};
+use crate::pipeline::subrequest::{self as sub, query_param};
+use crate::request::ProxyRequest;
+use crate::route::Route;
 use common::constraints::MAX_FILE_SIZE;
+use common::headers::{get, set};
 use common::http::Body;
-use http::{HeaderMap, Method, Request, Response, StatusCode};
-use serde_json::Value;
+use http::{HeaderMap, Method, Response, StatusCode};
 
-pub struct Copy;
+pub(crate) struct Copy;
 
-impl Middleware for Copy {
+impl Step for Copy {
     fn name(&self) -> &'static str {
         "copy"
     }
 
-    fn info(&self) -> Option<Value> {
-        None
-    }
-
-    fn call<'a>(&'a self, req: Request<Body>, next: Next) -> Reply<'a> {
+    fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {
         Box::pin(async move {
-            let Ok(Route::Object { account, container, object }) = Route::parse(req.uri().path()) else {
-                return next.run(req).await;
-            };
+            let Route::Object { account, container, object } = &req.route else { return next.run(req).await };
             if req.method() == Method::PUT && req.headers().contains_key("x-copy-from") {
+                let account = account.clone();
                 put_copy(req, &account, next).await
             } else if req.method().as_str() == "COPY" {
+                let (account, container, object) = (account.clone(), container.clone(), object.clone());
                 copy_verb(req, &account, &container, &object, next).await
             } else {
                 next.run(req).await
@@ -41,10 +38,10 @@ impl Middleware for Copy {
 }
 
 /// `<container>/<object>` from a header (leading slash optional), decoded.
-pub fn path_header(h: &HeaderMap, name: &str) -> Result<(String, String)> {
+pub(crate) fn path_header(h: &HeaderMap, name: &str) -> Result<(String, String)> {
     let form =
         || ProxyError::PreconditionFailed(format!("{name} header must be of the form <container name>/<object name>"));
-    let raw = header(h, name).ok_or_else(form)?;
+    let raw = get(h, name).ok_or_else(form)?;
     let decoded = common::path::decode(raw)?;
     let (c, o) = decoded.strip_prefix('/').unwrap_or(&decoded).split_once('/').ok_or_else(form)?;
     if c.is_empty() || o.is_empty() {
@@ -55,7 +52,7 @@ pub fn path_header(h: &HeaderMap, name: &str) -> Result<(String, String)> {
 }
 
 fn account_header(h: &HeaderMap, name: &str) -> Result<Option<String>> {
-    match header(h, name) {
+    match get(h, name) {
         None => Ok(None),
         Some(raw) => {
             let a = common::path::decode(raw)?;
@@ -70,7 +67,7 @@ fn account_header(h: &HeaderMap, name: &str) -> Result<Option<String>> {
 
 /// `COPY /a/c/o` with `Destination: c2/o2` is `PUT /a2/c2/o2` with `X-Copy-From: /c/o`.
 async fn copy_verb(
-    req: Request<Body>,
+    req: ProxyRequest,
     account: &str,
     container: &str,
     object: &str,
@@ -81,65 +78,67 @@ async fn copy_verb(
     }
     let (dc, dobj) = path_header(req.headers(), "destination")?;
     let dest_account = account_header(req.headers(), "destination-account")?;
-    let (mut parts, body) = req.into_parts();
+    let mut req = req;
+    let parts = &mut req.head;
     if dest_account.is_some() {
-        set(&mut parts.headers, "x-copy-from-account", &sub::quote_path(account));
+        set(&mut parts.headers, "x-copy-from-account", &crate::quote::quote(account));
         parts.headers.remove("destination-account");
     }
     let dest_account = dest_account.unwrap_or_else(|| account.to_string());
-    let target = sub::swift_path(&dest_account, Some(&dc), Some(&dobj));
+    let target = crate::quote::swift_path(&dest_account, Some(&dc), Some(&dobj));
     let uri = match parts.uri.query() {
         Some(q) => format!("{target}?{q}"),
-        None => target,
+        None => target.clone(),
     };
     parts.uri = uri.parse().map_err(|_| ProxyError::PreconditionFailed("Invalid Destination".into()))?;
     parts.method = Method::PUT;
     parts.headers.remove("destination");
     set(&mut parts.headers, "content-length", "0");
-    set(&mut parts.headers, "x-copy-from", &sub::quote_path(&format!("/{container}/{object}")));
-    put_copy(Request::from_parts(parts, body), &dest_account, next).await
+    set(&mut parts.headers, "x-copy-from", &crate::quote::quote(&format!("/{container}/{object}")));
+    req.route = Route::of_subrequest(&target);
+    put_copy(req, &dest_account, next).await
 }
 
 /// Headers of the source that a copy never carries over.
 const NOT_COPIED: &[&str] =
     &["x-static-large-object", "x-object-manifest", "etag", "content-type", "x-timestamp", "content-length"];
 
-async fn put_copy(req: Request<Body>, account: &str, next: Next) -> Result<Response<Body>> {
-    let length = header(req.headers(), "content-length").and_then(|l| l.parse::<u64>().ok()).unwrap_or(0);
+async fn put_copy(req: ProxyRequest, account: &str, next: Next) -> Result<Response<Body>> {
+    let length = get(req.headers(), "content-length").and_then(|l| l.parse::<u64>().ok()).unwrap_or(0);
     if length > 0 {
         return Err(ProxyError::BadRequest("Copy requests require a zero byte body".into()));
     }
     let src_account = account_header(req.headers(), "x-copy-from-account")?.unwrap_or_else(|| account.to_string());
     let (sc, so) = path_header(req.headers(), "x-copy-from")?;
-    let ctx = sub::ctx_of(&req).sub("SSC");
-    let query = req.uri().query().map(str::to_string);
+    let ctx = req.ctx.sub("SSC");
+    let query = req.query().map(str::to_string);
     let manifest_get = query_param(query.as_deref(), "multipart-manifest").as_deref() == Some("get");
     // The source GET takes the request's query (part-number, symlink=get, ...), as Swift's.
     let mut src_query: Vec<String> = query.iter().map(|q| q.to_string()).collect();
     if manifest_get {
         src_query.push("format=raw".to_string());
     }
-    let src_path = sub::swift_path(&src_account, Some(&sc), Some(&so));
-    let mut get = sub::new(Method::GET, &src_path, Some(&src_query.join("&")), &ctx, common::http::empty());
+    let src_path = crate::quote::swift_path(&src_account, Some(&sc), Some(&so));
+    let mut src_get = sub::new(Method::GET, &src_path, Some(&src_query.join("&")), &ctx, common::http::empty());
     for name in ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"] {
         if let Some(v) = req.headers().get(name) {
-            get.headers_mut().insert(name, v.clone());
+            src_get.headers_mut().insert(name, v.clone());
         }
     }
-    set(get.headers_mut(), "x-newest", "true");
-    let source = next.call(get).await;
+    set(src_get.headers_mut(), "x-newest", "true");
+    let source = next.call(src_get).await;
     if source.status().as_u16() >= 300 {
         return Ok(source);
     }
-    let src_len = match header(source.headers(), "content-length").and_then(|l| l.parse::<u64>().ok()) {
+    let src_len = match get(source.headers(), "content-length").and_then(|l| l.parse::<u64>().ok()) {
         Some(l) if l <= MAX_FILE_SIZE => l,
         _ => return Err(ProxyError::TooLarge),
     };
     let (src_parts, src_body) = source.into_parts();
     let src_h = &src_parts.headers;
-    let (parts, _) = req.into_parts();
+    let ProxyRequest { head: parts, route, .. } = req;
     let mut sink_h = HeaderMap::new();
-    let fresh = header(&parts.headers, "x-fresh-metadata").is_some_and(common::headers::is_true);
+    let fresh = get(&parts.headers, "x-fresh-metadata").is_some_and(common::headers::is_true);
     for (name, value) in src_h {
         let n = name.as_str();
         let keep = if fresh { n.starts_with("x-object-sysmeta-") } else { !NOT_COPIED.contains(&n) };
@@ -184,13 +183,14 @@ async fn put_copy(req: Request<Body>, account: &str, next: Next) -> Result<Respo
     }
     set(&mut sink_h, "content-length", &src_len.to_string());
     sink_h.remove("transfer-encoding");
-    let mut sink = sub::new(Method::PUT, parts.uri.path(), Some(&sink_query.join("&")), &ctx, src_body);
+    let sink_query = sink_query.join("&");
+    let mut sink = sub::with_route(Method::PUT, parts.uri.path(), Some(&sink_query), route, &ctx, src_body);
     *sink.headers_mut() = sink_h;
     let mut resp = next.run(sink).await?;
     if resp.status().is_success() {
         let h = resp.headers_mut();
-        set(h, "x-copied-from-account", &sub::quote_path(&src_account));
-        set(h, "x-copied-from", &sub::quote_path(&format!("{sc}/{so}")));
+        set(h, "x-copied-from-account", &crate::quote::quote(&src_account));
+        set(h, "x-copied-from", &crate::quote::quote(&format!("{sc}/{so}")));
         if let Some(lm) = src_h.get("last-modified") {
             h.insert("x-copied-from-last-modified", lm.clone());
         }

@@ -4,16 +4,18 @@
 //! `Access-Control-Allow-Origin` and `-Expose-Headers` (strict mode: only for allowed
 //! origins).
 
-use super::subrequest::{self as sub, header, set};
-use super::{Middleware, Next, Reply};
-use crate::controllers::container_info::container_info;
+use crate::context::Ctx;
 use crate::error::Result;
-use crate::router::Route;
+use crate::lookups::container::container_info;
+use crate::pipeline::step::{Next, Reply, Step};
+use crate::pipeline::subrequest::{self as sub};
+use crate::request::ProxyRequest;
+use crate::route::Route;
+use common::headers::{get, set};
 use common::http::Body;
-use http::{HeaderMap, Method, Request, Response, StatusCode};
-use serde_json::Value;
+use http::{HeaderMap, Method, Response, StatusCode};
 
-pub struct Cors {
+pub(crate) struct Cors {
     /// Origins allowed for every container (Swift's `cors_allow_origin`).
     pub allow_origin: Vec<String>,
     /// Only allowed origins get CORS headers on actual requests (`strict_cors_mode`).
@@ -30,8 +32,8 @@ struct Rules {
 
 impl Rules {
     fn from(h: &HeaderMap) -> Rules {
-        let get = |n: &str| header(h, &format!("x-container-meta-access-control-{n}")).map(str::to_string);
-        Rules { allow_origin: get("allow-origin"), max_age: get("max-age"), expose_headers: get("expose-headers") }
+        let rule = |n: &str| get(h, &format!("x-container-meta-access-control-{n}")).map(str::to_string);
+        Rules { allow_origin: rule("allow-origin"), max_age: rule("max-age"), expose_headers: rule("expose-headers") }
     }
 
     fn allows_any(&self) -> bool {
@@ -39,33 +41,27 @@ impl Rules {
     }
 }
 
-impl Middleware for Cors {
+impl Step for Cors {
     fn name(&self) -> &'static str {
         "cors"
     }
 
-    fn info(&self) -> Option<Value> {
-        None
-    }
-
-    fn call<'a>(&'a self, req: Request<Body>, next: Next) -> Reply<'a> {
+    fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {
         Box::pin(async move {
-            let Ok(route) = Route::parse(req.uri().path()) else { return next.run(req).await };
-            if matches!(route, crate::router::Route::Healthcheck | Route::Info | Route::Auth) {
+            if !matches!(req.route, Route::Account { .. } | Route::Container { .. } | Route::Object { .. }) {
                 return next.run(req).await;
             }
             if req.method() == Method::OPTIONS {
-                let ctx = sub::ctx_of(&req);
-                return self.preflight(req.headers().clone(), ctx, &route, &next).await;
+                return self.preflight(&req.head.headers, &req.ctx, &req.route, &next).await;
             }
-            let Some(origin) = header(req.headers(), "origin").map(str::to_string) else {
+            let Some(origin) = get(req.headers(), "origin").map(str::to_string) else {
                 return next.run(req).await;
             };
-            let Some(container) = route.container().map(str::to_string) else { return next.run(req).await };
-            let account = route.account().unwrap_or("").to_string();
-            let ctx = sub::ctx_of(&req);
+            let Some(container) = req.route.container().map(str::to_string) else { return next.run(req).await };
+            let account = req.route.account().unwrap_or("").to_string();
+            let ctx = req.ctx.clone();
             let resp = next.call(req).await;
-            let rules = container_info(next.proxy(), &ctx, &account, &container)
+            let rules = container_info(next.cluster(), &ctx, &account, &container)
                 .await
                 .ok()
                 .flatten()
@@ -84,13 +80,7 @@ impl Cors {
         allowed.iter().any(|a| *a == origin || *a == "*")
     }
 
-    async fn preflight(
-        &self,
-        headers: HeaderMap,
-        ctx: crate::server::Ctx,
-        route: &Route,
-        next: &Next,
-    ) -> Result<Response<Body>> {
+    async fn preflight(&self, headers: &HeaderMap, ctx: &Ctx, route: &Route, next: &Next) -> Result<Response<Body>> {
         let methods: &[&str] = match route {
             Route::Object { .. } => &["COPY", "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"],
             _ => &["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"],
@@ -99,11 +89,11 @@ impl Cors {
         let mut resp = sub::status_only(StatusCode::OK);
         set(resp.headers_mut(), "allow", &allow);
         set(resp.headers_mut(), "content-length", "0");
-        let Some(origin) = header(&headers, "origin") else { return Ok(resp) };
+        let Some(origin) = get(headers, "origin") else { return Ok(resp) };
         let Some(container) = route.container() else { return Ok(resp) };
-        let info = container_info(next.proxy(), &ctx, route.account().unwrap_or(""), container).await?;
+        let info = container_info(next.cluster(), ctx, route.account().unwrap_or(""), container).await?;
         let rules = info.map(|i| Rules::from(&i.headers)).unwrap_or_default();
-        let wanted = header(&headers, "access-control-request-method").unwrap_or("");
+        let wanted = get(headers, "access-control-request-method").unwrap_or("");
         if !self.origin_allowed(&rules, origin) || !methods.contains(&wanted) {
             *resp.status_mut() = StatusCode::UNAUTHORIZED;
             return Ok(resp);
@@ -115,7 +105,7 @@ impl Cors {
             set(h, "access-control-max-age", age);
         }
         set(h, "access-control-allow-methods", &allow);
-        let requested: Vec<&str> = header(&headers, "access-control-request-headers")
+        let requested: Vec<&str> = get(headers, "access-control-request-headers")
             .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
         if !requested.is_empty() {
@@ -164,7 +154,7 @@ impl Cors {
                 set(h, "access-control-allow-origin", "*");
             } else {
                 set(h, "access-control-allow-origin", origin);
-                let vary = match header(h, "vary") {
+                let vary = match get(h, "vary") {
                     Some(v) => format!("{v}, Origin"),
                     None => "Origin".into(),
                 };
@@ -188,8 +178,8 @@ mod tests {
         assert!(!cors.origin_allowed(&rules, "http://c.com"));
         assert!(cors.origin_allowed(&Rules { allow_origin: Some("*".into()), ..Rules::default() }, "http://x"));
         let resp = cors.decorate(sub::status_only(StatusCode::OK), &rules, "http://a.com");
-        assert_eq!(header(resp.headers(), "access-control-allow-origin"), Some("http://a.com"));
-        assert_eq!(header(resp.headers(), "vary"), Some("Origin"));
+        assert_eq!(get(resp.headers(), "access-control-allow-origin"), Some("http://a.com"));
+        assert_eq!(get(resp.headers(), "vary"), Some("Origin"));
         let resp = cors.decorate(sub::status_only(StatusCode::OK), &rules, "http://c.com");
         assert!(!resp.headers().contains_key("access-control-allow-origin"));
     }

@@ -3,42 +3,41 @@
 //! ETag is the MD5 of the segments' ETags; a single byte range is served across the
 //! segments (several ranges get the whole object, as in Swift).
 
-use super::large_object::{self as lo, parse_ranges, Piece, Ranges, Segments};
-use super::subrequest::{self as sub, header, query_param, set};
-use super::{Middleware, Next, Reply};
+use crate::context::Ctx;
 use crate::error::{ProxyError, Result};
-use crate::router::Route;
-use crate::server::Ctx;
+use crate::middleware::large_object::pump::{self as lo, Piece, Segments};
+use crate::middleware::large_object::ranges::{self, parse_ranges, Ranges};
+use crate::pipeline::step::{Next, Reply, Step};
+use crate::pipeline::subrequest::{self as sub, query_param};
+use crate::request::ProxyRequest;
+use crate::route::Route;
 use common::constraints::CONTAINER_LISTING_LIMIT;
+use common::headers::{get, set};
 use common::http::Body;
 use futures::future::BoxFuture;
-use http::{Method, Request, Response, StatusCode};
+use http::{HeaderMap, Method, Response, StatusCode};
 use md5::{Digest, Md5};
 use serde_json::Value;
 
-pub struct Dlo;
+pub(crate) struct Dlo;
 
-impl Middleware for Dlo {
+impl Step for Dlo {
     fn name(&self) -> &'static str {
         "dlo"
     }
 
-    /// Swift's DLO does not advertise itself.
-    fn info(&self) -> Option<Value> {
-        None
-    }
-
-    fn call<'a>(&'a self, req: Request<Body>, next: Next) -> Reply<'a> {
+    fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {
         Box::pin(async move {
-            let Ok(Route::Object { account, .. }) = Route::parse(req.uri().path()) else {
-                return next.run(req).await;
-            };
-            let manifest_get = query_param(req.uri().query(), "multipart-manifest").as_deref() == Some("get");
+            let Route::Object { account, .. } = &req.route else { return next.run(req).await };
+            let manifest_get = query_param(req.query(), "multipart-manifest").as_deref() == Some("get");
             match *req.method() {
-                Method::GET | Method::HEAD if !manifest_get => get_or_head(req, next, account).await,
+                Method::GET | Method::HEAD if !manifest_get => {
+                    let account = account.clone();
+                    get_or_head(req, next, account).await
+                }
                 Method::PUT => {
                     if req.headers().contains_key("x-object-manifest") {
-                        validate(header(req.headers(), "x-object-manifest").unwrap_or("?"))?;
+                        validate(get(req.headers(), "x-object-manifest").unwrap_or("?"))?;
                     }
                     next.run(req).await
                 }
@@ -64,25 +63,36 @@ fn validate(value: &str) -> Result<()> {
 /// One page of a segment container's listing: `(name, bytes, hash)`.
 type Page = Vec<(String, u64, String)>;
 
-async fn get_or_head(req: Request<Body>, next: Next, account: String) -> Result<Response<Body>> {
-    let (mut parts, _) = req.into_parts();
-    sub::append_csv(&mut parts.headers, "x-backend-ignore-range-if-metadata-present", "x-object-manifest");
-    let first = next.run(super::slo_get::head_of(&parts, parts.method.clone(), parts.uri.query())).await?;
-    let Some(manifest) = header(first.headers(), "x-object-manifest").map(str::to_string) else {
+/// The request headers a DLO answer is computed from (the object server only saw the
+/// manifest's).
+const READ_HEADERS: [&str; 5] = ["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
+
+async fn get_or_head(mut req: ProxyRequest, next: Next, account: String) -> Result<Response<Body>> {
+    crate::headers::append_csv(req.headers_mut(), "x-backend-ignore-range-if-metadata-present", "x-object-manifest");
+    let mut client = HeaderMap::new();
+    for name in READ_HEADERS {
+        if let Some(v) = req.headers().get(name) {
+            client.insert(name, v.clone());
+        }
+    }
+    let method = req.method().clone();
+    let ctx = req.ctx.sub("DLO");
+    req.body = common::http::empty();
+    let first = next.run(req).await?;
+    let Some(manifest) = get(first.headers(), "x-object-manifest").map(str::to_string) else {
         return Ok(first);
     };
     let manifest = common::path::decode(&manifest).unwrap_or(manifest);
     let Some((container, prefix)) = manifest.split_once('/').map(|(c, p)| (c.to_string(), p.to_string())) else {
         return Ok(first);
     };
-    let ctx = parts.extensions.get::<Ctx>().cloned().unwrap_or_default().sub("DLO");
     let segments = match list(&next, &ctx, &account, &container, &prefix, None).await? {
         Ok(page) => page,
         Err(error_response) => return Ok(error_response),
     };
     let complete = segments.len() < CONTAINER_LISTING_LIMIT;
     let total: u64 = segments.iter().map(|s| s.1).sum();
-    let mut headers = lo::response_headers(first.headers());
+    let mut headers = ranges::response_headers(first.headers());
     set(&mut headers, "accept-ranges", "bytes");
     let etag = complete.then(|| {
         let mut h = Md5::new();
@@ -94,13 +104,13 @@ async fn get_or_head(req: Request<Body>, next: Next, account: String) -> Result<
     if let Some(e) = &etag {
         set(&mut headers, "etag", &format!("\"{e}\""));
     }
-    if let Some(status) = lo::conditional(&parts.headers, etag.as_deref(), header(&headers, "last-modified")) {
+    if let Some(status) = ranges::conditional(&client, etag.as_deref(), get(&headers, "last-modified")) {
         let mut r = sub::status_only(status);
         *r.headers_mut() = headers;
         return Ok(r);
     }
     // Several ranges (or a range past an incomplete listing) get the whole object.
-    let range_header = header(&parts.headers, "range");
+    let range_header = get(&client, "range");
     let ranges = match parse_ranges(range_header, total) {
         Ranges::Some(r) if r.len() > 1 => Ranges::Whole,
         Ranges::Some(r) if !complete && r[0].1 + 1 >= total => Ranges::Whole,
@@ -131,7 +141,7 @@ async fn get_or_head(req: Request<Body>, next: Next, account: String) -> Result<
     if let Some(l) = length {
         set(&mut headers, "content-length", &l.to_string());
     }
-    if parts.method == Method::HEAD || length == Some(0) {
+    if method == Method::HEAD || length == Some(0) {
         let mut r = sub::status_only(status);
         *r.headers_mut() = headers;
         return Ok(r);
@@ -169,7 +179,7 @@ async fn list(
         q.push(("marker", m));
     }
     let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(q).finish();
-    let path = sub::swift_path(account, Some(container), None);
+    let path = crate::quote::swift_path(account, Some(container), None);
     let resp = next.call(sub::new(Method::GET, &path, Some(&query), ctx, common::http::empty())).await;
     if !resp.status().is_success() {
         return Ok(Err(resp));
@@ -237,7 +247,7 @@ impl Segments for Listing {
                     continue;
                 }
                 return Ok(Some(Piece::Object {
-                    path: sub::swift_path(&self.account, Some(&self.container), Some(&name)),
+                    path: crate::quote::swift_path(&self.account, Some(&self.container), Some(&name)),
                     first: f.max(0) as u64,
                     last: l.min(len - 1) as u64,
                     whole: f <= 0 && l >= len - 1,

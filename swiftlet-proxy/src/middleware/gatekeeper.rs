@@ -2,10 +2,29 @@
 //! neither set them (its request loses them on the way in) nor see them (responses lose
 //! them on the way out). Middlewares below it set and read them freely.
 //!
-//! It runs in `Proxy::handle`, around everything else, so internal callers that enter the
-//! pipeline later (the S3 API) may still set system metadata.
+//! It is the second step, around everything but the finish step, so requests a frontend
+//! (S3) makes for its user, which enter the pipeline later, may still set system metadata.
 
+use crate::pipeline::step::{Next, Reply, Step};
+use crate::request::ProxyRequest;
 use http::HeaderMap;
+
+pub(crate) struct Gatekeeper;
+
+impl Step for Gatekeeper {
+    fn name(&self) -> &'static str {
+        "gatekeeper"
+    }
+
+    fn call<'a>(&'a self, mut req: ProxyRequest, next: Next) -> Reply<'a> {
+        Box::pin(async move {
+            inbound(req.headers_mut());
+            let mut resp = next.run(req).await?;
+            outbound(resp.headers_mut());
+            Ok(resp)
+        })
+    }
+}
 
 /// Names a client must not send nor receive.
 fn is_reserved(name: &str) -> bool {
@@ -15,12 +34,12 @@ fn is_reserved(name: &str) -> bool {
 }
 
 /// Removes reserved headers from a client request.
-pub fn inbound(headers: &mut HeaderMap) {
+pub(crate) fn inbound(headers: &mut HeaderMap) {
     strip(headers);
 }
 
 /// Removes reserved headers from a response to a client.
-pub fn outbound(headers: &mut HeaderMap) {
+pub(crate) fn outbound(headers: &mut HeaderMap) {
     strip(headers);
 }
 

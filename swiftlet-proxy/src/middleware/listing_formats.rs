@@ -3,15 +3,17 @@
 //! as Swift's `listing_formats` does. Middlewares below see and adjust the JSON (SLO adds
 //! `slo_etag`) without caring about the client's format.
 
-use super::subrequest::{self as sub, header, query_param, set};
-use super::{Middleware, Next, Reply};
 use crate::error::{ProxyError, Result};
-use crate::router::Route;
+use crate::pipeline::step::{Next, Reply, Step};
+use crate::pipeline::subrequest::query_param;
+use crate::request::ProxyRequest;
+use crate::route::Route;
+use common::headers::{get, set};
 use common::http::Body;
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use serde_json::{Map, Value};
 
-pub struct ListingFormats;
+pub(crate) struct ListingFormats;
 
 /// Listings larger than this pass through untouched (Swift's limit is similar).
 const MAX_LISTING_BYTES: usize = 64 << 20;
@@ -33,29 +35,25 @@ impl Format {
     }
 }
 
-impl Middleware for ListingFormats {
+impl Step for ListingFormats {
     fn name(&self) -> &'static str {
         "listing_formats"
     }
 
-    fn info(&self) -> Option<Value> {
-        None
-    }
-
-    fn call<'a>(&'a self, req: Request<Body>, next: Next) -> Reply<'a> {
+    fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {
         Box::pin(async move {
-            let route = Route::parse(req.uri().path());
-            let (account, container) = match &route {
-                Ok(Route::Account { account }) => (account.clone(), None),
-                Ok(Route::Container { account, container }) => (account.clone(), Some(container.clone())),
-                _ => return next.run(req).await,
-            };
             if !matches!(*req.method(), Method::GET | Method::HEAD) {
                 return next.run(req).await;
             }
+            let (account, container) = match &req.route {
+                Route::Account { account } => (account.clone(), None),
+                Route::Container { account, container } => (account.clone(), Some(container.clone())),
+                _ => return next.run(req).await,
+            };
             let format = wanted(&req)?;
-            let can_vary = query_param(req.uri().query(), "format").is_none();
-            let (mut parts, body) = req.into_parts();
+            let can_vary = query_param(req.query(), "format").is_none();
+            let mut req = req;
+            let parts = &mut req.head;
             let mut query: Vec<String> = parts
                 .uri
                 .query()
@@ -67,26 +65,26 @@ impl Middleware for ListingFormats {
             let uri = format!("{}?{}", parts.uri.path(), query.join("&"));
             parts.uri = uri.parse().map_err(|_| ProxyError::BadRequest("Invalid query".into()))?;
             let head = parts.method == Method::HEAD;
-            let resp = next.run(Request::from_parts(parts, body)).await?;
+            let resp = next.run(req).await?;
             convert(resp, format, can_vary, head, &account, container.as_deref()).await
         })
     }
 }
 
 /// The client's format: `format=` wins over `Accept`; nothing acceptable is a 406.
-fn wanted(req: &Request<Body>) -> Result<Format> {
-    let accept = match query_param(req.uri().query(), "format").map(|f| f.to_ascii_lowercase()) {
+fn wanted(req: &ProxyRequest) -> Result<Format> {
+    let accept = match query_param(req.query(), "format").map(|f| f.to_ascii_lowercase()) {
         Some(f) if f == "json" => "application/json".to_string(),
         Some(f) if f == "xml" => "application/xml".to_string(),
         Some(_) => "text/plain".to_string(),
-        None => header(req.headers(), "accept").unwrap_or("*/*").to_string(),
+        None => get(req.headers(), "accept").unwrap_or("*/*").to_string(),
     };
     let mut h = http::HeaderMap::new();
     set(&mut h, "accept", &accept);
-    match super::report::negotiate(&h) {
-        Some(super::report::Format::Plain) => Ok(Format::Plain),
-        Some(super::report::Format::Json) => Ok(Format::Json),
-        Some(super::report::Format::Xml) => {
+    match crate::middleware::bulk::report::negotiate(&h) {
+        Some(crate::middleware::bulk::report::Format::Plain) => Ok(Format::Plain),
+        Some(crate::middleware::bulk::report::Format::Json) => Ok(Format::Json),
+        Some(crate::middleware::bulk::report::Format::Xml) => {
             let text_xml = accept.to_ascii_lowercase().contains("text/xml") && !accept.contains("application/xml");
             Ok(Format::Xml(if text_xml { "text/xml; charset=utf-8" } else { "application/xml; charset=utf-8" }))
         }
@@ -108,14 +106,14 @@ async fn convert(
     }
     let (mut parts, body) = resp.into_parts();
     if can_vary {
-        let vary = match header(&parts.headers, "vary") {
+        let vary = match get(&parts.headers, "vary") {
             Some(v) if v.to_ascii_lowercase().split(',').any(|x| x.trim() == "accept") => v.to_string(),
             Some(v) => format!("{v}, Accept"),
             None => "Accept".to_string(),
         };
         set(&mut parts.headers, "vary", &vary);
     }
-    let is_json = header(&parts.headers, "content-type").is_some_and(|ct| ct.starts_with("application/json"));
+    let is_json = get(&parts.headers, "content-type").is_some_and(|ct| ct.starts_with("application/json"));
     if !is_json && status == StatusCode::OK {
         return Ok(Response::from_parts(parts, body));
     }
@@ -124,7 +122,7 @@ async fn convert(
         set(&mut parts.headers, "content-length", "0");
         return Ok(Response::from_parts(parts, common::http::empty()));
     }
-    let bytes = sub::read_body(body, MAX_LISTING_BYTES).await?;
+    let bytes = crate::body::read_body(body, MAX_LISTING_BYTES).await?;
     if matches!(format, Format::Plain) {
         // The default format needs only the names: no map per row (listings are hot).
         if let Some(out) = plain_names(&bytes) {
@@ -240,7 +238,7 @@ fn xml_escape(s: &str) -> String {
 
 /// JSON as Python's `json.dumps` writes it (what Swift sends): `", "` and `": "`
 /// separators and non-ASCII characters escaped.
-pub fn python_json(v: &Value) -> String {
+pub(crate) fn python_json(v: &Value) -> String {
     let mut out = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut out, PyFormatter);
     // Serializing a Value into memory cannot fail.

@@ -1,126 +1,88 @@
-//! The middleware pipeline: one file per feature, run in the one order [`pipeline`] sets.
-//!
-//! A request passes each middleware in turn and then reaches the controllers. A middleware
-//! may answer by itself, change the request, look at the response, or send sub-requests
-//! down the rest of the pipeline (`Next` is `Copy`, so it can be run many times): SLO
-//! fetches its segments that way, COPY pipes a GET into a PUT, versioning copies the old
-//! object aside. Sub-requests carry the client's [`Ctx`], so they are authorized as the
-//! client (or by its TempURL).
+//! Every step of the pipeline, one file or folder per feature, and [`pipeline`]: the one
+//! ordered list of them.
 
-pub mod bulk;
-pub mod copy;
-pub mod cors;
-pub mod dlo;
-pub mod gatekeeper;
-pub mod large_object;
-pub mod listing_formats;
-pub mod quota_account;
-pub mod quotas;
-pub mod ratelimit;
-pub mod ratelimit_store;
-pub mod report;
-pub mod slo;
-pub mod slo_get;
-pub mod slo_manifest;
-pub mod subrequest;
-pub mod tempurl;
-pub mod versioned_writes;
-pub mod versioning_archive;
+pub(crate) mod authenticate;
+pub(crate) mod bulk;
+pub(crate) mod copy;
+pub(crate) mod cors;
+pub(crate) mod dlo;
+pub(crate) mod endpoints;
+pub(crate) mod finish;
+pub(crate) mod gatekeeper;
+pub(crate) mod large_object;
+pub(crate) mod listing_formats;
+pub(crate) mod quota;
+pub(crate) mod ratelimit;
+pub(crate) mod router;
+pub(crate) mod slo;
+pub(crate) mod tempurl;
+pub(crate) mod versioning;
 
+use crate::auth::tempauth::TempAuth;
 use crate::config::ProxyConfig;
-use crate::error::Result;
-use crate::server::Proxy;
-use common::http::Body;
-use futures::future::BoxFuture;
-use http::{Request, Response};
-use serde_json::{Map, Value};
+use crate::pipeline::frontend::{Frontend, Frontends};
+use crate::pipeline::step::{Pipeline, Step};
+use crate::state::cluster::Cluster;
 use std::sync::Arc;
 
-/// A middleware's answer, boxed so the pipeline can hold any feature behind one type.
-pub type Reply<'a> = BoxFuture<'a, Result<Response<Body>>>;
-
-pub trait Middleware: Send + Sync {
-    /// The name `/info` lists the feature under (Swift's), and logs use.
-    fn name(&self) -> &'static str;
-
-    /// This feature's entry in `/info` (Swift's keys); `None` when it advertises nothing.
-    fn info(&self) -> Option<Value> {
-        Some(Value::Object(Map::new()))
-    }
-
-    fn call<'a>(&'a self, req: Request<Body>, next: Next) -> Reply<'a>;
+/// The pipeline, every step in the order it runs.
+///
+/// First what every client request passes: the finish step (Swift's response
+/// conventions, the transaction id; errors become answers there) and the gatekeeper
+/// (no system headers in or out) wrap everything; then a request another frontend claims
+/// (S3) leaves for it; the router parses a Swift request's path once; the endpoints
+/// answer `/healthcheck`, `/info` and `/auth/v1.0`; authentication finds who is asking.
+///
+/// Then the Swift API's features, where requests a frontend makes for its user enter too,
+/// in Swift's order (`proxy-server.conf-sample`): CORS wraps them so even errors carry its
+/// headers; bulk and TempURL come before rate limiting and quotas; COPY sits above the
+/// quotas (so copies are counted) and above SLO/DLO (so a copy of a large object copies
+/// the content); versioning is closest to the controllers because it rewrites
+/// single-object writes. The controllers come after the last step.
+pub(crate) fn pipeline(cluster: Cluster, frontends: Vec<Box<dyn Frontend>>) -> Pipeline {
+    let secret = format!("{}\0{}", cluster.secret.prefix, cluster.secret.suffix);
+    let auth = Arc::new(TempAuth::new(&cluster.config.tempauth, secret.as_bytes()));
+    let mut list: Vec<Box<dyn Step>> = vec![
+        Box::new(finish::Finish),
+        Box::new(gatekeeper::Gatekeeper),
+        Box::new(Frontends::new(frontends)),
+        Box::new(router::Router),
+        Box::new(endpoints::step::Endpoints { auth: auth.clone() }),
+        Box::new(authenticate::Authenticate { auth }),
+    ];
+    let swift_api = list.len();
+    list.extend(features(&cluster.config));
+    Pipeline::new(cluster, list, swift_api)
 }
 
-/// The rest of the pipeline after the current middleware. It owns a handle on the proxy,
-/// so response bodies that keep making sub-requests (segment streams) can outlive the call.
-#[derive(Clone)]
-pub struct Next {
-    proxy: Arc<Proxy>,
-    pos: usize,
-}
-
-impl Next {
-    /// The whole pipeline of `proxy`.
-    pub fn start(proxy: Arc<Proxy>) -> Self {
-        Next { proxy, pos: 0 }
-    }
-
-    pub fn proxy(&self) -> &Proxy {
-        &self.proxy
-    }
-
-    /// Runs the request through the remaining middlewares and then the controllers.
-    pub fn run(&self, req: Request<Body>) -> Reply<'static> {
-        let next = self.clone();
-        Box::pin(async move {
-            match next.proxy.pipeline.get(next.pos) {
-                Some(m) => m.call(req, Next { proxy: next.proxy.clone(), pos: next.pos + 1 }).await,
-                None => crate::controllers::dispatch(&next.proxy, req).await,
-            }
-        })
-    }
-
-    /// Like `run`, but an error becomes its response: sub-requests look at statuses.
-    pub async fn call(&self, req: Request<Body>) -> Response<Body> {
-        use common::http::HttpError;
-        match self.run(req).await {
-            Ok(r) => r,
-            Err(e) => e.to_response(),
-        }
-    }
-}
-
-/// The pipeline, in Swift's order (`proxy-server.conf-sample`): CORS wraps everything so
-/// even errors carry its headers; bulk and TempURL come before rate limiting and quotas;
-/// COPY sits above the quotas (so copies are counted) and above SLO/DLO/symlinks (so a
-/// copy of a large object or link copies the content); versioning is closest to the
-/// controllers because it rewrites single-object writes.
-pub fn pipeline(config: &ProxyConfig) -> Vec<Box<dyn Middleware>> {
+/// The Swift API's features the config turns on, in their order.
+fn features(config: &ProxyConfig) -> Vec<Box<dyn Step>> {
     let f = &config.features;
-    let cors = cors::Cors { allow_origin: f.cors_allow_origin.clone(), strict: f.strict_cors_mode };
-    let mut list: Vec<Box<dyn Middleware>> = vec![Box::new(cors), Box::new(listing_formats::ListingFormats)];
+    let mut list: Vec<Box<dyn Step>> = Vec::new();
+    list.push(Box::new(cors::Cors { allow_origin: f.cors_allow_origin.clone(), strict: f.strict_cors_mode }));
+    list.push(Box::new(listing_formats::ListingFormats));
     if f.bulk_delete {
-        list.push(Box::new(bulk::BulkDelete::new(&f.bulk)));
+        list.push(Box::new(bulk::delete::BulkDelete::new(&f.bulk)));
     }
     if f.tempurl {
         list.push(Box::new(tempurl::TempUrl::new(&f.tempurl_methods)));
     }
-    list.push(Box::new(ratelimit::RateLimit::new(&f.ratelimit)));
+    list.push(Box::new(ratelimit::limit::RateLimit::new(&f.ratelimit)));
     list.push(Box::new(copy::Copy));
     if f.container_quotas {
-        list.push(Box::new(quotas::ContainerQuotas));
+        list.push(Box::new(quota::container::ContainerQuotas));
     }
     if f.account_quotas {
-        list.push(Box::new(quotas::AccountQuotas));
+        list.push(Box::new(quota::account::AccountQuotas));
     }
     if f.slo {
-        list.push(Box::new(slo::Slo::new(&f.slo_limits)));
+        list.push(Box::new(slo::step::Slo::new(&f.slo_limits)));
     }
     if f.dlo {
         list.push(Box::new(dlo::Dlo));
     }
     if f.versioned_writes {
-        list.push(Box::new(versioned_writes::VersionedWrites));
+        list.push(Box::new(versioning::writes::VersionedWrites));
     }
     list
 }
@@ -129,7 +91,8 @@ pub fn pipeline(config: &ProxyConfig) -> Vec<Box<dyn Middleware>> {
 mod tests {
     #[test]
     fn default_pipeline_has_every_feature() {
-        let names: Vec<&str> = super::pipeline(&crate::ProxyConfig::default()).iter().map(|m| m.name()).collect();
+        let features = super::features(&crate::config::ProxyConfig::default());
+        let names: Vec<&str> = features.iter().map(|m| m.name()).collect();
         assert!(names.contains(&"slo") && names.contains(&"copy"), "{names:?}");
     }
 }

@@ -5,21 +5,23 @@
 //! (`X-Container-Meta-Temp-URL-Key[-2]`), SHA1, SHA256 or SHA512, hex or `algo:base64`.
 //! The signature's key decides the scope: the whole account or only that container.
 
-use super::subrequest::{self as sub, header, query_param, set};
-use super::{Middleware, Next, Reply};
-use crate::auth::TempUrlScope;
-use crate::controllers::account::account_info;
-use crate::controllers::container_info::container_info;
+use crate::auth::identity::TempUrlScope;
+use crate::context::Ctx;
 use crate::error::{ProxyError, Result};
-use crate::server::Ctx;
+use crate::lookups::account::account_info;
+use crate::lookups::container::container_info;
+use crate::pipeline::step::{Next, Reply, Step};
+use crate::pipeline::subrequest::{self as sub, query_param};
+use crate::request::ProxyRequest;
 use base64::Engine;
+use common::headers::{get, set};
 use common::http::Body;
 use hmac::{Hmac, Mac};
-use http::{HeaderMap, Method, Request, Response};
+use http::{HeaderMap, Method, Response};
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub struct TempUrl {
+pub(crate) struct TempUrl {
     methods: Vec<String>,
 }
 
@@ -28,12 +30,12 @@ const DIGESTS: [&str; 3] = ["sha1", "sha256", "sha512"];
 const DISALLOWED: [&str; 3] = ["x-object-manifest", "x-symlink-target", "x-copy-from"];
 
 impl TempUrl {
-    pub fn new(methods: &[String]) -> Self {
+    pub(crate) fn new(methods: &[String]) -> Self {
         TempUrl { methods: methods.to_vec() }
     }
 }
 
-impl Middleware for TempUrl {
+impl Step for TempUrl {
     fn name(&self) -> &'static str {
         "tempurl"
     }
@@ -50,9 +52,9 @@ impl Middleware for TempUrl {
         }))
     }
 
-    fn call<'a>(&'a self, req: Request<Body>, next: Next) -> Reply<'a> {
+    fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {
         Box::pin(async move {
-            let q = req.uri().query().map(str::to_string);
+            let q = req.query().map(str::to_string);
             let sig = query_param(q.as_deref(), "temp_url_sig");
             let expires_raw = query_param(q.as_deref(), "temp_url_expires");
             if req.method() == Method::OPTIONS || (sig.is_none() && expires_raw.is_none()) {
@@ -66,7 +68,7 @@ impl Middleware for TempUrl {
 impl TempUrl {
     async fn handle(
         &self,
-        req: Request<Body>,
+        req: ProxyRequest,
         next: Next,
         sig: Option<String>,
         expires_raw: Option<String>,
@@ -83,13 +85,12 @@ impl TempUrl {
         if !self.methods.iter().any(|m| m == method.as_str()) {
             return Err(ProxyError::TempUrlInvalid);
         }
-        let (account, container, object) =
-            path_parts(req.uri().path(), container_root).ok_or(ProxyError::TempUrlInvalid)?;
+        let (account, container, object) = path_parts(req.path(), container_root).ok_or(ProxyError::TempUrlInvalid)?;
         if query_param(q.as_deref(), "temp_url_ip_range").is_some() {
             // Client addresses are not tracked through the pipeline; refuse rather than guess.
             return Err(ProxyError::TempUrlInvalid);
         }
-        let ctx = sub::ctx_of(&req).sub("TU");
+        let ctx = req.ctx.sub("TU");
         let keys = keys(&next, &ctx, &account, &container).await?;
         if keys.is_empty() {
             return Err(ProxyError::TempUrlInvalid);
@@ -121,15 +122,14 @@ impl TempUrl {
                 )));
             }
         }
-        let (mut parts, body) = req.into_parts();
+        let mut req = req;
+        let parts = &mut req.head;
         for h in ["x-timestamp", "x-open-expired"] {
             parts.headers.remove(h);
         }
-        let mut tctx: Ctx = parts.extensions.get::<Ctx>().cloned().unwrap_or_default();
-        tctx.identity = None;
-        tctx.temp_url =
+        req.ctx.identity = None;
+        req.ctx.temp_url =
             Some(TempUrlScope { account: account.clone(), container: container_scoped.then(|| container.clone()) });
-        parts.extensions.insert(tctx);
         // The signature parameters are not passed on (listings would reject them).
         let rest = sub::query_without(
             parts.uri.query(),
@@ -140,16 +140,16 @@ impl TempUrl {
             None => parts.uri.path().to_string(),
         };
         parts.uri = uri.parse().map_err(|_| ProxyError::TempUrlInvalid)?;
-        let mut resp = next.run(Request::from_parts(parts, body)).await?;
+        let mut resp = next.run(req).await?;
         clean_outgoing(resp.headers_mut());
         if matches!(method, Method::GET | Method::HEAD) && resp.status().is_success() {
-            if object.is_empty() && header(resp.headers(), "x-backend-content-generator") != Some("staticweb") {
+            if object.is_empty() && get(resp.headers(), "x-backend-content-generator") != Some("staticweb") {
                 return Err(ProxyError::TempUrlInvalid);
             }
             let filename = query_param(q.as_deref(), "filename");
             let inline =
                 q.as_deref().is_some_and(|q| q.split('&').any(|kv| kv == "inline" || kv.starts_with("inline=")));
-            let existing = header(resp.headers(), "content-disposition").map(str::to_string);
+            let existing = get(resp.headers(), "content-disposition").map(str::to_string);
             let disposition = match (inline, filename, existing) {
                 (true, Some(f), _) => disposition_format("inline", &f),
                 (true, None, _) => "inline".to_string(),
@@ -295,15 +295,15 @@ async fn keys(next: &Next, ctx: &Ctx, account: &str, container: &str) -> Result<
     let mut out = Vec::new();
     let pick = |h: &HeaderMap, kind: &str, scoped: bool, out: &mut Vec<(String, bool)>| {
         for suffix in ["", "-2"] {
-            if let Some(k) = header(h, &format!("x-{kind}-meta-temp-url-key{suffix}")).filter(|k| !k.is_empty()) {
+            if let Some(k) = get(h, &format!("x-{kind}-meta-temp-url-key{suffix}")).filter(|k| !k.is_empty()) {
                 out.push((k.to_string(), scoped));
             }
         }
     };
-    if let Some(h) = account_info(next.proxy(), ctx, account).await? {
+    if let Some(h) = account_info(next.cluster(), ctx, account).await? {
         pick(&h, "account", false, &mut out);
     }
-    if let Some(info) = container_info(next.proxy(), ctx, account, container).await? {
+    if let Some(info) = container_info(next.cluster(), ctx, account, container).await? {
         pick(&info.headers, "container", true, &mut out);
     }
     Ok(out)

@@ -38,7 +38,7 @@ pub(crate) fn encode(ring: &Ring) -> Vec<u8> {
     w.buf
 }
 
-fn decode_body(body: &[u8]) -> ReadResult<Ring> {
+pub(crate) fn decode_body(body: &[u8]) -> ReadResult<Ring> {
     let mut r = Reader::new(body);
     let part_power = r.u8()?;
     let version = r.u64()?;

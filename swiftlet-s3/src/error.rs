@@ -1,0 +1,211 @@
+//! The S3 API's errors: one enum, each variant an S3 error code, mapped to its status in
+//! `HttpError::status` and to the `<Error>` XML body in [`S3Error::to_response`].
+
+use common::http::HttpError;
+use http::StatusCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    #[error("Access Denied.")]
+    AccessDenied,
+    #[error("Request has expired.")]
+    ExpiredPresignedRequest,
+    #[error("The AWS access key id you provided does not exist in our records.")]
+    InvalidAccessKeyId,
+    #[error("The request signature we calculated does not match the signature you provided.")]
+    SignatureDoesNotMatch,
+    #[error("The difference between the request time and the server's time is too large.")]
+    RequestTimeTooSkewed,
+    #[error("The authorization header is malformed: {0}")]
+    AuthorizationHeaderMalformed(String),
+    #[error("The authorization query parameters are invalid: {0}")]
+    AuthorizationQueryParametersError(String),
+    #[error("Your request was missing a required header: {0}")]
+    MissingSecurityHeader(String),
+    #[error("The provided 'x-amz-content-sha256' header does not match what was computed.")]
+    XAmzContentSHA256Mismatch,
+    #[error("The Content-MD5 you specified did not match what was received.")]
+    BadDigest,
+    #[error("The Content-MD5 you specified is not valid.")]
+    InvalidDigest,
+    #[error("The request body ended before the announced length: {0}")]
+    IncompleteBody(String),
+    #[error("You must provide the Content-Length HTTP header.")]
+    MissingContentLength,
+    #[error("The specified bucket does not exist.")]
+    NoSuchBucket,
+    #[error("The specified key does not exist.")]
+    NoSuchKey,
+    #[error("The specified upload does not exist: it may have been aborted or completed.")]
+    NoSuchUpload,
+    #[error("The specified version does not exist.")]
+    NoSuchVersion,
+    #[error("The bucket you tried to delete is not empty.")]
+    BucketNotEmpty,
+    #[error("The bucket you tried to create already exists, and you own it.")]
+    BucketAlreadyOwnedByYou,
+    #[error("The specified bucket is not valid: {0}")]
+    InvalidBucketName(String),
+    #[error("The specified location constraint is not valid.")]
+    InvalidLocationConstraint,
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("The XML you provided was not well-formed or did not validate against the published schema.")]
+    MalformedXML,
+    #[error("The ACL you provided was not well-formed or did not validate against the published schema.")]
+    MalformedACLError,
+    #[error("One or more of the specified parts could not be found, or its ETag did not match.")]
+    InvalidPart,
+    #[error("The list of parts was not in ascending order.")]
+    InvalidPartOrder,
+    #[error("Your proposed upload is smaller than the minimum allowed size.")]
+    EntityTooSmall,
+    #[error("Your proposed upload exceeds the maximum allowed size.")]
+    EntityTooLarge,
+    #[error("Your key is too long.")]
+    KeyTooLongError,
+    #[error("Your metadata headers exceed the maximum allowed metadata size.")]
+    MetadataTooLarge,
+    #[error("The requested range is not satisfiable.")]
+    InvalidRange,
+    #[error("At least one of the preconditions you specified did not hold.")]
+    PreconditionFailed,
+    #[error("The storage class you specified is not valid.")]
+    InvalidStorageClass,
+    #[error("The tag set you provided is not valid: {0}")]
+    InvalidTag(String),
+    #[error("There is no tag set associated with the bucket.")]
+    NoSuchTagSet,
+    #[error("The CORS configuration does not exist.")]
+    NoSuchCORSConfiguration,
+    #[error("The lifecycle configuration does not exist.")]
+    NoSuchLifecycleConfiguration,
+    #[error("The specified method is not allowed against this resource.")]
+    MethodNotAllowed,
+    /// A CORS preflight no rule allows (S3's `AccessForbidden`).
+    #[error("{0}")]
+    CorsForbidden(String),
+    /// A CORS preflight missing its Origin or requested method (S3's `BadRequest`).
+    #[error("{0}")]
+    CorsBadRequest(String),
+    #[error("A header or parameter you provided implies functionality that is not implemented: {0}")]
+    NotImplemented(String),
+    #[error("Your socket connection to the server was not read from or written to within the timeout period.")]
+    RequestTimeout,
+    #[error("Please reduce your request rate.")]
+    SlowDown,
+    #[error("The service is unavailable: {0}")]
+    ServiceUnavailable(String),
+    #[error("We encountered an internal error: {0}")]
+    InternalError(String),
+}
+
+impl S3Error {
+    /// The S3 error code clients switch on.
+    pub fn code(&self) -> &'static str {
+        use S3Error::*;
+        match self {
+            AccessDenied | ExpiredPresignedRequest => "AccessDenied",
+            InvalidAccessKeyId => "InvalidAccessKeyId",
+            SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            AuthorizationHeaderMalformed(_) => "AuthorizationHeaderMalformed",
+            AuthorizationQueryParametersError(_) => "AuthorizationQueryParametersError",
+            MissingSecurityHeader(_) => "MissingSecurityHeader",
+            XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
+            BadDigest => "BadDigest",
+            InvalidDigest => "InvalidDigest",
+            IncompleteBody(_) => "IncompleteBody",
+            MissingContentLength => "MissingContentLength",
+            NoSuchBucket => "NoSuchBucket",
+            NoSuchKey => "NoSuchKey",
+            NoSuchUpload => "NoSuchUpload",
+            NoSuchVersion => "NoSuchVersion",
+            BucketNotEmpty => "BucketNotEmpty",
+            BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
+            InvalidBucketName(_) => "InvalidBucketName",
+            InvalidLocationConstraint => "InvalidLocationConstraint",
+            InvalidArgument(_) => "InvalidArgument",
+            InvalidRequest(_) => "InvalidRequest",
+            MalformedXML => "MalformedXML",
+            MalformedACLError => "MalformedACLError",
+            InvalidPart => "InvalidPart",
+            InvalidPartOrder => "InvalidPartOrder",
+            EntityTooSmall => "EntityTooSmall",
+            EntityTooLarge => "EntityTooLarge",
+            KeyTooLongError => "KeyTooLongError",
+            MetadataTooLarge => "MetadataTooLarge",
+            InvalidRange => "InvalidRange",
+            PreconditionFailed => "PreconditionFailed",
+            InvalidStorageClass => "InvalidStorageClass",
+            InvalidTag(_) => "InvalidTag",
+            NoSuchTagSet => "NoSuchTagSet",
+            NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
+            NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
+            MethodNotAllowed => "MethodNotAllowed",
+            CorsForbidden(_) => "AccessForbidden",
+            CorsBadRequest(_) => "BadRequest",
+            NotImplemented(_) => "NotImplemented",
+            RequestTimeout => "RequestTimeout",
+            SlowDown => "SlowDown",
+            ServiceUnavailable(_) => "ServiceUnavailable",
+            InternalError(_) => "InternalError",
+        }
+    }
+}
+
+impl HttpError for S3Error {
+    fn status(&self) -> StatusCode {
+        use S3Error::*;
+        match self {
+            AccessDenied
+            | ExpiredPresignedRequest
+            | InvalidAccessKeyId
+            | SignatureDoesNotMatch
+            | RequestTimeTooSkewed
+            | CorsForbidden(_) => StatusCode::FORBIDDEN,
+            NoSuchBucket
+            | NoSuchKey
+            | NoSuchUpload
+            | NoSuchVersion
+            | NoSuchTagSet
+            | NoSuchCORSConfiguration
+            | NoSuchLifecycleConfiguration => StatusCode::NOT_FOUND,
+            BucketNotEmpty | BucketAlreadyOwnedByYou => StatusCode::CONFLICT,
+            MissingContentLength => StatusCode::LENGTH_REQUIRED,
+            InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
+            PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            SlowDown | ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            InternalError(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthorizationHeaderMalformed(_)
+            | AuthorizationQueryParametersError(_)
+            | MissingSecurityHeader(_)
+            | XAmzContentSHA256Mismatch
+            | BadDigest
+            | InvalidDigest
+            | IncompleteBody(_)
+            | InvalidBucketName(_)
+            | InvalidLocationConstraint
+            | InvalidArgument(_)
+            | InvalidRequest(_)
+            | MalformedXML
+            | MalformedACLError
+            | InvalidPart
+            | InvalidPartOrder
+            | EntityTooSmall
+            | EntityTooLarge
+            | KeyTooLongError
+            | MetadataTooLarge
+            | InvalidStorageClass
+            | InvalidTag(_)
+            | CorsBadRequest(_)
+            | RequestTimeout => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+pub(crate) type Result<T, E = S3Error> = std::result::Result<T, E>;

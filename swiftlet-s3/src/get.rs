@@ -1,0 +1,69 @@
+//! GetObject and HeadObject: a Swift GET/HEAD (ranges and conditions pass through, large
+//! objects are assembled by the pipeline), with S3's headers and `response-*` overrides.
+
+use crate::context::S3Ctx;
+use crate::error::{Result, S3Error};
+use crate::headers::object_response_headers;
+use crate::objects::missing_object_error;
+use crate::objects::object_location;
+use crate::swift::error_from;
+use common::headers::set;
+use common::http::Body;
+use http::{HeaderMap, Response, StatusCode};
+
+const CONDITIONS: &[&str] = &["range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
+
+/// `response-*` query parameters and the header each one overrides.
+const OVERRIDES: &[(&str, &str)] = &[
+    ("response-content-type", "content-type"),
+    ("response-content-language", "content-language"),
+    ("response-expires", "expires"),
+    ("response-cache-control", "cache-control"),
+    ("response-content-disposition", "content-disposition"),
+    ("response-content-encoding", "content-encoding"),
+];
+
+pub(crate) async fn get_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
+    if ctx.query.has("partNumber") {
+        return Err(S3Error::NotImplemented("GetObject by partNumber".into()));
+    }
+    let mut headers = HeaderMap::new();
+    for name in CONDITIONS {
+        if let Some(v) = ctx.headers.get(*name) {
+            headers.insert(*name, v.clone());
+        }
+    }
+    let (c, o) = object_location(ctx);
+    let resp = ctx.swift.call(ctx.method.clone(), Some(&c), Some(&o), &[], headers, common::http::empty()).await;
+    let status = resp.status();
+    if status == StatusCode::NOT_MODIFIED {
+        let mut out = Response::new(common::http::empty());
+        *out.status_mut() = status;
+        for name in ["etag", "last-modified"] {
+            if let Some(v) = object_response_headers(resp.headers()).get(name) {
+                out.headers_mut().insert(name, v.clone());
+            }
+        }
+        return Ok(out);
+    }
+    if status == StatusCode::NOT_FOUND {
+        let small = crate::swift::read_small(resp).await?;
+        return Err(missing_object_error(ctx, status, &small.body).await);
+    }
+    if !status.is_success() {
+        return Err(error_from(resp, S3Error::NoSuchKey).await);
+    }
+    let (parts, body) = resp.into_parts();
+    let mut out = Response::new(body);
+    *out.status_mut() = parts.status;
+    *out.headers_mut() = object_response_headers(&parts.headers);
+    for (param, header) in OVERRIDES {
+        if let Some(v) = ctx.query.get(param) {
+            set(out.headers_mut(), header, v);
+        }
+    }
+    if let Some(v) = ctx.query.get("versionId") {
+        set(out.headers_mut(), "x-amz-version-id", v);
+    }
+    Ok(out)
+}
