@@ -46,9 +46,25 @@ pub struct IdentityConfig {
     /// Seconds a token is valid (Keystone's default is an hour).
     pub token_life: u64,
     pub region: String,
-    /// Passwords of the users created when the database is new.
+    /// The admin user's password when the database is new. Required (here or in
+    /// `admin_password_file`), and never a well-known one: the services refuse to start
+    /// otherwise.
     pub admin_password: String,
+    /// A file holding the admin password instead; when it is missing, a random password
+    /// is generated and written there (mode 0600).
+    pub admin_password_file: Option<PathBuf>,
+    /// The demo user (member of project `demo`) is created only with a password of its own.
     pub demo_password: String,
+    /// saio only, never from a config file: the known test credentials (admin/admin,
+    /// demo/demo) are allowed.
+    #[serde(skip)]
+    pub test_credentials: bool,
+    /// Password hashes (argon2, ~19 MiB each) that run at once; 0 is one per core.
+    pub password_hash_concurrency: usize,
+    /// Logins that may wait for a hash; past them, 503 with Retry-After at once.
+    pub password_hash_queue: usize,
+    /// Seconds a login waits for a hash before it is answered 503.
+    pub password_hash_wait: f64,
 }
 
 impl Default for IdentityConfig {
@@ -56,8 +72,13 @@ impl Default for IdentityConfig {
         IdentityConfig {
             token_life: 3600,
             region: "RegionOne".into(),
-            admin_password: "admin".into(),
-            demo_password: "demo".into(),
+            admin_password: String::new(),
+            admin_password_file: None,
+            demo_password: String::new(),
+            test_credentials: false,
+            password_hash_concurrency: 0,
+            password_hash_queue: 16,
+            password_hash_wait: 5.0,
         }
     }
 }

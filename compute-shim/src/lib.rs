@@ -65,6 +65,7 @@ pub struct Cloud {
     pub image_addr: SocketAddr,
     pub compute_addr: SocketAddr,
     pub endpoints: Endpoints,
+    pub identity: Arc<identity::IdentityService>,
     pub compute: Arc<compute::ComputeService>,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
@@ -107,7 +108,10 @@ pub async fn start(cfg: ShimConfig, listeners: Listeners) -> Result<Cloud, ShimE
         compute::ComputeService::open(cfg.compute.clone(), &cfg.state_dir, validator, endpoints.clone()).await?;
     let cancel = CancellationToken::new();
     let tasks = vec![
-        spawn_server("identity", listeners.identity, cancel.clone(), move |r| identity.clone().handle(r)),
+        spawn_server("identity", listeners.identity, cancel.clone(), {
+            let identity = identity.clone();
+            move |r| identity.clone().handle(r)
+        }),
         spawn_server("image", listeners.image, cancel.clone(), move |r| image.clone().handle(r)),
         spawn_server("compute", listeners.compute, cancel.clone(), {
             let compute = compute.clone();
@@ -115,7 +119,7 @@ pub async fn start(cfg: ShimConfig, listeners: Listeners) -> Result<Cloud, ShimE
         }),
     ];
     tracing::info!(%identity_addr, %image_addr, %compute_addr, "cloud services listening");
-    Ok(Cloud { identity_addr, image_addr, compute_addr, endpoints, compute, cancel, tasks })
+    Ok(Cloud { identity_addr, image_addr, compute_addr, endpoints, identity, compute, cancel, tasks })
 }
 
 fn spawn_server<H, F>(

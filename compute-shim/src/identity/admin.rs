@@ -91,7 +91,7 @@ impl IdentityService {
                     name,
                     enabled: u.get("enabled").and_then(Value::as_bool).unwrap_or(true),
                     default_project_id: str_field(u, "default_project_id"),
-                    password_hash: password::hash(pw).await?,
+                    password_hash: password::hash(&self.hash_gate, pw).await?,
                 };
                 let row = user.clone();
                 self.db.call(move |c| store::insert_user(c, &row)).await?;
@@ -114,7 +114,7 @@ impl IdentityService {
                 }
                 let new_password = str_field(u, "password");
                 if let Some(pw) = new_password.clone() {
-                    user.password_hash = password::hash(pw).await?;
+                    user.password_hash = password::hash(&self.hash_gate, pw).await?;
                 }
                 // Disabling a user or changing their password ends the tokens they hold.
                 let ends_tokens = (was_enabled && !user.enabled) || new_password.is_some();

@@ -1,8 +1,12 @@
 //! Identity: a Keystone v3 subset. Password and token authentication with project scope,
 //! signed tokens that any service (and the proxy) validates locally, revocation events
-//! and their feed (`GET /v3/OS-REVOKE/events`), and users/projects/roles administration. Everything lives in the domain `Default`.
+//! and their feed (`GET /v3/OS-REVOKE/events`), and users/projects/roles administration.
+//! Everything lives in the domain `Default`. Password hashing runs behind a bounded gate
+//! ([`hash_gate`]); the start-up users' passwords are checked in [`credentials`].
 
 mod admin;
+pub mod credentials;
+pub mod hash_gate;
 pub mod password;
 mod revocations;
 pub mod store;
@@ -15,11 +19,13 @@ use crate::error::{ErrorStyle, Result, ShimError};
 use crate::web;
 use crate::Endpoints;
 use common::http::Body;
+use hash_gate::HashGate;
 use hmac::{Hmac, Mac};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use swiftlet_token::{FeedKey, Revocations};
 use tracing::Instrument;
 
@@ -46,6 +52,8 @@ pub struct IdentityService {
     pub(crate) endpoints: Endpoints,
     /// Checks the revocation feed's signed requests.
     pub(crate) feed_key: FeedKey,
+    /// Bounds the password hashes run at once (logins are unauthenticated).
+    pub(crate) hash_gate: HashGate,
 }
 
 /// One parsed request.
@@ -142,17 +150,25 @@ impl IdentityService {
         validator: Validator,
         endpoints: Endpoints,
     ) -> Result<Arc<IdentityService>> {
+        let hash_gate = HashGate::new(
+            cfg.password_hash_concurrency,
+            cfg.password_hash_queue,
+            Duration::try_from_secs_f64(cfg.password_hash_wait).unwrap_or(Duration::from_secs(5)),
+        );
         let db = Db::open(&state_dir.join("identity.db"), store::SCHEMA).await?;
-        if db.call(|c| store::is_empty(c)).await? {
+        let new_db = db.call(|c| store::is_empty(c)).await?;
+        // Checked for an existing database too: a config with a known password never starts.
+        let passwords = credentials::seed_passwords(&cfg, new_db)?;
+        if new_db {
             let glance_pw = service_password(validator.tokens.key(), IMAGE_SERVICE_USER);
-            let wanted = [
-                ("admin", cfg.admin_password.clone(), "admin", "admin"),
-                ("demo", cfg.demo_password.clone(), "demo", "member"),
-                (IMAGE_SERVICE_USER, glance_pw, SERVICE_PROJECT, "admin"),
-            ];
+            let mut wanted = vec![("admin", passwords.admin, "admin", "admin")];
+            if let Some(demo) = passwords.demo {
+                wanted.push(("demo", demo, "demo", "member"));
+            }
+            wanted.push((IMAGE_SERVICE_USER, glance_pw, SERVICE_PROJECT, "admin"));
             let mut seeds = Vec::new();
             for (user, pw, project, role) in wanted {
-                let password_hash = password::hash(pw).await?;
+                let password_hash = password::hash(&hash_gate, pw).await?;
                 seeds.push(store::Seed {
                     user: user.into(),
                     password_hash,
@@ -160,8 +176,9 @@ impl IdentityService {
                     role: role.into(),
                 });
             }
+            let names: Vec<String> = seeds.iter().map(|s| s.user.clone()).collect();
             db.call(move |c| store::bootstrap(c, &seeds)).await?;
-            tracing::info!("identity: created the default users (admin, demo) and the service user");
+            tracing::info!(users = ?names, "identity: created the start-up users");
         }
         let now = web::now_secs();
         db.call(move |c| revocations::migrate_revoked_tokens(c, now)).await?;
@@ -169,7 +186,12 @@ impl IdentityService {
             validator.revoked.insert(e, now);
         }
         let feed_key = FeedKey::new(&validator.tokens);
-        Ok(Arc::new(IdentityService { db, cfg, validator, endpoints, feed_key }))
+        Ok(Arc::new(IdentityService { db, cfg, validator, endpoints, feed_key, hash_gate }))
+    }
+
+    /// The gate password hashes pass (its peak, for tests and stats).
+    pub fn password_gate(&self) -> &HashGate {
+        &self.hash_gate
     }
 
     pub fn revocations(&self) -> &Revocations {

@@ -63,10 +63,10 @@ impl IdentityService {
                 .await?;
             let Some(user) = user.filter(|u| u.enabled) else {
                 // Spend the same time as a real check, so user names cannot be probed.
-                password::burn(secret).await;
+                password::burn(&self.hash_gate, secret).await?;
                 return Err(login_failed());
             };
-            if !password::verify(secret, user.password_hash.clone()).await {
+            if !password::verify(&self.hash_gate, secret, user.password_hash.clone()).await? {
                 return Err(login_failed());
             }
             user
