@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# qemu-system-x86: the compute service's qemu driver test (tests/tests/cloud_qemu.rs).
-APT_PACKAGES=(libclang-dev librocksdb-dev libsnappy-dev libsqlite3-dev pkg-config attr qemu-system-x86)
+# qemu-system-x86 and qemu-utils (qemu-img, which inspects every disk image before qemu may
+# open it): the compute service's qemu driver and its test (tests/tests/cloud_qemu.rs).
+APT_PACKAGES=(libclang-dev librocksdb-dev libsnappy-dev libsqlite3-dev pkg-config attr qemu-system-x86 qemu-utils)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

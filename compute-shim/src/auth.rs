@@ -1,31 +1,10 @@
 //! Who is calling: every service checks `X-Auth-Token` locally (signature and expiry, with
-//! the key derived from the cluster secret) and against the identity service's revocations.
+//! the key derived from the cluster secret) and against the identity service's revocation
+//! events (revoked tokens, disabled or deleted users, removed roles, disabled projects).
 
 use crate::error::{Result, ShimError};
 use http::HeaderMap;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use swiftlet_token::{KeystoneTokens, TokenClaims};
-
-/// Revoked token ids until their expiry. The identity service persists them and shares
-/// this set with the image and compute services of the same process.
-#[derive(Clone, Default)]
-pub struct Revocations {
-    inner: Arc<RwLock<HashMap<String, u64>>>,
-}
-
-impl Revocations {
-    pub fn insert(&self, token_id: &str, expires: u64, now: u64) {
-        let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        // Expired tokens fail validation anyway: forget them.
-        map.retain(|_, exp| *exp > now);
-        map.insert(token_id.to_string(), expires);
-    }
-
-    pub fn contains(&self, token_id: &str) -> bool {
-        self.inner.read().unwrap_or_else(|p| p.into_inner()).contains_key(token_id)
-    }
-}
+use swiftlet_token::{KeystoneTokens, Revocations, TokenClaims};
 
 #[derive(Clone)]
 pub struct Validator {
@@ -55,7 +34,7 @@ impl Caller {
 impl Validator {
     pub fn check(&self, token: &str) -> Result<TokenClaims> {
         let claims = self.tokens.verify(token, crate::web::now_secs()).ok_or(ShimError::Unauthorized)?;
-        if self.revoked.contains(&claims.id) {
+        if self.revoked.is_revoked(&claims) {
             return Err(ShimError::Unauthorized);
         }
         Ok(claims)
@@ -70,6 +49,7 @@ impl Validator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use swiftlet_token::RevocationEvent;
 
     #[test]
     fn revoked_tokens_fail() {
@@ -89,7 +69,7 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-auth-token", tok.parse().unwrap());
         assert!(v.caller(&h).unwrap().is_admin());
-        v.revoked.insert("abc", u64::MAX, 0);
+        v.revoked.insert(RevocationEvent::token("abc", "u", u64::MAX, 0), 0);
         assert!(matches!(v.caller(&h), Err(ShimError::Unauthorized)));
         assert!(matches!(v.caller(&HeaderMap::new()), Err(ShimError::Unauthorized)));
     }

@@ -45,9 +45,25 @@ pub struct IdentityConfig {
     /// Seconds a token is valid (Keystone's default is an hour).
     pub token_life: u64,
     pub region: String,
-    /// Passwords of the users created when the database is new.
+    /// The admin user's password when the database is new. Required (here or in
+    /// `admin_password_file`), and never a well-known one: the services refuse to start
+    /// otherwise.
     pub admin_password: String,
+    /// A file holding the admin password instead; when it is missing, a random password
+    /// is generated and written there (mode 0600).
+    pub admin_password_file: Option<PathBuf>,
+    /// The demo user (member of project `demo`) is created only with a password of its own.
     pub demo_password: String,
+    /// saio only, never from a config file: the known test credentials (admin/admin,
+    /// demo/demo) are allowed.
+    #[serde(skip)]
+    pub test_credentials: bool,
+    /// Password hashes (argon2, ~19 MiB each) that run at once; 0 is one per core.
+    pub password_hash_concurrency: usize,
+    /// Logins that may wait for a hash; past them, 503 with Retry-After at once.
+    pub password_hash_queue: usize,
+    /// Seconds a login waits for a hash before it is answered 503.
+    pub password_hash_wait: f64,
 }
 
 impl Default for IdentityConfig {
@@ -55,8 +71,13 @@ impl Default for IdentityConfig {
         IdentityConfig {
             token_life: 3600,
             region: "RegionOne".into(),
-            admin_password: "admin".into(),
-            demo_password: "demo".into(),
+            admin_password: String::new(),
+            admin_password_file: None,
+            demo_password: String::new(),
+            test_credentials: false,
+            password_hash_concurrency: 0,
+            password_hash_queue: 16,
+            password_hash_wait: 5.0,
         }
     }
 }
@@ -119,8 +140,13 @@ pub struct ComputeConfig {
     /// Compute hosts; a qemu host registers only when the qemu binary is found.
     pub hosts: Vec<HostConfig>,
     pub qemu_binary: String,
+    /// Inspects and converts disk images before a VM may open them; a qemu host registers
+    /// only when it is found too.
+    pub qemu_img_binary: String,
     /// `tcg` (always works) or `kvm`.
     pub qemu_accel: String,
+    /// The largest virtual size (bytes) of a disk image the qemu driver boots.
+    pub max_disk_virtual_size: u64,
     /// Seconds a boot may spend fetching its images before it fails.
     pub image_timeout: f64,
 }
@@ -133,7 +159,10 @@ impl Default for ComputeConfig {
                 HostConfig { name: "proc1".into(), driver: DriverKind::Process, ram_mb: 8192, vcpus: 4 },
             ],
             qemu_binary: "qemu-system-x86_64".into(),
+            qemu_img_binary: "qemu-img".into(),
             qemu_accel: "tcg".into(),
+            // The largest flavor's root disk (m1.xlarge, 160 GB).
+            max_disk_virtual_size: 160 << 30,
             image_timeout: 300.0,
         }
     }

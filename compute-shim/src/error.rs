@@ -33,6 +33,12 @@ pub enum ShimError {
     Store(String),
     #[error("{0}")]
     Unavailable(String),
+    /// Too much expensive work (password hashing) at once; the client may retry.
+    #[error("Too many authentication requests at once; retry in {retry_after} s.")]
+    Busy { retry_after: u64 },
+    /// The services cannot start with this config.
+    #[error("config: {0}")]
+    Config(String),
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
     #[error("I/O: {0}")]
@@ -60,8 +66,10 @@ impl HttpError for ShimError {
             ShimError::ClientGone(_) => StatusCode::REQUEST_TIMEOUT,
             ShimError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ShimError::Store(_) | ShimError::Http(_) => StatusCode::BAD_GATEWAY,
-            ShimError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ShimError::Db(_) | ShimError::Io(_) | ShimError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ShimError::Unavailable(_) | ShimError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ShimError::Db(_) | ShimError::Io(_) | ShimError::Internal(_) | ShimError::Config(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }
@@ -81,7 +89,10 @@ impl ShimError {
 
     pub fn render(&self, style: ErrorStyle) -> Response<Body> {
         let status = self.status();
-        let message = if status.is_server_error() {
+        // A flood is answered Busy many times a second: no error log for each.
+        let message = if let ShimError::Busy { .. } = self {
+            self.to_string()
+        } else if status.is_server_error() {
             tracing::error!(error = %self, %status, "request failed");
             status.canonical_reason().unwrap_or("Server Error").to_string()
         } else {
@@ -112,6 +123,9 @@ impl ShimError {
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
                 resp.headers_mut().insert(http::header::CONTENT_RANGE, v);
             }
+        }
+        if let ShimError::Busy { retry_after } = self {
+            resp.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         resp
     }

@@ -19,13 +19,13 @@ pub mod web;
 pub use config::ShimConfig;
 pub use error::ShimError;
 
-use auth::{Revocations, Validator};
+use auth::Validator;
 use common::http::ServerOptions;
 use hyper::body::Incoming;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use swiftlet_token::KeystoneTokens;
+use swiftlet_token::{KeystoneTokens, Revocations};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -65,6 +65,7 @@ pub struct Cloud {
     pub image_addr: SocketAddr,
     pub compute_addr: SocketAddr,
     pub endpoints: Endpoints,
+    pub identity: Arc<identity::IdentityService>,
     pub compute: Arc<compute::ComputeService>,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
@@ -108,7 +109,10 @@ pub async fn start(cfg: ShimConfig, listeners: Listeners) -> Result<Cloud, ShimE
         compute::ComputeService::open(cfg.compute.clone(), &cfg.state_dir, validator, endpoints.clone()).await?;
     let cancel = CancellationToken::new();
     let tasks = vec![
-        spawn_server("identity", listeners.identity, cancel.clone(), move |r| identity.clone().handle(r)),
+        spawn_server("identity", listeners.identity, cancel.clone(), {
+            let identity = identity.clone();
+            move |r| identity.clone().handle(r)
+        }),
         spawn_server("image", listeners.image, cancel.clone(), move |r| image.clone().handle(r)),
         spawn_server("compute", listeners.compute, cancel.clone(), {
             let compute = compute.clone();
@@ -116,7 +120,7 @@ pub async fn start(cfg: ShimConfig, listeners: Listeners) -> Result<Cloud, ShimE
         }),
     ];
     tracing::info!(%identity_addr, %image_addr, %compute_addr, "cloud services listening");
-    Ok(Cloud { identity_addr, image_addr, compute_addr, endpoints, compute, cancel, tasks })
+    Ok(Cloud { identity_addr, image_addr, compute_addr, endpoints, identity, compute, cancel, tasks })
 }
 
 fn spawn_server<H, F>(

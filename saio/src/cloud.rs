@@ -1,6 +1,7 @@
 //! The cloud services of an all-in-one cluster: identity (port 5000), image (9292) and
 //! compute (8774) from `compute-shim`, in front of the cluster's proxy. They hold the
-//! cluster's token key, as the proxy does, so the proxy accepts their tokens.
+//! cluster's token key, as the proxy does, so the proxy accepts their tokens. Unlike a real
+//! deployment, saio keeps the known test credentials admin/admin and demo/demo.
 
 use crate::cluster::Cluster;
 use crate::layout::Layout;
@@ -44,13 +45,16 @@ pub async fn start(
     if !opts.enabled {
         return Ok(None);
     }
-    let cfg = ShimConfig {
+    let mut cfg = ShimConfig {
         bind_ip: host.to_string(),
         state_dir: layout.data_dir.join("cloud"),
         proxy_url,
         token: TokenConfig::inline(token_key),
         ..opts.config.clone()
     };
+    // A development cluster keeps the known test users (admin/admin, demo/demo) unless
+    // its config names passwords; compute-shim logs a warning that it does.
+    cfg.identity.test_credentials = true;
     let listeners = Listeners::bind(&cfg).await.with_context(|| {
         format!("binding the cloud services on {host}:{}/{}/{}", cfg.identity_port, cfg.image_port, cfg.compute_port)
     })?;

@@ -6,6 +6,19 @@
 //! identity service and the proxies only: never by the storage nodes, which hold the
 //! hash-path secret). What a token lets its bearer do is each service's business (the
 //! proxy maps roles to accounts); this crate only makes and checks tokens.
+//!
+//! A genuine token can still be revoked before it expires: [`revocation`] holds the
+//! events that say so, [`feed`] is how the identity service serves them, and [`poller`]
+//! keeps a service's copy of them current.
+
+pub mod feed;
+mod iso_time;
+pub mod poller;
+pub mod revocation;
+
+pub use feed::FeedKey;
+pub use poller::{PollerConfig, RevocationPoller};
+pub use revocation::{RevocationEvent, Revocations};
 
 mod key;
 

@@ -3,7 +3,10 @@
 //! under TCG and its console line comes back through openstacksdk; a whole-disk image with
 //! a hand-made boot sector boots through the firmware. The kernel is the host's
 //! `/boot/vmlinuz-*` if readable, else Debian's `linux-image-amd64` kernel and
-//! `busybox-static` fetched with `apt-get download` (cached under the target dir).
+//! `busybox-static` fetched with `apt-get download` (cached under the target dir). Disk
+//! images that would make qemu open host files (backing files, external data files, vmdk
+//! extents) or that are not the format they claim put their server in ERROR; a clean
+//! qcow2 boots.
 
 mod cloud_support;
 
@@ -16,9 +19,12 @@ const VM_LINE: &str = "SWIFTLET-VM-BOOTED";
 const DISK_LINE: &str = "SWIFTLET-DISK-BOOTED";
 
 fn qemu_present() -> bool {
-    let found = Command::new("qemu-system-x86_64").arg("--version").output().is_ok_and(|o| o.status.success());
+    let runs = |bin: &str| Command::new(bin).arg("--version").output().is_ok_and(|o| o.status.success());
+    let found = runs("qemu-system-x86_64") && runs("qemu-img");
     if !found {
-        eprintln!("SKIPPED: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)");
+        eprintln!(
+            "SKIPPED: qemu-system-x86_64 or qemu-img is not installed (apt-get install qemu-system-x86 qemu-utils)"
+        );
     }
     found
 }
@@ -232,4 +238,121 @@ async fn a_whole_disk_image_boots_through_the_firmware() {
     assert_eq!(last["output"].as_str().unwrap().lines().count(), 1);
     let r = t.http.delete(format!("{servers}/{id}")).header("x-auth-token", &demo.id).send().await.unwrap();
     assert_eq!(r.status(), 204);
+}
+
+/// Boots `image` on the qemu host and waits until it leaves BUILD.
+async fn boot_and_settle(t: &Env, token: &Token, name: &str, image: &str) -> Value {
+    let r = t
+        .http
+        .post(format!("{}/servers", t.compute_url()))
+        .header("x-auth-token", &token.id)
+        .header("openstack-api-version", "compute 2.37")
+        .json(&json!({"server": {"name": name, "imageRef": image, "flavorRef": "42", "networks": "none"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let id = r.json::<Value>().await.unwrap()["server"]["id"].as_str().unwrap().to_string();
+    wait_server(t, token, &id, 60, |s| s["status"] != "BUILD").await
+}
+
+async fn console_of(t: &Env, token: &Token, id: &str) -> String {
+    let url = format!("{}/servers/{id}/action", t.compute_url());
+    let r = t.http.post(url).header("x-auth-token", &token.id).json(&json!({"os-getConsoleOutput": {}})).send();
+    r.await.unwrap().json::<Value>().await.unwrap()["output"].as_str().unwrap_or_default().to_string()
+}
+
+fn qemu_img(args: &[&str], dir: &Path) {
+    run(Command::new("qemu-img").args(args).current_dir(dir)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disks_that_reach_host_files_or_lie_about_their_format_are_refused() {
+    if !qemu_present() {
+        return;
+    }
+    let host = tempfile::tempdir().unwrap();
+    let dir = host.path();
+    // Host files a guest must never see: each holds a bootable sector, so a guest that
+    // reached one would print DISK_LINE.
+    let victim = dir.join("other-tenant.raw");
+    std::fs::write(&victim, boot_sector()).unwrap();
+    let victim = victim.to_str().unwrap().to_string();
+    qemu_img(&["create", "-q", "-f", "qcow2", "-b", &victim, "-F", "raw", "backing.qcow2"], dir);
+    let data_file = dir.join("data-file.raw");
+    let opts = format!("data_file={},data_file_raw=on", data_file.display());
+    qemu_img(&["create", "-q", "-f", "qcow2", "-o", &opts, "external.qcow2", "1M"], dir);
+    std::fs::write(&data_file, boot_sector()).unwrap();
+    // Its own victim: qemu's image locks would keep a second VM off the first one.
+    let extent_victim = dir.join("extent-victim.raw");
+    std::fs::write(&extent_victim, boot_sector()).unwrap();
+    let victim2 = extent_victim.display();
+    let descriptor = format!(
+        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n\n\
+         # Extent description\nRW 2048 FLAT \"{victim2}\" 0\n\n# The Disk Data Base\n#DDB\n\
+         ddb.virtualHWVersion = \"4\"\nddb.adapterType = \"ide\"\n"
+    );
+    std::fs::write(dir.join("extent.vmdk"), descriptor).unwrap();
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+
+    let t = Env::start().await;
+    let demo = login(&t, "demo", "demo", "demo").await;
+    let cases = [
+        ("backing", "qcow2", read("backing.qcow2"), "backing file"),
+        ("data-file", "qcow2", read("external.qcow2"), "external data file"),
+        ("extent", "vmdk", read("extent.vmdk"), "vmdk"),
+        ("liar", "qcow2", boot_sector(), "declared qcow2 but its data is raw"),
+    ];
+    let mut wrong = Vec::new();
+    for (name, format, data, why) in cases {
+        let props = json!({"name": name, "disk_format": format, "container_format": "bare", "hypervisor_type": "qemu"});
+        let image = upload_image(&t, &demo, props, data).await;
+        let s = boot_and_settle(&t, &demo, name, &image).await;
+        let id = s["id"].as_str().unwrap().to_string();
+        if s["status"] != "ERROR" {
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            let read_host_file = console_of(&t, &demo, &id).await.contains(DISK_LINE);
+            wrong.push(format!("{name}: {} (the guest read a host file: {read_host_file})", s["status"]));
+            continue;
+        }
+        let fault = s["fault"]["message"].as_str().unwrap();
+        if !fault.contains(&format!("Image {image} was refused")) || !fault.contains(why) {
+            wrong.push(format!("{name}: fault {fault:?} does not say {why:?}"));
+        }
+        assert!(console_of(&t, &demo, &id).await.is_empty(), "{name}: no VM ran");
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_qcow2_boots_from_its_private_copy() {
+    if !qemu_present() {
+        return;
+    }
+    let host = tempfile::tempdir().unwrap();
+    std::fs::write(host.path().join("mbr.raw"), boot_sector()).unwrap();
+    qemu_img(&["convert", "-q", "-f", "raw", "-O", "qcow2", "mbr.raw", "mbr.qcow2"], host.path());
+    let t = Env::start().await;
+    let demo = login(&t, "demo", "demo", "demo").await;
+    let props = json!({"name": "mbr", "disk_format": "qcow2", "container_format": "bare", "hypervisor_type": "qemu"});
+    let image = upload_image(&t, &demo, props, std::fs::read(host.path().join("mbr.qcow2")).unwrap()).await;
+    let s = boot_and_settle(&t, &demo, "qcow", &image).await;
+    assert_eq!(s["status"], "ACTIVE", "{s}");
+    let id = s["id"].as_str().unwrap().to_string();
+    let mut output = String::new();
+    for _ in 0..300 {
+        output = console_of(&t, &demo, &id).await;
+        if output.contains(DISK_LINE) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(output.contains(DISK_LINE), "console: {output}");
+    // The VM's disk is the host's own conversion, not the cached user file.
+    let instance = t.dir.path().join("cloud/compute/qemu1/instances").join(&id);
+    let boot: Value = serde_json::from_slice(&std::fs::read(instance.join("boot.json")).unwrap()).unwrap();
+    assert_eq!(boot["disk"][0], instance.join("disk").to_str().unwrap());
+    assert_eq!(boot["disk"][1], "qcow2");
+    let r = t.http.delete(format!("{}/servers/{id}", t.compute_url())).header("x-auth-token", &demo.id).send();
+    assert_eq!(r.await.unwrap().status(), 204);
 }

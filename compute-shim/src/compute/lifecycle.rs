@@ -1,6 +1,8 @@
 //! What happens to a server after the API answers: build (schedule, fetch and verify the
-//! images, start it), stop, start, reboot, destroy, and reading its console.
+//! images, give a qemu server its checked private disk, start it), stop, start, reboot,
+//! destroy, and reading its console.
 
+use super::disk::{self, DiskPolicy};
 use super::driver::{self, BootSpec};
 use super::scheduler::{self, HostState};
 use super::store::{self, Server};
@@ -9,7 +11,7 @@ use crate::config::DriverKind;
 use crate::error::{Result, ShimError};
 use crate::web;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,18 +21,6 @@ const CONSOLE_TAIL: u64 = 1 << 20;
 /// Where a server's files live on its host.
 fn instance_dir(host: &Host, id: &str) -> PathBuf {
     host.dir.join("instances").join(id)
-}
-
-/// qemu's name for an image's disk format.
-fn qemu_format(disk_format: &str) -> &'static str {
-    match disk_format {
-        "qcow2" => "qcow2",
-        "vmdk" => "vmdk",
-        "vdi" => "vdi",
-        "vhd" => "vpc",
-        "vhdx" => "vhdx",
-        _ => "raw",
-    }
 }
 
 impl ComputeService {
@@ -139,11 +129,7 @@ impl ComputeService {
         let disk = if size == 0 || matches!(disk_format, "aki" | "ari") {
             None
         } else {
-            let path = dir.join("disk");
-            if !tokio::fs::try_exists(&path).await? {
-                tokio::fs::copy(&base, &path).await?;
-            }
-            Some((path, qemu_format(disk_format).to_string()))
+            Some(self.private_disk(host, &server.image_id, &base, disk_format, dir.join("disk")).await?)
         };
         let cmdline =
             image["os_command_line"].as_str().unwrap_or("root=/dev/vda console=tty0 console=ttyS0").to_string();
@@ -165,6 +151,35 @@ impl ComputeService {
         let text = serde_json::to_vec_pretty(&spec).map_err(|e| ShimError::Internal(e.to_string()))?;
         tokio::fs::write(dir.join("boot.json"), text).await?;
         Ok(spec)
+    }
+
+    /// The server's own disk and its format. qemu gets a converted copy of an image that
+    /// passed inspection ([`disk`]); the process driver never reads it, so a plain copy.
+    async fn private_disk(
+        &self,
+        host: &Host,
+        image_id: &str,
+        base: &Path,
+        disk_format: &str,
+        path: PathBuf,
+    ) -> Result<(PathBuf, String)> {
+        if host.cfg.driver == DriverKind::Process {
+            if !tokio::fs::try_exists(&path).await? {
+                tokio::fs::copy(base, &path).await?;
+            }
+            return Ok((path, disk::qemu_format(disk_format).unwrap_or("raw").to_string()));
+        }
+        if !tokio::fs::try_exists(&path).await? {
+            let policy = DiskPolicy {
+                qemu_img: self.cfg.qemu_img_binary.clone(),
+                max_virtual_size: self.cfg.max_disk_virtual_size,
+            };
+            policy.make_private_disk(image_id, base, disk_format, &path).await.map_err(|e| {
+                tracing::warn!(image = %image_id, error = %e, "disk image refused");
+                ShimError::Internal(e.to_string())
+            })?;
+        }
+        Ok((path, disk::PRIVATE_FORMAT.to_string()))
     }
 
     /// The cached file of a referenced image (a kernel or ramdisk), if there is a reference.

@@ -1,10 +1,11 @@
 //! Compute: a Nova subset. Flavors, servers (create, list, show, delete) and the actions
 //! reboot, stop, start and `os-getConsoleOutput`. A create returns at once (BUILD); a task
 //! schedules the server onto a host ([`scheduler`]), fetches and verifies its images
-//! ([`fetch`]) and starts it with the host's driver ([`driver`]): ACTIVE, or ERROR with a
-//! fault.
+//! ([`fetch`]), gives a qemu server its own checked copy of the disk ([`disk`]) and starts
+//! it with the host's driver ([`driver`]): ACTIVE, or ERROR with a fault.
 
 mod api;
+pub mod disk;
 pub mod driver;
 pub mod fetch;
 pub mod flavors;

@@ -1,5 +1,6 @@
 //! Users, projects, roles and role assignments. Admins manage everything; a user may read
-//! their own record and projects, and a token may read its own project.
+//! their own record and projects, and a token may read its own project. Changes that take
+//! rights away record revocation events with them ([`super::revocations`]).
 
 use super::store::{self, Project, Role, User, DOMAIN_ID, DOMAIN_NAME};
 use super::{password, Endpoint, IdentityService};
@@ -10,6 +11,7 @@ use common::http::Body;
 use http::{Method, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::{json, Value};
+use swiftlet_token::RevocationEvent;
 
 fn forbidden() -> ShimError {
     ShimError::Forbidden("You are not authorized to perform the requested action.".into())
@@ -89,7 +91,7 @@ impl IdentityService {
                     name,
                     enabled: u.get("enabled").and_then(Value::as_bool).unwrap_or(true),
                     default_project_id: str_field(u, "default_project_id"),
-                    password_hash: password::hash(pw).await?,
+                    password_hash: password::hash(&self.hash_gate, pw).await?,
                 };
                 let row = user.clone();
                 self.db.call(move |c| store::insert_user(c, &row)).await?;
@@ -103,20 +105,34 @@ impl IdentityService {
                 if let Some(n) = str_field(u, "name") {
                     user.name = n;
                 }
+                let was_enabled = user.enabled;
                 if let Some(e) = u.get("enabled").and_then(Value::as_bool) {
                     user.enabled = e;
                 }
                 if let Some(p) = u.get("default_project_id") {
                     user.default_project_id = p.as_str().map(str::to_owned);
                 }
-                if let Some(pw) = str_field(u, "password") {
-                    user.password_hash = password::hash(pw).await?;
+                let new_password = str_field(u, "password");
+                if let Some(pw) = new_password.clone() {
+                    user.password_hash = password::hash(&self.hash_gate, pw).await?;
                 }
+                // Disabling a user or changing their password ends the tokens they hold.
+                let ends_tokens = (was_enabled && !user.enabled) || new_password.is_some();
+                let events: Vec<_> = ends_tokens.then(|| self.tokens_of(Some(&user.id), None)).into_iter().collect();
                 let row = user.clone();
-                self.db.call(move |c| store::update_user(c, &row)).await?;
+                self.change_and_revoke(move |c| Ok((store::update_user(c, &row)?, events))).await?;
                 ok(json!({"user": self.user_json(&user)}))
             }
-            Endpoint::DeleteUser(id) => deleted(self.db.call(move |c| store::delete_user(c, &id)).await?, "user"),
+            Endpoint::DeleteUser(id) => {
+                let event = self.tokens_of(Some(&id), None);
+                let found = self
+                    .change_and_revoke(move |c| {
+                        let found = store::delete_user(c, &id)?;
+                        Ok((found, if found { vec![event] } else { Vec::new() }))
+                    })
+                    .await?;
+                deleted(found, "user")
+            }
             Endpoint::Projects => {
                 let projects = self.db.call(move |c| store::projects(c, name.as_deref())).await?;
                 let list: Vec<Value> = projects.iter().map(|p| self.project_json(p)).collect();
@@ -151,15 +167,25 @@ impl IdentityService {
                 if let Some(d) = str_field(p, "description") {
                     project.description = d;
                 }
+                let was_enabled = project.enabled;
                 if let Some(e) = p.get("enabled").and_then(Value::as_bool) {
                     project.enabled = e;
                 }
+                let disabled = was_enabled && !project.enabled;
+                let events: Vec<_> = disabled.then(|| self.tokens_of(None, Some(&project.id))).into_iter().collect();
                 let row = project.clone();
-                self.db.call(move |c| store::update_project(c, &row)).await?;
+                self.change_and_revoke(move |c| Ok((store::update_project(c, &row)?, events))).await?;
                 ok(json!({"project": self.project_json(&project)}))
             }
             Endpoint::DeleteProject(id) => {
-                deleted(self.db.call(move |c| store::delete_project(c, &id)).await?, "project")
+                let event = self.tokens_of(None, Some(&id));
+                let found = self
+                    .change_and_revoke(move |c| {
+                        let found = store::delete_project(c, &id)?;
+                        Ok((found, if found { vec![event] } else { Vec::new() }))
+                    })
+                    .await?;
+                deleted(found, "project")
             }
             Endpoint::Roles => {
                 let roles = self.db.call(move |c| store::roles(c, name.as_deref())).await?;
@@ -181,7 +207,21 @@ impl IdentityService {
                     self.db.call(move |c| store::role(c, &id)).await?.ok_or_else(|| ShimError::not_found("role"))?;
                 ok(json!({"role": self.role_json(&r)}))
             }
-            Endpoint::DeleteRole(id) => deleted(self.db.call(move |c| store::delete_role(c, &id)).await?, "role"),
+            Endpoint::DeleteRole(id) => {
+                // Every assignment of the role goes with it: the tokens those carried end.
+                let (now, life) = (web::now_secs(), self.cfg.token_life);
+                let found = self
+                    .change_and_revoke(move |c| {
+                        let holders = store::holders_of_role(c, &id)?;
+                        let events = holders
+                            .iter()
+                            .map(|(u, p)| RevocationEvent::tokens_of(Some(u), Some(p), now, life))
+                            .collect();
+                        Ok((store::delete_role(c, &id)?, events))
+                    })
+                    .await?;
+                deleted(found, "role")
+            }
             Endpoint::ProjectUserRoles { project, user } => {
                 let roles = self.db.call(move |c| store::roles_on(c, &user, &project)).await?;
                 let list: Vec<Value> = roles.iter().map(|r| self.role_json(r)).collect();
@@ -192,34 +232,38 @@ impl IdentityService {
         }
     }
 
-    /// `PUT`/`HEAD`/`DELETE /v3/projects/{p}/users/{u}/roles/{r}`.
+    /// `PUT`/`HEAD`/`DELETE /v3/projects/{p}/users/{u}/roles/{r}`; removing an assignment
+    /// ends the user's tokens on the project.
     async fn grant(&self, method: Method, project: String, user: String, role: String) -> Result<Response<Body>> {
-        self.db
-            .call(move |c| {
-                if store::project(c, &project)?.is_none() {
-                    return Err(ShimError::not_found(format!("project: {project}")));
+        let event = self.tokens_of(Some(&user), Some(&project));
+        self.change_and_revoke(move |c| {
+            if store::project(c, &project)?.is_none() {
+                return Err(ShimError::not_found(format!("project: {project}")));
+            }
+            if store::user(c, &user)?.is_none() {
+                return Err(ShimError::not_found(format!("user: {user}")));
+            }
+            if store::role(c, &role)?.is_none() {
+                return Err(ShimError::not_found(format!("role: {role}")));
+            }
+            let (found, events) = match method {
+                Method::PUT => {
+                    store::assign(c, &user, &project, &role)?;
+                    (true, Vec::new())
                 }
-                if store::user(c, &user)?.is_none() {
-                    return Err(ShimError::not_found(format!("user: {user}")));
+                Method::DELETE => {
+                    let found = store::unassign(c, &user, &project, &role)?;
+                    (found, if found { vec![event] } else { Vec::new() })
                 }
-                if store::role(c, &role)?.is_none() {
-                    return Err(ShimError::not_found(format!("role: {role}")));
-                }
-                let found = match method {
-                    Method::PUT => {
-                        store::assign(c, &user, &project, &role)?;
-                        true
-                    }
-                    Method::DELETE => store::unassign(c, &user, &project, &role)?,
-                    _ => store::roles_on(c, &user, &project)?.iter().any(|r| r.id == role),
-                };
-                if found {
-                    Ok(web::status_only(StatusCode::NO_CONTENT))
-                } else {
-                    Err(ShimError::not_found("role assignment"))
-                }
-            })
-            .await
+                _ => (store::roles_on(c, &user, &project)?.iter().any(|r| r.id == role), Vec::new()),
+            };
+            if found {
+                Ok((web::status_only(StatusCode::NO_CONTENT), events))
+            } else {
+                Err(ShimError::not_found("role assignment"))
+            }
+        })
+        .await
     }
 
     fn link(&self, kind: &str, id: &str) -> Value {

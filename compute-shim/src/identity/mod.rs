@@ -1,24 +1,32 @@
 //! Identity: a Keystone v3 subset. Password and token authentication with project scope,
-//! signed tokens that any service (and the proxy) validates locally, revocation, and
-//! users/projects/roles administration. Everything lives in the domain `Default`.
+//! signed tokens that any service (and the proxy) validates locally, revocation events
+//! and their feed (`GET /v3/OS-REVOKE/events`), and users/projects/roles administration.
+//! Everything lives in the domain `Default`. Password hashing runs behind a bounded gate
+//! ([`hash_gate`]); the start-up users' passwords are checked in [`credentials`].
 
 mod admin;
+pub mod credentials;
+pub mod hash_gate;
 pub mod password;
+mod revocations;
 pub mod store;
 mod tokens;
 
-use crate::auth::{Revocations, Validator};
+use crate::auth::Validator;
 use crate::config::IdentityConfig;
 use crate::db::Db;
 use crate::error::{ErrorStyle, Result, ShimError};
 use crate::web;
 use crate::Endpoints;
 use common::http::Body;
+use hash_gate::HashGate;
 use hmac::{Hmac, Mac};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
+use swiftlet_token::{FeedKey, Revocations};
 use tracing::Instrument;
 
 /// Keystone v3's newest minor version as of the API this subset follows.
@@ -42,6 +50,10 @@ pub struct IdentityService {
     pub(crate) cfg: IdentityConfig,
     pub(crate) validator: Validator,
     pub(crate) endpoints: Endpoints,
+    /// Checks the revocation feed's signed requests.
+    pub(crate) feed_key: FeedKey,
+    /// Bounds the password hashes run at once (logins are unauthenticated).
+    pub(crate) hash_gate: HashGate,
 }
 
 /// One parsed request.
@@ -54,6 +66,7 @@ enum Endpoint {
     RevokeToken,
     AuthCatalog,
     AuthProjects,
+    RevocationEvents,
     Domains,
     Domain(String),
     Users,
@@ -88,6 +101,7 @@ fn route(method: &Method, path: &str) -> Result<Endpoint> {
         ("DELETE", ["v3", "auth", "tokens"]) => Endpoint::RevokeToken,
         ("GET", ["v3", "auth", "catalog"]) => Endpoint::AuthCatalog,
         ("GET", ["v3", "auth", "projects"]) => Endpoint::AuthProjects,
+        ("GET", ["v3", "OS-REVOKE", "events"]) => Endpoint::RevocationEvents,
         ("GET", ["v3", "domains"]) => Endpoint::Domains,
         ("GET", ["v3", "domains", _]) => Endpoint::Domain(s(2)),
         ("GET", ["v3", "users"]) => Endpoint::Users,
@@ -121,6 +135,7 @@ fn known_path(segs: &[&str]) -> bool {
         segs,
         [] | ["v3"]
             | ["v3", "auth", "tokens" | "catalog" | "projects"]
+            | ["v3", "OS-REVOKE", "events"]
             | ["v3", "users" | "projects" | "roles" | "domains"]
             | ["v3", "users" | "projects" | "roles" | "domains", _]
     )
@@ -128,24 +143,32 @@ fn known_path(segs: &[&str]) -> bool {
 
 impl IdentityService {
     /// Opens the identity database (`<state_dir>/identity.db`), creating the default users
-    /// when it is new, and loads the revoked tokens into `validator`.
+    /// when it is new, and loads the revocation events into `validator`.
     pub async fn open(
         cfg: IdentityConfig,
         state_dir: &Path,
         validator: Validator,
         endpoints: Endpoints,
     ) -> Result<Arc<IdentityService>> {
+        let hash_gate = HashGate::new(
+            cfg.password_hash_concurrency,
+            cfg.password_hash_queue,
+            Duration::try_from_secs_f64(cfg.password_hash_wait).unwrap_or(Duration::from_secs(5)),
+        );
         let db = Db::open(&state_dir.join("identity.db"), store::SCHEMA).await?;
-        if db.call(|c| store::is_empty(c)).await? {
+        let new_db = db.call(|c| store::is_empty(c)).await?;
+        // Checked for an existing database too: a config with a known password never starts.
+        let passwords = credentials::seed_passwords(&cfg, new_db)?;
+        if new_db {
             let glance_pw = service_password(validator.tokens.key(), IMAGE_SERVICE_USER);
-            let wanted = [
-                ("admin", cfg.admin_password.clone(), "admin", "admin"),
-                ("demo", cfg.demo_password.clone(), "demo", "member"),
-                (IMAGE_SERVICE_USER, glance_pw, SERVICE_PROJECT, "admin"),
-            ];
+            let mut wanted = vec![("admin", passwords.admin, "admin", "admin")];
+            if let Some(demo) = passwords.demo {
+                wanted.push(("demo", demo, "demo", "member"));
+            }
+            wanted.push((IMAGE_SERVICE_USER, glance_pw, SERVICE_PROJECT, "admin"));
             let mut seeds = Vec::new();
             for (user, pw, project, role) in wanted {
-                let password_hash = password::hash(pw).await?;
+                let password_hash = password::hash(&hash_gate, pw).await?;
                 seeds.push(store::Seed {
                     user: user.into(),
                     password_hash,
@@ -153,14 +176,22 @@ impl IdentityService {
                     role: role.into(),
                 });
             }
+            let names: Vec<String> = seeds.iter().map(|s| s.user.clone()).collect();
             db.call(move |c| store::bootstrap(c, &seeds)).await?;
-            tracing::info!("identity: created the default users (admin, demo) and the service user");
+            tracing::info!(users = ?names, "identity: created the start-up users");
         }
         let now = web::now_secs();
-        for (id, exp) in db.call(move |c| store::revoked(c, now)).await? {
-            validator.revoked.insert(&id, exp, now);
+        db.call(move |c| revocations::migrate_revoked_tokens(c, now)).await?;
+        for e in db.call(move |c| revocations::load(c, now)).await? {
+            validator.revoked.insert(e, now);
         }
-        Ok(Arc::new(IdentityService { db, cfg, validator, endpoints }))
+        let feed_key = FeedKey::new(&validator.tokens);
+        Ok(Arc::new(IdentityService { db, cfg, validator, endpoints, feed_key, hash_gate }))
+    }
+
+    /// The gate password hashes pass (its peak, for tests and stats).
+    pub fn password_gate(&self) -> &HashGate {
+        &self.hash_gate
     }
 
     pub fn revocations(&self) -> &Revocations {
@@ -194,6 +225,7 @@ impl IdentityService {
             Endpoint::RevokeToken => self.revoke_token(&parts.headers).await,
             Endpoint::AuthCatalog => self.auth_catalog(&parts.headers),
             Endpoint::AuthProjects => self.auth_projects(&parts.headers).await,
+            Endpoint::RevocationEvents => self.revocation_events(&parts.headers).await,
             other => {
                 let caller = self.validator.caller(&parts.headers)?;
                 self.admin(other, caller, body, &q).await

@@ -1,6 +1,8 @@
 //! Password hashes: argon2id in PHC string form, computed on a blocking thread (tens of
-//! milliseconds of deliberate work each).
+//! milliseconds of deliberate work each) behind the [`HashGate`], which bounds how many
+//! run and wait at once.
 
+use super::hash_gate::HashGate;
 use crate::error::{Result, ShimError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -19,25 +21,25 @@ pub fn verify_blocking(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-pub async fn hash(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(|e| ShimError::Internal(format!("hash task: {e}")))?
+pub async fn hash(gate: &HashGate, password: String) -> Result<String> {
+    gate.run(move || hash_blocking(&password)).await?
 }
 
-pub async fn verify(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_blocking(&password, &hash)).await.unwrap_or(false)
+/// Whether `password` matches `hash`; [`ShimError::Busy`] when the gate is full.
+pub async fn verify(gate: &HashGate, password: String, hash: String) -> Result<bool> {
+    gate.run(move || verify_blocking(&password, &hash)).await
 }
 
 /// Spends the time of a real verification, so unknown user names cannot be told apart
-/// from wrong passwords by timing.
-pub async fn burn(password: String) {
+/// from wrong passwords by timing (it passes the gate like a real one, too).
+pub async fn burn(gate: &HashGate, password: String) -> Result<()> {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let _ = tokio::task::spawn_blocking(move || {
+    gate.run(move || {
         let hash = DUMMY.get_or_init(|| hash_blocking("swiftlet: no such user").unwrap_or_default());
         verify_blocking(&password, hash)
     })
-    .await;
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

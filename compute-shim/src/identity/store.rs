@@ -1,5 +1,5 @@
 //! Identity data in SQLite: projects, users (argon2 password hashes), roles, role
-//! assignments and revoked token ids. Everything lives in the one domain `Default`.
+//! assignments and revocation events (written and read by [`super::revocations`]). Everything lives in the one domain `Default`.
 
 use crate::error::{Result, ShimError};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -17,7 +17,11 @@ CREATE TABLE IF NOT EXISTS assignments (
     project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
     PRIMARY KEY (user_id, project_id, role_id));
+-- An older version's revoked token ids; moved into revocation_events when opened.
 CREATE TABLE IF NOT EXISTS revoked (token_id TEXT PRIMARY KEY, expires INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS revocation_events (
+    id INTEGER PRIMARY KEY, audit_id TEXT, user_id TEXT, project_id TEXT,
+    issued_before INTEGER NOT NULL, revoked_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 ";
 
 pub const DOMAIN_ID: &str = "default";
@@ -211,17 +215,10 @@ pub fn unassign(c: &Connection, user_id: &str, project_id: &str, role_id: &str) 
     Ok(n > 0)
 }
 
-pub fn revoke(c: &Connection, token_id: &str, expires: u64, now: u64) -> Result<()> {
-    c.execute("DELETE FROM revoked WHERE expires <= ?1", [now as i64])?;
-    c.execute("INSERT OR REPLACE INTO revoked VALUES (?1, ?2)", params![token_id, expires as i64])?;
-    Ok(())
-}
-
-pub fn revoked(c: &Connection, now: u64) -> Result<Vec<(String, u64)>> {
-    let mut st = c.prepare("SELECT token_id, expires FROM revoked WHERE expires > ?1")?;
-    let rows = st
-        .query_map([now as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?
-        .collect::<rusqlite::Result<_>>()?;
+/// The (user, project) pairs that hold the role.
+pub fn holders_of_role(c: &Connection, role_id: &str) -> Result<Vec<(String, String)>> {
+    let mut st = c.prepare("SELECT user_id, project_id FROM assignments WHERE role_id = ?1")?;
+    let rows = st.query_map([role_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
 
@@ -295,8 +292,13 @@ mod tests {
         assert!(matches!(dup, Err(ShimError::Conflict(_))));
         assert!(delete_project(&c, &p.id).unwrap());
         assert!(roles_on(&c, &demo.id, &p.id).unwrap().is_empty(), "assignments go with the project");
-        revoke(&c, "t1", 100, 50).unwrap();
-        assert_eq!(revoked(&c, 60).unwrap(), vec![("t1".to_string(), 100)]);
-        assert!(revoked(&c, 100).unwrap().is_empty());
+        let token = swiftlet_token::RevocationEvent::token("t1", &demo.id, 100, 50);
+        super::super::revocations::record(&c, token, 50).unwrap();
+        let revoked = |now| {
+            let events = super::super::revocations::load(&c, now).unwrap();
+            events.into_iter().map(|e| (e.audit_id.unwrap_or_default(), e.expires_at)).collect::<Vec<_>>()
+        };
+        assert_eq!(revoked(60), vec![("t1".to_string(), 100)]);
+        assert!(revoked(100).is_empty());
     }
 }

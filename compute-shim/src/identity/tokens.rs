@@ -8,7 +8,7 @@ use crate::web;
 use common::http::Body;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use serde_json::{json, Value};
-use swiftlet_token::TokenClaims;
+use swiftlet_token::{RevocationEvent, TokenClaims};
 
 const AUTH_FAILED: &str = "The request you have made requires authentication.";
 
@@ -63,10 +63,10 @@ impl IdentityService {
                 .await?;
             let Some(user) = user.filter(|u| u.enabled) else {
                 // Spend the same time as a real check, so user names cannot be probed.
-                password::burn(secret).await;
+                password::burn(&self.hash_gate, secret).await?;
                 return Err(login_failed());
             };
-            if !password::verify(secret, user.password_hash.clone()).await {
+            if !password::verify(&self.hash_gate, secret, user.password_hash.clone()).await? {
                 return Err(login_failed());
             }
             user
@@ -169,7 +169,7 @@ impl IdentityService {
     }
 
     /// `DELETE /v3/auth/tokens`: the subject token stops validating here, in the image and
-    /// compute services, and (after a restart too) because the id is kept in the database.
+    /// compute services, in every poller of the revocation feed, and after a restart.
     pub(super) async fn revoke_token(&self, h: &HeaderMap) -> Result<Response<Body>> {
         let caller = self.validator.caller(h)?;
         let subject = web::header(h, "x-subject-token")
@@ -179,10 +179,8 @@ impl IdentityService {
         if !caller.is_admin() && caller.claims.uid != claims.uid {
             return Err(ShimError::Forbidden("You are not authorized to perform the requested action.".into()));
         }
-        let now = web::now_secs();
-        let (id, exp) = (claims.id.clone(), claims.exp);
-        self.db.call(move |c| store::revoke(c, &id, exp, now)).await?;
-        self.validator.revoked.insert(&claims.id, claims.exp, now);
+        let event = RevocationEvent::token(&claims.id, &claims.uid, claims.exp, web::now_secs());
+        self.change_and_revoke(move |_| Ok(((), vec![event]))).await?;
         Ok(web::status_only(StatusCode::NO_CONTENT))
     }
 

@@ -35,11 +35,12 @@ pub fn command(kind: DriverKind, cfg: &ComputeConfig, spec: &BootSpec) -> Comman
     }
 }
 
-/// Whether a driver can run here: qemu needs its binary on PATH (or at the given path).
+/// Whether a driver can run here: qemu needs its binary and `qemu-img` (which checks every
+/// disk before qemu opens it) on PATH (or at the given paths).
 pub fn available(kind: DriverKind, cfg: &ComputeConfig) -> bool {
     match kind {
         DriverKind::Process => true,
-        DriverKind::Qemu => find_binary(&cfg.qemu_binary).is_some(),
+        DriverKind::Qemu => find_binary(&cfg.qemu_binary).is_some() && find_binary(&cfg.qemu_img_binary).is_some(),
     }
 }
 
