@@ -176,6 +176,7 @@ impl Cluster {
             );
         }
         let door = Arc::new(swiftlet_s3::front_door(proxy_cfg, proxy_rings, &secrets));
+        let revocations = door.revocations();
         let cancel = CancellationToken::new();
         let task = tokio::spawn({
             let cancel = cancel.clone();
@@ -187,6 +188,17 @@ impl Cluster {
         });
         let cloud =
             crate::cloud::start(&opts.cloud, &opts.host, &layout, &token_key, format!("http://{proxy_addr}")).await?;
+        let mut proxy_tasks = vec![task];
+        if let Some(cloud) = &cloud {
+            // The identity service starts after the proxy, so saio starts the proxy's poller of its revocations.
+            let cfg = swiftlet_token::PollerConfig {
+                interval: std::time::Duration::from_secs(1),
+                ..swiftlet_token::PollerConfig::new(cloud.endpoints.identity.clone())
+            };
+            let tokens = swiftlet_token::KeystoneTokens::new(&token_key);
+            let poller = Arc::new(swiftlet_token::RevocationPoller::feeding(cfg, &tokens, revocations));
+            proxy_tasks.push(tokio::spawn(poller.run(cancel.child_token())));
+        }
         Ok(Cluster {
             cloud,
             layout,
@@ -195,7 +207,7 @@ impl Cluster {
             proxy_addr,
             host: opts.host,
             nodes,
-            proxy: Some(Running { cancel, tasks: vec![task], node: None }),
+            proxy: Some(Running { cancel, tasks: proxy_tasks, node: None }),
             daemons,
         })
     }

@@ -47,6 +47,8 @@ pub struct ProxyConfig {
     /// one is answered 408); long, as a 5 GiB PUT over a slow link is honest.
     pub request_timeout: f64,
     pub tempauth: TempAuthConfig,
+    /// Where Keystone tokens' revocations come from.
+    pub keystone: KeystoneConfig,
     /// The cluster's token key (`[token] key_file`, or `SWIFTLET_TOKEN_KEY`): it signs
     /// tempauth tokens and validates Keystone ones; the identity service holds the same.
     pub token: swiftlet_token::TokenConfig,
@@ -176,6 +178,24 @@ impl Default for RateLimitConfig {
     }
 }
 
+/// The identity service the proxy polls for revoked Keystone tokens, disabled users and
+/// removed roles (`GET /v3/OS-REVOKE/events`, signed with a key derived from the token key).
+/// Without it, a Keystone token stays valid until it expires.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct KeystoneConfig {
+    /// `http://<identity host>:5000` (no `/v3`); unset: no polling.
+    pub identity_url: Option<String>,
+    /// Seconds between polls: how long a revoked token may still be accepted.
+    pub revocation_interval: f64,
+}
+
+impl Default for KeystoneConfig {
+    fn default() -> Self {
+        KeystoneConfig { identity_url: None, revocation_interval: 5.0 }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TempAuthConfig {
@@ -272,6 +292,7 @@ impl Default for ProxyConfig {
             idle_timeout: 60.0,
             request_timeout: 86_400.0,
             tempauth: TempAuthConfig::default(),
+            keystone: KeystoneConfig::default(),
             token: swiftlet_token::TokenConfig::default(),
             features: FeaturesConfig::default(),
             hash_path: common::HashPathSecret::default(),

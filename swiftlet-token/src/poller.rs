@@ -81,6 +81,11 @@ impl RevocationPoller {
         }
     }
 
+    /// A poller that keeps `revocations` (a handle its owner already checks) current.
+    pub fn feeding(cfg: PollerConfig, tokens: &KeystoneTokens, revocations: Revocations) -> Self {
+        RevocationPoller { revocations, ..RevocationPoller::new(cfg, tokens) }
+    }
+
     /// The list the poller keeps current: check tokens with `is_revoked`.
     pub fn revocations(&self) -> Revocations {
         self.revocations.clone()

@@ -190,6 +190,17 @@ async fn administration_survives_a_restart_and_the_proxy_maps_roles() {
     // Revoke a token, restart the whole cluster: users, grants and the revocation remain.
     let r = api(Method::DELETE, "/auth/tokens", &admin.id).header("x-subject-token", &demo.id).send().await.unwrap();
     assert_eq!(r.status(), 204);
+    // The proxy hears of it from the identity service's revocation feed within a poll (1 s in saio).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let status = swift(Method::GET, "", &demo.id).send().await.unwrap().status();
+        if status == 401 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the proxy still takes a revoked token: {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(swift(Method::GET, "", &viewer.id).send().await.unwrap().status(), 200, "other tokens still work");
     let t = t.restart().await;
     let base = identity_url(&t);
     let viewer = login(&t, "viewer", "v1ewer", "demo").await;

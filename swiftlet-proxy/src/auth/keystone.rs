@@ -49,6 +49,7 @@ pub(crate) enum Verdict {
 /// such as a COPY's destination, by `authorize`).
 pub(crate) fn authenticate(
     tokens: &KeystoneTokens,
+    revoked: &swiftlet_token::Revocations,
     reseller_prefix: &str,
     token: &str,
     method: &Method,
@@ -59,6 +60,9 @@ pub(crate) fn authenticate(
     }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let Some(claims) = tokens.verify(token, now) else { return Verdict::Invalid };
+    if revoked.is_revoked(&claims) {
+        return Verdict::Invalid;
+    }
     let Some((id, read_only)) = identity(&claims, reseller_prefix) else { return Verdict::Invalid };
     let reads = [Method::GET, Method::HEAD, Method::OPTIONS].contains(method);
     if read_only && !reads && request_account(raw_path).as_deref() == Some(id.storage_account.as_str()) {
@@ -113,12 +117,26 @@ mod tests {
     fn readers_cannot_write_their_account() {
         let s = KeystoneTokens::new(&swiftlet_token::TokenKey::generate());
         let reader = s.issue(&claims(&["reader"]));
-        let auth = |m: Method, p: &str| authenticate(&s, "AUTH_", &reader, &m, p);
+        let none = swiftlet_token::Revocations::default();
+        let auth = |m: Method, p: &str| authenticate(&s, &none, "AUTH_", &reader, &m, p);
         assert!(matches!(auth(Method::GET, "/v1/AUTH_p1/c/o"), Verdict::Valid(_)));
         assert_eq!(auth(Method::PUT, "/v1/AUTH_p1/c/o"), Verdict::ReadOnly);
         assert_eq!(auth(Method::PUT, "/v1/AUTH%5Fp1/c"), Verdict::ReadOnly);
         assert!(matches!(auth(Method::PUT, "/v1/AUTH_p2/c/o"), Verdict::Valid(_)), "other accounts: their ACLs");
-        assert_eq!(authenticate(&s, "AUTH_", "AUTH_tkx", &Method::GET, "/v1/a"), Verdict::NotKeystone);
-        assert_eq!(authenticate(&s, "AUTH_", "KS1bad.sig", &Method::GET, "/v1/a"), Verdict::Invalid);
+        assert_eq!(authenticate(&s, &none, "AUTH_", "AUTH_tkx", &Method::GET, "/v1/a"), Verdict::NotKeystone);
+        assert_eq!(authenticate(&s, &none, "AUTH_", "KS1bad.sig", &Method::GET, "/v1/a"), Verdict::Invalid);
+    }
+
+    #[test]
+    fn revoked_tokens_are_invalid() {
+        let s = KeystoneTokens::new(&swiftlet_token::TokenKey::generate());
+        let member = claims(&["member"]);
+        let token = s.issue(&member);
+        let revoked = swiftlet_token::Revocations::default();
+        let auth = || authenticate(&s, &revoked, "AUTH_", &token, &Method::GET, "/v1/AUTH_p1");
+        assert!(matches!(auth(), Verdict::Valid(_)));
+        let event = swiftlet_token::RevocationEvent::token(&member.id, &member.uid, member.exp, member.iat + 1);
+        revoked.insert(event, member.iat + 1);
+        assert_eq!(auth(), Verdict::Invalid, "revoked: 401 from the next request on");
     }
 }

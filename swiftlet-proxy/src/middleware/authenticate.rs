@@ -15,6 +15,8 @@ pub(crate) struct Authenticate {
     pub auth: Arc<TempAuth>,
     /// Keystone tokens' key, from the cluster's token key (as the identity service's).
     pub keystone: KeystoneTokens,
+    /// The identity service's revocations (the cluster's handle, kept current by a poller).
+    pub revoked: swiftlet_token::Revocations,
 }
 
 impl Step for Authenticate {
@@ -36,7 +38,8 @@ impl Authenticate {
         let h = req.headers();
         let Some(token) = h.get("x-auth-token").or_else(|| h.get("x-storage-token")) else { return Ok(None) };
         let token = token.to_str().map_err(|_| ProxyError::Unauthorized)?;
-        match authenticate(&self.keystone, self.auth.reseller_prefix(), token, req.method(), req.path()) {
+        match authenticate(&self.keystone, &self.revoked, self.auth.reseller_prefix(), token, req.method(), req.path())
+        {
             Verdict::NotKeystone => {}
             Verdict::Valid(id) => return Ok(Some(id)),
             Verdict::Invalid => return Err(ProxyError::Unauthorized),

@@ -50,7 +50,7 @@ pub(crate) fn pipeline(cluster: Cluster, frontends: Vec<Box<dyn Frontend>>) -> P
         Box::new(Frontends::new(frontends)),
         Box::new(router::Router),
         Box::new(endpoints::step::Endpoints { auth: auth.clone() }),
-        Box::new(authenticate::Authenticate { auth, keystone }),
+        Box::new(authenticate::Authenticate { auth, keystone, revoked: cluster.revocations.clone() }),
     ];
     let swift_api = list.len();
     list.extend(features(&cluster.config));
@@ -60,7 +60,7 @@ pub(crate) fn pipeline(cluster: Cluster, frontends: Vec<Box<dyn Frontend>>) -> P
 /// The cluster's token key. `proxy-server` refuses to start without one; a proxy built
 /// without one (a library user's mistake) signs with a key of its own process, so its
 /// tokens are valid nowhere else and nothing outside can forge them.
-fn token_key(config: &ProxyConfig) -> TokenKey {
+pub(crate) fn token_key(config: &ProxyConfig) -> TokenKey {
     config.token.load_key().unwrap_or_else(|e| {
         tracing::error!(error = %e, "no token key: tokens are valid on this proxy process only");
         TokenKey::generate()

@@ -40,6 +40,9 @@ pub struct Cluster {
     pub limiter: ErrorLimiter,
     pub containers: ContainerInfoCache,
     pub accounts: AccountInfoCache,
+    /// Keystone revocation events (tokens, users, projects) as the identity service's feed
+    /// last listed them; kept current by a poller when `[keystone] identity_url` is set.
+    pub revocations: swiftlet_token::Revocations,
 }
 
 impl Cluster {
@@ -52,6 +55,7 @@ impl Cluster {
             ),
             containers: ContainerInfoCache::new(Duration::from_secs_f64(config.container_info_ttl)),
             accounts: AccountInfoCache::new(Duration::from_secs_f64(config.account_info_ttl)),
+            revocations: swiftlet_token::Revocations::default(),
             rings,
             secret: secrets.hash_path.clone(),
             config,
