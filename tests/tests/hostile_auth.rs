@@ -106,6 +106,9 @@ async fn owner_only_headers_are_stripped_for_everyone_else() {
     assert!(account.headers().get("x-account-meta-temp-url-key").is_none());
 }
 
+/// One request a stranger tries: method, URL, headers, body.
+type StrangerRequest<'a> = (Method, String, Vec<(&'a str, &'a str)>, &'a str);
+
 /// Every verb on every kind of path, and the middleware entry points, without credentials
 /// or with forged ones: refused, and nothing changes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,7 +120,7 @@ async fn strangers_are_refused_on_every_verb_and_middleware_path() {
     let base = s.url.clone();
     let forged = format!("AUTH_tk{}", "0".repeat(32));
     let slo = r#"[{"path": "/c/o"}]"#;
-    let requests: Vec<(Method, String, Vec<(&str, &str)>, &str)> = vec![
+    let requests: Vec<StrangerRequest> = vec![
         (Method::GET, base.clone(), vec![], ""),
         (Method::POST, base.clone(), vec![("x-account-meta-x", "1")], ""),
         (Method::PUT, format!("{base}/new"), vec![], ""),
