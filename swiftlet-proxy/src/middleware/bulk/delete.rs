@@ -8,7 +8,6 @@ use super::report::{self, Format, Report};
 use crate::config::BulkConfig;
 use crate::context::Ctx;
 use crate::error::{ProxyError, Result};
-use crate::middleware::large_object::access::may_write;
 use crate::pipeline::step::{Next, Reply, Step};
 use crate::pipeline::subrequest::{self as sub};
 use crate::request::ProxyRequest;
@@ -52,6 +51,12 @@ impl Step for BulkDelete {
             if !wanted {
                 return next.run(req).await;
             }
+            // No container's write ACL admits an anonymous caller (write ACLs take no
+            // referrers, and `*` names authenticated users), so one is refused before its
+            // body is read or the answer starts.
+            if req.ctx.identity.is_none() && req.ctx.temp_url.is_none() {
+                return Err(ProxyError::Unauthorized);
+            }
             let format = report::negotiate(req.headers());
             let account = req.route.account().map(str::to_string).ok_or(ProxyError::NotFound)?;
             let ctx = req.ctx.clone().sub("BD");
@@ -59,7 +64,7 @@ impl Step for BulkDelete {
             let max = self.max_deletes;
             let work = async move {
                 let mut report = Report::for_delete();
-                let names = match read_names(deleter.next.cluster(), req, &deleter.account, max, format).await {
+                let names = match read_names(deleter.next.cluster(), req, max, format).await {
                     Ok(n) => n,
                     Err(e) => {
                         use common::http::HttpError;
@@ -77,15 +82,8 @@ impl Step for BulkDelete {
 }
 
 /// The names in a bulk-delete body, decoded as each line arrives (never the whole body
-/// at once), each client chunk within `client_timeout`. An anonymous client is stopped at
-/// the first name unless its container lets it write (most of the body is never read).
-async fn read_names(
-    p: &Cluster,
-    req: ProxyRequest,
-    account: &str,
-    max: usize,
-    format: Option<Format>,
-) -> Result<Vec<Target>> {
+/// at once), each client chunk within `client_timeout`.
+async fn read_names(p: &Cluster, req: ProxyRequest, max: usize, format: Option<Format>) -> Result<Vec<Target>> {
     if format.is_none() {
         return Err(ProxyError::NotAcceptable("Not Acceptable".into()));
     }
@@ -104,7 +102,6 @@ async fn read_names(
         return Err(too_many());
     }
     let idle = p.config.client_timeout();
-    let anonymous = req.ctx.identity.is_none() && req.ctx.temp_url.is_none();
     let mut names = Names { out: Vec::new(), max, max_line };
     let mut read = 0;
     let mut partial: Vec<u8> = Vec::new();
@@ -124,11 +121,7 @@ async fn read_names(
         while let Some(nl) = memchr::memchr(b'\n', rest) {
             partial.extend_from_slice(&rest[..nl]);
             rest = &rest[nl + 1..];
-            let first = names.out.is_empty();
             names.push(&std::mem::take(&mut partial))?;
-            if anonymous && first && !names.out.is_empty() {
-                first_name_writable(p, &req.ctx, account, &names.out[0].name).await?;
-            }
         }
         partial.extend_from_slice(rest);
         if partial.len() > max_line * 3 {
@@ -164,16 +157,6 @@ impl Names {
         }
         Ok(())
     }
-}
-
-/// An anonymous client's first name must be in a container it may write (a world-writable
-/// one); otherwise its 401 ends the request before the rest of the body is read.
-async fn first_name_writable(p: &Cluster, ctx: &Ctx, account: &str, name: &str) -> Result<()> {
-    let container = name.trim_start_matches('/').split('/').next().unwrap_or("");
-    if container.is_empty() {
-        return Ok(());
-    }
-    may_write(p, ctx, account, container).await
 }
 
 /// Something to delete: `/container/object` or `/container`, or an error found earlier.
