@@ -117,10 +117,11 @@ pub fn multipart(ranges: &[(u64, u64)], boundary: &str, content_type: &str, leng
     let mut segments = Vec::new();
     let mut total = 0u64;
     let mut push = |s: Segment| {
-        total += match &s {
+        // Saturating: no real object (5 GiB at most) comes near, but a length is only a number here.
+        total = total.saturating_add(match &s {
             Segment::Literal(b) => b.len() as u64,
             Segment::Object { start, end } => end - start,
-        };
+        });
         segments.push(s);
     };
     for (i, &(start, end)) in ranges.iter().enumerate() {
