@@ -33,6 +33,9 @@ pub(crate) async fn get_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
             headers.insert(*name, v.clone());
         }
     }
+    // Conditionals compare with the ETag S3 clients were shown: a multipart upload's is
+    // in sysmeta (first; SLO adds its own after it), not the manifest's own or the SLO's.
+    set(&mut headers, "x-backend-etag-is-at", crate::headers::SYSMETA_ETAG);
     let (c, o) = object_location(ctx);
     let resp = ctx.swift.call(ctx.method.clone(), Some(&c), Some(&o), &[], headers, common::http::empty()).await;
     let status = resp.status();

@@ -307,6 +307,12 @@ def multipart():
     assert g["Body"].read() == data and g["ETag"] == f'"{md5s}-3"', g["ETag"]
     assert g["ContentType"] == "application/x-mp" and g["Metadata"] == {"kind": "multi"}, g
     assert s3.get_object(Bucket="bkt1", Key="big/obj", Range="bytes=5242878-5242881")["Body"].read() == data[5242878:5242882]
+    # Conditionals compare with the multipart ETag the client was shown (s3transfer sends
+    # If-Match on each ranged GET of a download).
+    ranged = s3.get_object(Bucket="bkt1", Key="big/obj", Range="bytes=0-3", IfMatch=f'"{md5s}-3"')
+    assert ranged["Body"].read() == data[:4]
+    expect_error("PreconditionFailed", 412, s3.get_object, Bucket="bkt1", Key="big/obj", IfMatch=f'"{md5s}"')
+    expect_error("304", 304, s3.get_object, Bucket="bkt1", Key="big/obj", IfNoneMatch=f'"{md5s}-3"')
     listed = s3.list_objects_v2(Bucket="bkt1", Prefix="big/")["Contents"][0]
     assert listed["Size"] == len(data), listed
     assert s3.list_multipart_uploads(Bucket="bkt1").get("Uploads", []) == []
