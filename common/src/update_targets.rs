@@ -32,6 +32,12 @@ impl TargetKind {
     }
 }
 
+/// Whether `name` (lowercase) is one of the target headers: only the proxy and the
+/// cluster's daemons may send them, never a client.
+pub fn is_target_header(name: &str) -> bool {
+    [TargetKind::Container, TargetKind::DeleteAt, TargetKind::Account].iter().any(|k| k.names().contains(&name))
+}
+
 /// Why a request's targets cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
@@ -90,6 +96,12 @@ mod tests {
         assert_eq!(named.nodes, [("10.0.0.1:6202".to_string(), "sdb1".to_string())]);
         assert_eq!(named.partition.as_deref(), Some("17"));
         assert_eq!(read(&h, TargetKind::Container).unwrap().partition, None);
+    }
+
+    #[test]
+    fn knows_its_headers() {
+        assert!(is_target_header("x-delete-at-partition") && is_target_header("x-account-host"));
+        assert!(!is_target_header("x-delete-at") && !is_target_header("x-container-meta-a"));
     }
 
     #[test]

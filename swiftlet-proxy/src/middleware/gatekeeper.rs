@@ -36,26 +36,13 @@ fn is_reserved(name: &str) -> bool {
         || ["x-account-sysmeta-", "x-container-sysmeta-", "x-object-sysmeta-"].iter().any(|p| name.starts_with(p))
 }
 
-/// What storage servers take from the proxy alone: a write's timestamp and where its
-/// updates go. Clients may see them in responses (`X-Timestamp`), never send them.
-const PROXY_ONLY: &[&str] = &[
-    "x-timestamp",
-    "x-delete-at-host",
-    "x-delete-at-device",
-    "x-delete-at-partition",
-    "x-delete-at-container",
-    "x-container-host",
-    "x-container-device",
-    "x-container-partition",
-    "x-account-host",
-    "x-account-device",
-    "x-account-partition",
-    "x-account-override-deleted",
-];
+/// What storage servers take from the proxy alone, besides where a write's updates go
+/// (`common::update_targets`). Clients may see them in responses (`X-Timestamp`), never send them.
+const PROXY_ONLY: &[&str] = &["x-timestamp", "x-delete-at-container", "x-account-override-deleted"];
 
 /// Removes reserved and proxy-only headers from a client request.
 pub(crate) fn inbound(headers: &mut HeaderMap) {
-    strip(headers, |n| is_reserved(n) || PROXY_ONLY.contains(&n));
+    strip(headers, |n| is_reserved(n) || PROXY_ONLY.contains(&n) || common::update_targets::is_target_header(n));
 }
 
 /// Removes reserved headers from a response to a client.
