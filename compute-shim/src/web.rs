@@ -8,6 +8,7 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Limited};
 use rand::Rng;
 use serde::de::DeserializeOwned;
+use std::time::{Duration, UNIX_EPOCH};
 
 /// Request bodies of the JSON APIs are small; anything bigger is refused.
 pub const MAX_JSON_BODY: usize = 1 << 20;
@@ -90,29 +91,12 @@ pub fn new_hex_id() -> String {
 
 /// `2024-05-01T12:00:00Z` (Glance and Nova).
 pub fn rfc3339(secs: u64) -> String {
-    let (y, mo, d) = civil_from_days((secs / 86_400) as i64);
-    let s = secs % 86_400;
-    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
 }
 
 /// `2024-05-01T12:00:00.000000Z` (Keystone).
 pub fn rfc3339_micro(secs: u64) -> String {
-    let mut s = rfc3339(secs);
-    s.insert_str(s.len() - 1, ".000000");
-    s
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's method).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    swiftlet_token::iso_time::format(secs)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ mod support;
 use common::backend_auth::{BackendKey, Signer, SIGNATURE_HEADER};
 use common::http::{empty, full, HttpClient};
 use std::time::Duration;
-use support::{object_files, send, Clock, Recorder, Server};
+use support::{object_files, send, update_headers, Clock, Recorder, Server};
 
 const OBJ: &str = "/sda/1/AUTH_t/c/o";
 
@@ -53,13 +53,7 @@ async fn container_updates_carry_the_cluster_signature() {
     let host = rec.addr.to_string();
     s.add_container_devices(&[(&host, "cd")]);
     let ts = Clock::new().at(1);
-    let h = [
-        ("x-container-host", host.as_str()),
-        ("x-container-device", "cd"),
-        ("x-container-partition", "5"),
-        ("x-timestamp", ts.as_str()),
-        ("content-type", "a/b"),
-    ];
+    let h = update_headers(&host, "cd", "5", &ts);
     assert_eq!(s.req("PUT", OBJ, &h, "x").await.status, 201);
     let update = rec.requests().pop().expect("an update was sent");
     let method = http::Method::from_bytes(update.method.as_bytes()).unwrap();

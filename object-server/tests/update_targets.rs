@@ -6,22 +6,15 @@
 mod support;
 
 use std::time::Duration;
-use support::{object_files, ring_device, write_container_ring, Clock, Recorder, Server, CONTAINER_PART_POWER};
+use support::{
+    delete_at_headers, object_files, ring_device, update_headers, write_container_ring, Clock, Recorder, Server,
+    CONTAINER_PART_POWER,
+};
 
 const OBJ: &str = "/sda/1/AUTH_t/c/o";
 
 fn pendings(s: &Server) -> usize {
     s.devices.get_blocking("sda").unwrap().db().async_pendings(None, 100).unwrap().len()
-}
-
-fn update_headers<'a>(host: &'a str, device: &'a str, part: &'a str, ts: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("x-container-host", host),
-        ("x-container-device", device),
-        ("x-container-partition", part),
-        ("x-timestamp", ts),
-        ("content-type", "a/b"),
-    ]
 }
 
 #[tokio::test]
@@ -65,15 +58,7 @@ async fn updates_go_only_to_container_ring_devices() {
     // The expirer's targets too.
     let at = (common::Timestamp::now().secs() + 1000).to_string();
     let ts = c.at(12);
-    let expiring = [
-        ("x-timestamp", ts.as_str()),
-        ("content-type", "a/b"),
-        ("x-delete-at", at.as_str()),
-        ("x-delete-at-host", evil.as_str()),
-        ("x-delete-at-device", "cd"),
-        ("x-delete-at-partition", "3"),
-        ("x-delete-at-container", "0001700000"),
-    ];
+    let expiring = delete_at_headers(&ts, &at, &evil, "cd");
     assert_eq!(s.req("PUT", OBJ, &expiring, "new").await.status, 400);
     assert_eq!(object_files(&s.device_path("sda")), files, "still only the first PUT's file");
     assert_eq!(&s.req("GET", OBJ, &[], "").await.body[..], b"data");

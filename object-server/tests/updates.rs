@@ -3,7 +3,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::{closed_port, eventually, Clock, Recorder, Server};
+use support::{closed_port, delete_at_headers, eventually, update_headers, Clock, Recorder, Server};
 
 const OBJ: &str = "/sda/1/AUTH_t/c/o%20x";
 
@@ -117,13 +117,7 @@ async fn slow_container_server_does_not_hold_the_client() {
     let host = slow.addr.to_string();
     s.add_container_devices(&[(&host, "cd")]);
     let ts = Clock::new().at(1);
-    let h = [
-        ("x-container-host", host.as_str()),
-        ("x-container-device", "cd"),
-        ("x-container-partition", "5"),
-        ("x-timestamp", ts.as_str()),
-        ("content-type", "a/b"),
-    ];
+    let h = update_headers(&host, "cd", "5", &ts);
     let started = Instant::now();
     assert_eq!(s.req("PUT", OBJ, &h, "x").await.status, 201);
     let took = started.elapsed();
@@ -145,13 +139,7 @@ async fn an_acknowledged_write_has_its_update_delivered_or_queued() {
     let host = slow.addr.to_string();
     s.add_container_devices(&[(&host, "cd")]);
     let ts = Clock::new().at(1);
-    let h = [
-        ("x-container-host", host.as_str()),
-        ("x-container-device", "cd"),
-        ("x-container-partition", "5"),
-        ("x-timestamp", ts.as_str()),
-        ("content-type", "a/b"),
-    ];
+    let h = update_headers(&host, "cd", "5", &ts);
     assert_eq!(s.req("PUT", OBJ, &h, "x").await.status, 201);
     // A crash now must not lose the listing row: the update is already in the queue.
     let queued = pendings(&s);
@@ -170,15 +158,7 @@ async fn delete_at_changes_reach_the_expirer_queue() {
     let c = Clock::new();
     let at = (common::Timestamp::now().secs() + 1000).to_string();
     let t1 = c.at(1);
-    let h = [
-        ("x-timestamp", t1.as_str()),
-        ("content-type", "a/b"),
-        ("x-delete-at", at.as_str()),
-        ("x-delete-at-host", host.as_str()),
-        ("x-delete-at-device", "ed"),
-        ("x-delete-at-partition", "3"),
-        ("x-delete-at-container", "0001700000"),
-    ];
+    let h = delete_at_headers(&t1, &at, &host, "ed");
     assert_eq!(s.req("PUT", OBJ, &h, "12345").await.status, 201);
     let u = rec.requests().pop().unwrap();
     assert_eq!(u.method, "PUT");

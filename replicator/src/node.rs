@@ -123,18 +123,7 @@ mod tests {
     use common::backend_auth::{BackendConfig, BackendKey};
 
     fn dev(id: u32, ip: &str, port: u16, name: &str) -> Device {
-        Device {
-            id,
-            region: 1,
-            zone: id + 1,
-            ip: ip.into(),
-            port,
-            replication_ip: ip.into(),
-            replication_port: port,
-            device: name.into(),
-            weight: 1.0,
-            meta: String::new(),
-        }
+        Device::new(id, (1, id + 1), (ip, port), name, 1.0)
     }
 
     #[test]

@@ -290,18 +290,13 @@ impl Cluster {
         for (kind, port) in [("object", ports.object), ("container", ports.container), ("account", ports.account)] {
             let builder_path = etc.join(format!("{kind}.builder"));
             let mut b = RingBuilder::load(&builder_path).with_context(|| format!("loading {kind}.builder"))?;
-            b.add_dev(swiftlet_ring::Device {
-                id: b.next_device_id(),
-                region: 1,
-                zone: i as u32 + 1,
-                ip: self.host.clone(),
-                port,
-                replication_ip: self.host.clone(),
-                replication_port: port,
-                device: Layout::device_name(i),
-                weight: 1.0,
-                meta: String::new(),
-            })?;
+            b.add_dev(swiftlet_ring::Device::new(
+                b.next_device_id(),
+                (1, i as u32 + 1),
+                (&self.host, port),
+                Layout::device_name(i),
+                1.0,
+            ))?;
             b.pretend_min_part_hours_passed();
             b.rebalance(None).with_context(|| format!("rebalancing the {kind} ring"))?;
             b.save(&builder_path)?;

@@ -29,18 +29,13 @@ pub fn build(etc: &Path, host: &str, nodes: &[NodePorts], replicas: f64, part_po
                 "container" => ports.container,
                 _ => ports.account,
             };
-            builder.add_dev(Device {
-                id: i as u32,
-                region: 1,
-                zone: i as u32 + 1,
-                ip: host.to_string(),
-                port,
-                replication_ip: host.to_string(),
-                replication_port: port,
-                device: crate::layout::Layout::device_name(i),
-                weight: 1.0,
-                meta: String::new(),
-            })?;
+            builder.add_dev(Device::new(
+                i as u32,
+                (1, i as u32 + 1),
+                (&host, port),
+                crate::layout::Layout::device_name(i),
+                1.0,
+            ))?;
         }
         builder.rebalance(Some(1)).with_context(|| format!("rebalancing the {kind} ring"))?;
         builder.save(&etc.join(format!("{kind}.builder")))?;

@@ -28,6 +28,29 @@ pub struct Device {
 }
 
 impl Device {
+    /// A device in `(region, zone)` serving on `(ip, port)` that replicates over that same
+    /// address (no separate replication network), with no meta.
+    pub fn new(
+        id: u32,
+        (region, zone): (u32, u32),
+        (ip, port): (&str, u16),
+        device: impl Into<String>,
+        weight: f64,
+    ) -> Device {
+        Device {
+            id,
+            region,
+            zone,
+            ip: ip.into(),
+            port,
+            replication_ip: ip.into(),
+            replication_port: port,
+            device: device.into(),
+            weight,
+            meta: String::new(),
+        }
+    }
+
     /// Checks what the builder relies on: a valid id, a sane weight, a safe device name.
     pub fn check(&self) -> Result<(), RingError> {
         if self.id > MAX_DEVICE_ID {

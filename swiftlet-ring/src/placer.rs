@@ -273,18 +273,7 @@ mod tests {
         let devs: Vec<Option<Device>> = (0..n)
             .map(|id| {
                 let zone = id % zones + 1;
-                Some(Device {
-                    id,
-                    region: 1,
-                    zone,
-                    ip: format!("10.0.{zone}.{}", id / zones % 2),
-                    port: 1,
-                    replication_ip: String::new(),
-                    replication_port: 1,
-                    device: format!("d{id}"),
-                    weight: 1.0,
-                    meta: String::new(),
-                })
+                Some(Device::new(id, (1, zone), (&format!("10.0.{zone}.{}", id / zones % 2), 1), format!("d{id}"), 1.0))
             })
             .collect();
         TierTree::build(&devs, |_| true)
@@ -317,22 +306,8 @@ mod tests {
     /// device with the most room among those allowed.
     #[test]
     fn big_tiers_use_a_heap_that_stays_correct() {
-        let devs: Vec<Option<Device>> = (0..60)
-            .map(|id| {
-                Some(Device {
-                    id,
-                    region: 1,
-                    zone: 1,
-                    ip: "10.0.0.1".into(),
-                    port: 1,
-                    replication_ip: String::new(),
-                    replication_port: 1,
-                    device: format!("d{id}"),
-                    weight: 1.0,
-                    meta: String::new(),
-                })
-            })
-            .collect();
+        let devs: Vec<Option<Device>> =
+            (0..60).map(|id| Some(Device::new(id, (1, 1), ("10.0.0.1", 1), format!("d{id}"), 1.0))).collect();
         let t = TierTree::build(&devs, |_| true);
         let plan = Plan::build(&t, 1.0, 0.0, 600, 600).unwrap();
         let mut placer = Placer::new(&t, &plan, &[0; 60], 3);

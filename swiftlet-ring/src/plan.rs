@@ -214,18 +214,7 @@ mod tests {
         spec.iter()
             .enumerate()
             .map(|(id, &(region, zone, ip, weight))| {
-                Some(Device {
-                    id: id as u32,
-                    region,
-                    zone,
-                    ip: ip.into(),
-                    port: 1,
-                    replication_ip: ip.into(),
-                    replication_port: 1,
-                    device: format!("d{id}"),
-                    weight,
-                    meta: String::new(),
-                })
+                Some(Device::new(id as u32, (region, zone), (ip, 1), format!("d{id}"), weight))
             })
             .collect()
     }

@@ -324,18 +324,7 @@ mod tests {
     use super::*;
 
     fn dev(id: u32, region: u32, zone: u32, ip: &str) -> Device {
-        Device {
-            id,
-            region,
-            zone,
-            ip: ip.into(),
-            port: 6200,
-            replication_ip: ip.into(),
-            replication_port: 6200,
-            device: format!("sd{id}"),
-            weight: 1.0,
-            meta: String::new(),
-        }
+        Device::new(id, (region, zone), (ip, 6200), format!("sd{id}"), 1.0)
     }
 
     /// Four zones (two hosts each, two devices per host) in two regions, hand-assigned.

@@ -129,19 +129,7 @@ mod tests {
     fn ring(weights: &[f64]) -> Ring {
         let mut b = RingBuilder::new(4, 1.0, 0).unwrap();
         for (i, &w) in weights.iter().enumerate() {
-            b.add_dev(Device {
-                id: i as u32,
-                region: 1,
-                zone: i as u32,
-                ip: "127.0.0.1".into(),
-                port: 6000 + i as u16,
-                replication_ip: "127.0.0.1".into(),
-                replication_port: 6000 + i as u16,
-                device: "sdb".into(),
-                weight: w,
-                meta: String::new(),
-            })
-            .unwrap();
+            b.add_dev(Device::new(i as u32, (1, i as u32), ("127.0.0.1", 6000 + i as u16), "sdb", w)).unwrap();
         }
         b.rebalance(Some(1)).unwrap();
         b.get_ring()

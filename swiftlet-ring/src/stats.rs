@@ -152,18 +152,7 @@ mod tests {
     use crate::Device;
 
     fn dev(id: u32, zone: u32, ip: &str, weight: f64) -> Device {
-        Device {
-            id,
-            region: 1,
-            zone,
-            ip: ip.into(),
-            port: 6200,
-            replication_ip: ip.into(),
-            replication_port: 6200,
-            device: format!("sd{id}"),
-            weight,
-            meta: String::new(),
-        }
+        Device::new(id, (1, zone), (ip, 6200), format!("sd{id}"), weight)
     }
 
     /// Three zones, one of them tiny: without overload some partitions keep two replicas

@@ -192,18 +192,7 @@ mod tests {
     use super::*;
 
     fn dev(id: u32, region: u32, zone: u32, ip: &str, weight: f64) -> Option<Device> {
-        Some(Device {
-            id,
-            region,
-            zone,
-            ip: ip.into(),
-            port: 6200,
-            replication_ip: ip.into(),
-            replication_port: 6200,
-            device: format!("sd{id}"),
-            weight,
-            meta: String::new(),
-        })
+        Some(Device::new(id, (region, zone), (ip, 6200), format!("sd{id}"), weight))
     }
 
     #[test]

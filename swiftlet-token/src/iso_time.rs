@@ -2,6 +2,7 @@
 //! module. Parsing takes the fraction and the `Z` as optional and drops the fraction.
 
 use serde::{Deserialize, Deserializer, Serializer};
+use std::time::{Duration, UNIX_EPOCH};
 
 pub fn serialize<S: Serializer>(secs: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format(*secs))
@@ -13,50 +14,17 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 }
 
 pub fn format(secs: u64) -> String {
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    let s = secs % 86_400;
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000Z", s / 3600, s / 60 % 60, s % 60)
+    humantime::format_rfc3339_micros(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction][Z]`, UTC, at or after 1970.
 pub fn parse(text: &str) -> Option<u64> {
-    let text = text.strip_suffix('Z').unwrap_or(text);
-    let (date, time) = text.split_once('T')?;
-    let time = time.split_once('.').map_or(time, |(whole, _)| whole);
-    let num = |s: &str| s.parse::<u64>().ok().filter(|_| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
-    let mut d = date.splitn(3, '-').map(num);
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let mut t = time.splitn(3, ':').map(num);
-    let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 60 {
+    // humantime's weak form takes the fraction and the `Z` as optional, but also a space for the `T`.
+    if !text.as_bytes().get(10).is_some_and(|&b| b == b'T') {
         return None;
     }
-    let days = u64::try_from(days_from_civil(y as i64, m as i64, day as i64)).ok()?;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
-}
-
-/// Howard Hinnant's conversions between days since 1970-01-01 and the proleptic
-/// Gregorian calendar.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let at = humantime::parse_rfc3339_weak(text).ok()?;
+    Some(at.duration_since(UNIX_EPOCH).ok()?.as_secs())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! keeps a service's copy of them current.
 
 pub mod feed;
-mod iso_time;
+pub mod iso_time;
 pub mod poller;
 pub mod revocation;
 

@@ -44,18 +44,7 @@ const SMALL: usize = 4096;
 
 /// A one-device container ring (the bench's PUTs name no container server).
 fn placeholder_container_ring(path: &Path) -> Result<()> {
-    let dev = swiftlet_ring::Device {
-        id: 0,
-        region: 1,
-        zone: 1,
-        ip: "127.0.0.1".into(),
-        port: 1,
-        replication_ip: "127.0.0.1".into(),
-        replication_port: 1,
-        device: "none".into(),
-        weight: 1.0,
-        meta: String::new(),
-    };
+    let dev = swiftlet_ring::Device::new(0, (1, 1), ("127.0.0.1", 1), "none", 1.0);
     swiftlet_ring::Ring::new(0, 1, vec![Some(dev)], vec![vec![0]])?.save(path)?;
     Ok(())
 }

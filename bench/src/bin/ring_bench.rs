@@ -163,18 +163,7 @@ fn print_tool(name: &str, r: &ToolResult) {
 fn library_numbers(a: &Args, pp: u8, layout: &Layout, dir: &Path) -> Result<()> {
     let mut b = RingBuilder::new(pp, a.replicas, 1)?;
     for (i, (zone, _, ip, dev, weight)) in layout.devs.iter().enumerate() {
-        b.add_dev(Device {
-            id: i as u32,
-            region: 1,
-            zone: *zone,
-            ip: ip.clone(),
-            port: 6200,
-            replication_ip: ip.clone(),
-            replication_port: 6200,
-            device: dev.clone(),
-            weight: *weight,
-            meta: String::new(),
-        })?;
+        b.add_dev(Device::new(i as u32, (1, *zone), (&ip, 6200), dev.clone(), *weight))?;
     }
     let t = Instant::now();
     let first = b.rebalance(Some(a.seed))?;
@@ -205,18 +194,7 @@ fn library_numbers(a: &Args, pp: u8, layout: &Layout, dir: &Path) -> Result<()> 
 
     // One more device (weight 100, a new host in zone 1); ideally only its weight share moves.
     let new_id = layout.devs.len() as u32;
-    b.add_dev(Device {
-        id: new_id,
-        region: 1,
-        zone: 1,
-        ip: "10.1.0.250".into(),
-        port: 6200,
-        replication_ip: "10.1.0.250".into(),
-        replication_port: 6200,
-        device: "d0".into(),
-        weight: 100.0,
-        meta: String::new(),
-    })?;
+    b.add_dev(Device::new(new_id, (1, 1), ("10.1.0.250", 6200), "d0", 100.0))?;
     b.pretend_min_part_hours_passed();
     let t = Instant::now();
     let grow = b.rebalance(Some(a.seed))?;

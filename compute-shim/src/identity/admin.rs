@@ -125,13 +125,7 @@ impl IdentityService {
             }
             Endpoint::DeleteUser(id) => {
                 let event = self.tokens_of(Some(&id), None);
-                let found = self
-                    .change_and_revoke(move |c| {
-                        let found = store::delete_user(c, &id)?;
-                        Ok((found, if found { vec![event] } else { Vec::new() }))
-                    })
-                    .await?;
-                deleted(found, "user")
+                deleted(self.delete_revoking(event, move |c| store::delete_user(c, &id)).await?, "user")
             }
             Endpoint::Projects => {
                 let projects = self.db.call(move |c| store::projects(c, name.as_deref())).await?;
@@ -179,13 +173,7 @@ impl IdentityService {
             }
             Endpoint::DeleteProject(id) => {
                 let event = self.tokens_of(None, Some(&id));
-                let found = self
-                    .change_and_revoke(move |c| {
-                        let found = store::delete_project(c, &id)?;
-                        Ok((found, if found { vec![event] } else { Vec::new() }))
-                    })
-                    .await?;
-                deleted(found, "project")
+                deleted(self.delete_revoking(event, move |c| store::delete_project(c, &id)).await?, "project")
             }
             Endpoint::Roles => {
                 let roles = self.db.call(move |c| store::roles(c, name.as_deref())).await?;

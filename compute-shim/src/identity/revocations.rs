@@ -134,6 +134,19 @@ impl IdentityService {
     }
 
     /// An event for every token of the user and/or project issued until now.
+    /// Runs `delete` and, when it found something, ends the tokens `event` names, in one
+    /// transaction.
+    pub(super) async fn delete_revoking<F>(&self, event: RevocationEvent, delete: F) -> Result<bool>
+    where
+        F: FnOnce(&Connection) -> Result<bool> + Send + 'static,
+    {
+        self.change_and_revoke(move |c| {
+            let found = delete(c)?;
+            Ok((found, if found { vec![event] } else { Vec::new() }))
+        })
+        .await
+    }
+
     pub(super) fn tokens_of(&self, user: Option<&str>, project: Option<&str>) -> RevocationEvent {
         RevocationEvent::tokens_of(user, project, web::now_secs(), self.cfg.token_life)
     }

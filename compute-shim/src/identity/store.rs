@@ -85,21 +85,42 @@ pub fn is_empty(c: &Connection) -> Result<bool> {
     Ok(c.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? == 0)
 }
 
-pub fn project(c: &Connection, id: &str) -> Result<Option<Project>> {
-    let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = ?1");
-    Ok(c.query_row(&sql, [id], project_row).optional()?)
+/// How a request names a user or a project: by id, or by name (in the one domain).
+#[derive(Debug, Clone, Copy)]
+pub enum Key<'a> {
+    Id(&'a str),
+    Name(&'a str),
 }
 
-pub fn project_by_name(c: &Connection, name: &str) -> Result<Option<Project>> {
-    let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE name = ?1");
-    Ok(c.query_row(&sql, [name], project_row).optional()?)
+fn find<T>(c: &Connection, table: &str, cols: &str, key: Key, row: RowFn<T>) -> Result<Option<T>> {
+    let (column, value) = match key {
+        Key::Id(v) => ("id", v),
+        Key::Name(v) => ("name", v),
+    };
+    let sql = format!("SELECT {cols} FROM {table} WHERE {column} = ?1");
+    Ok(c.query_row(&sql, [value], row).optional()?)
+}
+
+/// Every row of `table`, or those named `name`, by name.
+fn list<T>(c: &Connection, table: &str, cols: &str, name: Option<&str>, row: RowFn<T>) -> Result<Vec<T>> {
+    let sql = format!("SELECT {cols} FROM {table} WHERE ?1 IS NULL OR name = ?1 ORDER BY name");
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map([name], row)?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+type RowFn<T> = fn(&rusqlite::Row) -> rusqlite::Result<T>;
+
+pub fn project(c: &Connection, id: &str) -> Result<Option<Project>> {
+    project_by(c, Key::Id(id))
+}
+
+pub fn project_by(c: &Connection, key: Key) -> Result<Option<Project>> {
+    find(c, "projects", PROJECT_COLS, key, project_row)
 }
 
 pub fn projects(c: &Connection, name: Option<&str>) -> Result<Vec<Project>> {
-    let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE ?1 IS NULL OR name = ?1 ORDER BY name");
-    let mut st = c.prepare(&sql)?;
-    let rows = st.query_map([name], project_row)?.collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+    list(c, "projects", PROJECT_COLS, name, project_row)
 }
 
 pub fn insert_project(c: &Connection, p: &Project) -> Result<()> {
@@ -125,20 +146,15 @@ pub fn delete_project(c: &Connection, id: &str) -> Result<bool> {
 }
 
 pub fn user(c: &Connection, id: &str) -> Result<Option<User>> {
-    let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?1");
-    Ok(c.query_row(&sql, [id], user_row).optional()?)
+    user_by(c, Key::Id(id))
 }
 
-pub fn user_by_name(c: &Connection, name: &str) -> Result<Option<User>> {
-    let sql = format!("SELECT {USER_COLS} FROM users WHERE name = ?1");
-    Ok(c.query_row(&sql, [name], user_row).optional()?)
+pub fn user_by(c: &Connection, key: Key) -> Result<Option<User>> {
+    find(c, "users", USER_COLS, key, user_row)
 }
 
 pub fn users(c: &Connection, name: Option<&str>) -> Result<Vec<User>> {
-    let sql = format!("SELECT {USER_COLS} FROM users WHERE ?1 IS NULL OR name = ?1 ORDER BY name");
-    let mut st = c.prepare(&sql)?;
-    let rows = st.query_map([name], user_row)?.collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+    list(c, "users", USER_COLS, name, user_row)
 }
 
 pub fn insert_user(c: &Connection, u: &User) -> Result<()> {
@@ -168,9 +184,7 @@ pub fn role(c: &Connection, id: &str) -> Result<Option<Role>> {
 }
 
 pub fn roles(c: &Connection, name: Option<&str>) -> Result<Vec<Role>> {
-    let mut st = c.prepare("SELECT id, name FROM roles WHERE ?1 IS NULL OR name = ?1 ORDER BY name")?;
-    let rows = st.query_map([name], role_row)?.collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+    list(c, "roles", "id, name", name, role_row)
 }
 
 pub fn insert_role(c: &Connection, r: &Role) -> Result<()> {
@@ -237,7 +251,7 @@ pub fn bootstrap(c: &mut Connection, seeds: &[Seed]) -> Result<()> {
         insert_role(&tx, &Role { id: crate::web::new_hex_id(), name: name.into() })?;
     }
     for s in seeds {
-        let project = match project_by_name(&tx, &s.project)? {
+        let project = match project_by(&tx, Key::Name(&s.project))? {
             Some(p) => p,
             None => {
                 let p = Project {
@@ -283,8 +297,8 @@ mod tests {
             role: r.into(),
         };
         bootstrap(&mut c, &[seed("admin", "admin", "admin"), seed("demo", "demo", "member")]).unwrap();
-        let demo = user_by_name(&c, "demo").unwrap().unwrap();
-        let p = project_by_name(&c, "demo").unwrap().unwrap();
+        let demo = user_by(&c, Key::Name("demo")).unwrap().unwrap();
+        let p = project_by(&c, Key::Name("demo")).unwrap().unwrap();
         assert_eq!(demo.default_project_id.as_deref(), Some(p.id.as_str()));
         assert_eq!(roles_on(&c, &demo.id, &p.id).unwrap()[0].name, "member");
         assert_eq!(projects_of(&c, &demo.id).unwrap(), vec![p.clone()]);

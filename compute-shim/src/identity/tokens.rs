@@ -33,6 +33,14 @@ fn by_id_or_name(v: &Value) -> Result<(Option<String>, Option<String>)> {
     Ok((id, name))
 }
 
+/// The store's key for what `by_id_or_name` found: the id when given.
+fn key<'a>(id: &'a Option<String>, name: &'a Option<String>) -> store::Key<'a> {
+    match id {
+        Some(id) => store::Key::Id(id),
+        None => store::Key::Name(name.as_deref().unwrap_or_default()),
+    }
+}
+
 fn domain() -> Value {
     json!({"id": DOMAIN_ID, "name": DOMAIN_NAME})
 }
@@ -54,13 +62,7 @@ impl IdentityService {
                 identity.pointer("/password/user").ok_or_else(|| ShimError::BadRequest("Expecting user.".into()))?;
             let secret = pw.get("password").and_then(Value::as_str).ok_or_else(login_failed)?.to_string();
             let (id, name) = by_id_or_name(pw)?;
-            let user = self
-                .db
-                .call(move |c| match id {
-                    Some(id) => store::user(c, &id),
-                    None => store::user_by_name(c, name.as_deref().unwrap_or_default()),
-                })
-                .await?;
+            let user = self.db.call(move |c| store::user_by(c, key(&id, &name))).await?;
             let Some(user) = user.filter(|u| u.enabled) else {
                 // Spend the same time as a real check, so user names cannot be probed.
                 password::burn(&self.hash_gate, secret).await?;
@@ -130,13 +132,7 @@ impl IdentityService {
             return Err(ShimError::BadRequest("Only project scope is supported.".into()));
         };
         let (id, name) = by_id_or_name(p)?;
-        let found = self
-            .db
-            .call(move |c| match id {
-                Some(id) => store::project(c, &id),
-                None => store::project_by_name(c, name.as_deref().unwrap_or_default()),
-            })
-            .await?;
+        let found = self.db.call(move |c| store::project_by(c, key(&id, &name))).await?;
         found.filter(|p| p.enabled).map(Some).ok_or_else(login_failed)
     }
 

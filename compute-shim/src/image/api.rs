@@ -149,30 +149,7 @@ impl ImageService {
             }
             Some(v) => return Err(ShimError::BadRequest(format!("Invalid image id {v}"))),
         };
-        let mut img = Image {
-            id,
-            name: None,
-            status: "queued".into(),
-            visibility: "shared".into(),
-            protected: false,
-            os_hidden: false,
-            owner: caller.claims.pid.clone(),
-            disk_format: None,
-            container_format: None,
-            min_disk: 0,
-            min_ram: 0,
-            size: None,
-            checksum: None,
-            os_hash_algo: None,
-            os_hash_value: None,
-            created_at: now,
-            updated_at: now,
-            tags: Vec::new(),
-            properties: Default::default(),
-            segments: 0,
-            segment_size: 0,
-            upload_id: None,
-        };
+        let mut img = Image::queued(id, caller.claims.pid.clone(), now);
         for (k, v) in obj.iter().filter(|(k, _)| k.as_str() != "id") {
             patch::set(&mut img, k, v, caller.is_admin())?;
         }

@@ -163,30 +163,7 @@ mod tests {
     use serde_json::json;
 
     fn img() -> Image {
-        Image {
-            id: "i".into(),
-            name: None,
-            status: "queued".into(),
-            visibility: "shared".into(),
-            protected: false,
-            os_hidden: false,
-            owner: Some("p".into()),
-            disk_format: None,
-            container_format: None,
-            min_disk: 0,
-            min_ram: 0,
-            size: None,
-            checksum: None,
-            os_hash_algo: None,
-            os_hash_value: None,
-            created_at: 0,
-            updated_at: 0,
-            tags: vec![],
-            properties: Default::default(),
-            segments: 0,
-            segment_size: 0,
-            upload_id: None,
-        }
+        Image::queued("i".into(), Some("p".into()), 0)
     }
 
     #[test]

@@ -45,6 +45,36 @@ pub struct Image {
     pub upload_id: Option<String>,
 }
 
+impl Image {
+    /// A new image as Glance creates it: queued, shared, no data yet.
+    pub fn queued(id: String, owner: Option<String>, now: u64) -> Image {
+        Image {
+            id,
+            name: None,
+            status: "queued".into(),
+            visibility: "shared".into(),
+            protected: false,
+            os_hidden: false,
+            owner,
+            disk_format: None,
+            container_format: None,
+            min_disk: 0,
+            min_ram: 0,
+            size: None,
+            checksum: None,
+            os_hash_algo: None,
+            os_hash_value: None,
+            created_at: now,
+            updated_at: now,
+            tags: Vec::new(),
+            properties: Default::default(),
+            segments: 0,
+            segment_size: 0,
+            upload_id: None,
+        }
+    }
+}
+
 const COLS: &str = "id, name, status, visibility, protected, os_hidden, owner, disk_format, container_format,
     min_disk, min_ram, size, checksum, os_hash_algo, os_hash_value, created_at, updated_at, tags, properties,
     segments, segment_size, upload_id";
@@ -172,28 +202,12 @@ mod tests {
 
     pub fn queued(id: &str) -> Image {
         Image {
-            id: id.into(),
             name: Some("n".into()),
-            status: "queued".into(),
-            visibility: "shared".into(),
-            protected: false,
-            os_hidden: false,
-            owner: Some("p".into()),
             disk_format: Some("raw".into()),
             container_format: Some("bare".into()),
-            min_disk: 0,
-            min_ram: 0,
-            size: None,
-            checksum: None,
-            os_hash_algo: None,
-            os_hash_value: None,
-            created_at: 1,
-            updated_at: 1,
             tags: vec!["t".into()],
             properties: BTreeMap::from([("kernel_id".to_string(), "k".to_string())]),
-            segments: 0,
-            segment_size: 0,
-            upload_id: None,
+            ..Image::queued(id.into(), Some("p".into()), 1)
         }
     }
 

@@ -331,3 +331,28 @@ pub fn is_ext4(path: &Path) -> bool {
     let rc = unsafe { libc::statfs(c.as_ptr(), &mut st) };
     rc == 0 && st.f_type as i64 == 0xEF53
 }
+
+/// A PUT's headers naming `host`/`device`/`part` as the container server to update.
+pub fn update_headers<'a>(host: &'a str, device: &'a str, part: &'a str, ts: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("x-container-host", host),
+        ("x-container-device", device),
+        ("x-container-partition", part),
+        ("x-timestamp", ts),
+        ("content-type", "a/b"),
+    ]
+}
+
+/// A PUT's headers expiring the object at `at`, queued with the expirer's container server
+/// `host`/`device` (partition 3, container 0001700000).
+pub fn delete_at_headers<'a>(ts: &'a str, at: &'a str, host: &'a str, device: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("x-timestamp", ts),
+        ("content-type", "a/b"),
+        ("x-delete-at", at),
+        ("x-delete-at-host", host),
+        ("x-delete-at-device", device),
+        ("x-delete-at-partition", "3"),
+        ("x-delete-at-container", "0001700000"),
+    ]
+}

@@ -60,21 +60,7 @@ mod tests {
     use super::*;
 
     fn node(port: u16) -> Node {
-        Node {
-            dev: Device {
-                id: 0,
-                region: 1,
-                zone: 1,
-                ip: "127.0.0.1".into(),
-                port,
-                replication_ip: "127.0.0.1".into(),
-                replication_port: port,
-                device: "sdb".into(),
-                weight: 1.0,
-                meta: String::new(),
-            },
-            primary: true,
-        }
+        Node { dev: Device::new(0, (1, 1), ("127.0.0.1", port), "sdb", 1.0), primary: true }
     }
 
     #[test]

@@ -22,18 +22,7 @@ pub fn topology(regions: u32, zones: u32, hosts: u32, devices: u32, weight: f64)
 }
 
 pub fn device(id: u32, region: u32, zone: u32, ip: &str, name: &str, weight: f64) -> Device {
-    Device {
-        id,
-        region,
-        zone,
-        ip: ip.into(),
-        port: 6200,
-        replication_ip: ip.into(),
-        replication_port: 6200,
-        device: name.into(),
-        weight,
-        meta: String::new(),
-    }
+    Device::new(id, (region, zone), (ip, 6200), name, weight)
 }
 
 pub fn builder(part_power: u8, replicas: f64, min_part_hours: u32, devs: Vec<Device>) -> RingBuilder {

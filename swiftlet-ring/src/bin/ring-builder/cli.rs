@@ -106,36 +106,43 @@ pub struct GetNodesArgs {
     pub handoffs: usize,
 }
 
-/// Device filters given as flags instead of a search value.
+/// A device's fields as flags: filters for the search commands, the new device for `add`.
 #[derive(Args, Debug, Default, Clone)]
-pub struct FilterFlags {
-    /// Match the device id.
+pub struct DeviceFlags {
+    /// Device id (add: default the lowest free one).
     #[arg(short = 'u', long)]
     pub id: Option<u32>,
-    /// Match the region.
+    /// Region (add: default 1).
     #[arg(short, long)]
     pub region: Option<u32>,
-    /// Match the zone.
+    /// Zone.
     #[arg(short, long)]
     pub zone: Option<u32>,
-    /// Match the IP address or hostname.
+    /// IP address or hostname.
     #[arg(short, long)]
     pub ip: Option<String>,
-    /// Match the port.
+    /// Port.
     #[arg(short, long)]
     pub port: Option<u16>,
-    /// Match the replication IP address.
+    /// Replication IP address (add: default --ip).
     #[arg(short = 'j', long)]
     pub replication_ip: Option<String>,
-    /// Match the replication port.
+    /// Replication port (add: default --port).
     #[arg(short = 'q', long)]
     pub replication_port: Option<u16>,
-    /// Match the device name (e.g. sdb1).
+    /// Device name (e.g. sdb1).
     #[arg(short, long)]
     pub device: Option<String>,
-    /// Match the weight.
+    /// Weight (relative capacity).
     #[arg(short, long)]
     pub weight: Option<f64>,
+}
+
+/// Device filters given as flags instead of a search value: devices matching every one given.
+#[derive(Args, Debug, Default, Clone)]
+pub struct FilterFlags {
+    #[command(flatten)]
+    pub device: DeviceFlags,
     /// Match devices whose meta contains this.
     #[arg(short, long)]
     pub meta: Option<String>,
@@ -167,33 +174,8 @@ pub struct PairArgs {
 pub struct AddArgs {
     /// `[r<region>]z<zone>-<ip>:<port>[R<rip>:<rport>]/<device>[_<meta>] <weight>` pairs.
     pub values: Vec<String>,
-    /// Device id (default: the lowest free one).
-    #[arg(short = 'u', long)]
-    pub id: Option<u32>,
-    /// Region (default 1).
-    #[arg(short, long)]
-    pub region: Option<u32>,
-    /// Zone.
-    #[arg(short, long)]
-    pub zone: Option<u32>,
-    /// IP address or hostname.
-    #[arg(short, long)]
-    pub ip: Option<String>,
-    /// Port.
-    #[arg(short, long)]
-    pub port: Option<u16>,
-    /// Replication IP (default: --ip).
-    #[arg(short = 'j', long)]
-    pub replication_ip: Option<String>,
-    /// Replication port (default: --port).
-    #[arg(short = 'q', long)]
-    pub replication_port: Option<u16>,
-    /// Device name (e.g. sdb1).
-    #[arg(short, long)]
-    pub device: Option<String>,
-    /// Weight (relative capacity).
-    #[arg(short, long)]
-    pub weight: Option<f64>,
+    #[command(flatten)]
+    pub device: DeviceFlags,
     /// Free-form extra information.
     #[arg(short, long, default_value = "")]
     pub meta: String,

@@ -9,16 +9,17 @@ use crate::{show, CmdResult, Fail, Files, Status};
 
 impl FilterFlags {
     fn to_filter(&self) -> DeviceFilter {
+        let d = self.device.clone();
         DeviceFilter {
-            id: self.id,
-            region: self.region,
-            zone: self.zone,
-            ip: self.ip.clone(),
-            port: self.port,
-            replication_ip: self.replication_ip.clone(),
-            replication_port: self.replication_port,
-            device: self.device.clone(),
-            weight: self.weight,
+            id: d.id,
+            region: d.region,
+            zone: d.zone,
+            ip: d.ip,
+            port: d.port,
+            replication_ip: d.replication_ip,
+            replication_port: d.replication_port,
+            device: d.device,
+            weight: d.weight,
             meta: self.meta.clone(),
         }
     }
@@ -78,18 +79,19 @@ fn check_weight(w: f64) -> Result<f64, Fail> {
 
 pub fn add(files: &Files, a: AddArgs) -> CmdResult {
     let mut b = files.load()?;
-    let flags_used = a.region.is_some() || a.zone.is_some() || a.ip.is_some() || a.port.is_some() || a.device.is_some();
+    let d = &a.device;
+    let flags_used = d.region.is_some() || d.zone.is_some() || d.ip.is_some() || d.port.is_some() || d.device.is_some();
     let mut new_devs = Vec::new();
-    if flags_used || a.weight.is_some() {
+    if flags_used || d.weight.is_some() {
         if !a.values.is_empty() {
             return Err(Fail("give device values or flags, not both".into()));
         }
         let missing: Vec<&str> = [
-            ("--zone", a.zone.is_none()),
-            ("--ip", a.ip.is_none()),
-            ("--port", a.port.is_none()),
-            ("--device", a.device.is_none()),
-            ("--weight", a.weight.is_none()),
+            ("--zone", d.zone.is_none()),
+            ("--ip", d.ip.is_none()),
+            ("--port", d.port.is_none()),
+            ("--device", d.device.is_none()),
+            ("--weight", d.weight.is_none()),
         ]
         .iter()
         .filter(|m| m.1)
@@ -98,16 +100,16 @@ pub fn add(files: &Files, a: AddArgs) -> CmdResult {
         if !missing.is_empty() {
             return Err(Fail(format!("missing {}", missing.join(", "))));
         }
-        let weight = check_weight(a.weight.unwrap_or_default())?;
+        let weight = check_weight(d.weight.unwrap_or_default())?;
         new_devs.push(NewDevice {
-            id: a.id,
-            region: a.region.unwrap_or(1),
-            zone: a.zone.unwrap_or_default(),
-            ip: a.ip.clone().unwrap_or_default(),
-            port: a.port.unwrap_or_default(),
-            replication_ip: a.replication_ip.clone(),
-            replication_port: a.replication_port,
-            device: a.device.clone().unwrap_or_default(),
+            id: d.id,
+            region: d.region.unwrap_or(1),
+            zone: d.zone.unwrap_or_default(),
+            ip: d.ip.clone().unwrap_or_default(),
+            port: d.port.unwrap_or_default(),
+            replication_ip: d.replication_ip.clone(),
+            replication_port: d.replication_port,
+            device: d.device.clone().unwrap_or_default(),
             weight,
             meta: a.meta.clone(),
         });
