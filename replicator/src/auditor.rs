@@ -5,6 +5,7 @@
 //! DB (the store quarantines a damaged one).
 
 use crate::error::Result;
+use crate::failures::Failures;
 use crate::node::Node;
 use crate::throttle::Throttle;
 use common::daemon::Daemon;
@@ -15,8 +16,6 @@ use swiftlet_broker::{BrokerError, Store};
 use swiftlet_object_store::AuditOutcome;
 use tokio_util::sync::CancellationToken;
 
-const MAX_ERRORS: usize = 20;
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AuditReport {
     pub object_devices: usize,
@@ -25,18 +24,9 @@ pub struct AuditReport {
     pub objects_quarantined: usize,
     pub dbs_checked: usize,
     pub dbs_quarantined: usize,
-    pub failures: usize,
     pub elapsed_secs: f64,
-    pub errors: Vec<String>,
-}
-
-impl AuditReport {
-    fn fail(&mut self, what: String) {
-        self.failures += 1;
-        if self.errors.len() < MAX_ERRORS {
-            self.errors.push(what);
-        }
-    }
+    #[serde(flatten)]
+    pub failed: Failures,
 }
 
 pub struct Auditor {
@@ -57,12 +47,12 @@ impl Auditor {
     async fn audit_objects(&self, name: &str, report: &mut AuditReport, cancel: &CancellationToken) {
         let device = match self.node.storage.objects.get(name).await {
             Ok(d) => d,
-            Err(e) => return report.fail(format!("device {name}: {e}")),
+            Err(e) => return report.failed.add(format!("device {name}: {e}")),
         };
         let manager = device.manager.clone();
         let parts = match device.pool.run_io(move || manager.partitions()).await {
             Ok(p) => p,
-            Err(e) => return report.fail(format!("device {name}: {e}")),
+            Err(e) => return report.failed.add(format!("device {name}: {e}")),
         };
         for part in parts {
             let manager = device.manager.clone();
@@ -79,7 +69,7 @@ impl Auditor {
             let hashes = match listed {
                 Ok(h) => h,
                 Err(e) => {
-                    report.fail(format!("device {name} partition {part}: {e}"));
+                    report.failed.add(format!("device {name} partition {part}: {e}"));
                     continue;
                 }
             };
@@ -101,7 +91,7 @@ impl Auditor {
                         tracing::warn!(device = name, partition = part, %hash, %reason, "auditor quarantined an object");
                     }
                     Ok(AuditOutcome::NoData) => {}
-                    Err(e) => report.fail(format!("device {name} object {hash}: {e}")),
+                    Err(e) => report.failed.add(format!("device {name} object {hash}: {e}")),
                 }
                 self.files.consume(1, cancel).await;
             }
@@ -111,7 +101,7 @@ impl Auditor {
     async fn audit_dbs(&self, store: &Arc<Store>, name: &str, report: &mut AuditReport, cancel: &CancellationToken) {
         let locs = match store.walk(name).await {
             Ok(l) => l,
-            Err(e) => return report.fail(format!("device {name}: {e}")),
+            Err(e) => return report.failed.add(format!("device {name}: {e}")),
         };
         for loc in locs {
             if cancel.is_cancelled() {
@@ -124,7 +114,7 @@ impl Auditor {
                     report.dbs_quarantined += 1;
                     tracing::warn!(db = %path.display(), %reason, "auditor quarantined a database");
                 }
-                Err(e) => report.fail(format!("{}/{}: {e}", loc.device, loc.hash)),
+                Err(e) => report.failed.add(format!("{}/{}: {e}", loc.device, loc.hash)),
             }
             self.dbs.consume(1, cancel).await;
         }

@@ -12,6 +12,7 @@
 //! too. Whichever primary's expirer runs first does it; the others then find a tombstone.
 
 use crate::error::Result;
+use crate::failures::Failures;
 use crate::node::{replication_addr, Node};
 use crate::throttle::Throttle;
 use common::daemon::Daemon;
@@ -28,8 +29,6 @@ use swiftlet_object_store::diskfile::metadata::MetadataExt;
 use swiftlet_object_store::{quote_path, ObjectState};
 use tokio_util::sync::CancellationToken;
 
-const MAX_ERRORS: usize = 20;
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ExpirerReport {
     pub devices: usize,
@@ -37,18 +36,9 @@ pub struct ExpirerReport {
     pub expired_found: usize,
     /// Expired objects every primary answered for (deleted, or already gone or replaced).
     pub objects_deleted: usize,
-    pub failures: usize,
     pub elapsed_secs: f64,
-    pub errors: Vec<String>,
-}
-
-impl ExpirerReport {
-    fn fail(&mut self, what: String) {
-        self.failures += 1;
-        if self.errors.len() < MAX_ERRORS {
-            self.errors.push(what);
-        }
-    }
+    #[serde(flatten)]
+    pub failed: Failures,
 }
 
 /// An expired object found on disk.
@@ -128,12 +118,12 @@ impl Expirer {
     async fn expire_device(&self, name: &str, report: &mut ExpirerReport, cancel: &CancellationToken) {
         let device = match self.node.storage.objects.get(name).await {
             Ok(d) => d,
-            Err(e) => return report.fail(format!("device {name}: {e}")),
+            Err(e) => return report.failed.add(format!("device {name}: {e}")),
         };
         let manager = device.manager.clone();
         let parts = match device.pool.run_io(move || manager.partitions()).await {
             Ok(p) => p,
-            Err(e) => return report.fail(format!("device {name}: {e}")),
+            Err(e) => return report.failed.add(format!("device {name}: {e}")),
         };
         let ring = self.node.rings.object.current();
         let port = self.node.config.object_port;
@@ -175,7 +165,7 @@ impl Expirer {
             let (checked, found) = match scanned {
                 Ok(s) => s,
                 Err(e) => {
-                    report.fail(format!("device {name} partition {part}: {e}"));
+                    report.failed.add(format!("device {name} partition {part}: {e}"));
                     continue;
                 }
             };
@@ -189,7 +179,7 @@ impl Expirer {
             while let Some((r, e)) = results.next().await {
                 match r {
                     Ok(()) => report.objects_deleted += 1,
-                    Err(why) => report.fail(format!("/{}/{}/{}: {why}", e.account, e.container, e.obj)),
+                    Err(why) => report.failed.add(format!("/{}/{}/{}: {why}", e.account, e.container, e.obj)),
                 }
             }
         }

@@ -18,6 +18,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod expirer;
+pub mod failures;
 pub mod node;
 pub mod object;
 pub mod set;

@@ -177,8 +177,8 @@ pub struct ReplicationPass {
 impl ReplicationPass {
     /// Failures counted by any replicator.
     pub fn failures(&self) -> usize {
-        self.objects.iter().map(|r| r.failures).sum::<usize>()
-            + self.containers.iter().chain(&self.accounts).map(|r| r.failures).sum::<usize>()
+        self.objects.iter().map(|r| r.failed.failures).sum::<usize>()
+            + self.containers.iter().chain(&self.accounts).map(|r| r.failed.failures).sum::<usize>()
     }
 }
 

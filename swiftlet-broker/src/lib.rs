@@ -15,6 +15,7 @@
 //! - [`headers`]: request timestamps and metadata, and DB info as response headers.
 //! - [`listing`]: listings on the wire: query parameters, format negotiation, and the
 //!   plain, JSON and XML bodies.
+//! - [`server_error`]: the account and container servers' one error type and its statuses.
 
 pub mod db;
 pub mod disk;
@@ -27,6 +28,7 @@ pub mod replication;
 pub mod rows;
 pub mod rpc;
 pub mod schema;
+pub mod server_error;
 pub mod store;
 #[cfg(test)]
 mod tests;

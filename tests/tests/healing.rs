@@ -464,7 +464,7 @@ async fn expired_objects_404_at_once_and_the_expirer_deletes_them() {
 
     let reports = t.cluster.run_expirers_once().await.unwrap();
     assert!(reports.iter().map(|r| r.objects_deleted).sum::<usize>() >= 1, "{reports:?}");
-    assert_eq!(reports.iter().map(|r| r.failures).sum::<usize>(), 0, "{reports:?}");
+    assert_eq!(reports.iter().map(|r| r.failed.failures).sum::<usize>(), 0, "{reports:?}");
     for listing in listings(&t, Some("c")).await {
         assert_eq!(listing, BTreeSet::from(["keeper".to_string()]));
     }

@@ -7,6 +7,7 @@
 pub mod rpc;
 
 use crate::error::{ReplicatorError, Result};
+use crate::failures::Failures;
 use crate::node::Node;
 use common::daemon::Daemon;
 use common::Timestamp;
@@ -17,8 +18,6 @@ use std::sync::Arc;
 use std::time::Instant;
 use swiftlet_broker::{BrokerError, DbKind, DbLocation, Store};
 use tokio_util::sync::CancellationToken;
-
-const MAX_ERRORS: usize = 20;
 
 /// What one DB replication pass did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -40,19 +39,12 @@ pub struct DbReport {
     /// Deleted DBs removed after `reclaim_age`, and tombstone rows reclaimed.
     pub dbs_reclaimed: usize,
     pub rows_reclaimed: usize,
-    pub failures: usize,
     pub elapsed_secs: f64,
-    pub errors: Vec<String>,
+    #[serde(flatten)]
+    pub failed: Failures,
 }
 
 impl DbReport {
-    fn fail(&mut self, what: String) {
-        self.failures += 1;
-        if self.errors.len() < MAX_ERRORS {
-            self.errors.push(what);
-        }
-    }
-
     fn add(&mut self, o: DbReport) {
         self.dbs_checked += o.dbs_checked;
         self.no_change += o.no_change;
@@ -65,9 +57,7 @@ impl DbReport {
         self.handoffs_removed += o.handoffs_removed;
         self.dbs_reclaimed += o.dbs_reclaimed;
         self.rows_reclaimed += o.rows_reclaimed;
-        self.failures += o.failures;
-        let room = MAX_ERRORS.saturating_sub(self.errors.len());
-        self.errors.extend(o.errors.into_iter().take(room));
+        self.failed.merge(o.failed);
     }
 
     fn count(&mut self, s: Synced) {
@@ -126,7 +116,7 @@ impl DbReplicator {
     async fn replicate_db(&self, loc: DbLocation) -> DbReport {
         let mut report = DbReport { dbs_checked: 1, ..Default::default() };
         if let Err(e) = self.try_replicate_db(&loc, &mut report).await {
-            report.fail(format!("{} {}/{}: {e}", self.kind.datadir(), loc.device, loc.hash));
+            report.failed.add(format!("{} {}/{}: {e}", self.kind.datadir(), loc.device, loc.hash));
         }
         report
     }
@@ -170,7 +160,13 @@ impl DbReplicator {
                 }
                 Err(e) => {
                     all_synced = false;
-                    report.fail(format!("{} {} to {}/{}: {e}", self.kind.datadir(), loc.hash, dev.ip, dev.device));
+                    report.failed.add(format!(
+                        "{} {} to {}/{}: {e}",
+                        self.kind.datadir(),
+                        loc.hash,
+                        dev.ip,
+                        dev.device
+                    ));
                 }
             }
         }
@@ -209,7 +205,7 @@ impl Daemon for DbReplicator {
             let locs = match self.store().walk(&name).await {
                 Ok(l) => l,
                 Err(BrokerError::Unmounted(_)) => {
-                    report.fail(format!("device {name} is not mounted"));
+                    report.failed.add(format!("device {name} is not mounted"));
                     continue;
                 }
                 Err(e) => return Err(ReplicatorError::from(e)),

@@ -15,6 +15,7 @@
 mod partition;
 
 use crate::error::Result;
+use crate::failures::Failures;
 use crate::node::{replication_addr, Node};
 use crate::throttle::Throttle;
 use common::daemon::Daemon;
@@ -30,7 +31,6 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// At most this many error messages are kept in a report.
-const MAX_ERRORS: usize = 20;
 
 /// What one object replication pass did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -51,20 +51,12 @@ pub struct ObjectReport {
     pub objects_removed: usize,
     /// Whether this pass rehashed every suffix.
     pub full_rehash: bool,
-    pub failures: usize,
     pub elapsed_secs: f64,
-    /// The first few failures, for the log and the recon file.
-    pub errors: Vec<String>,
+    #[serde(flatten)]
+    pub failed: Failures,
 }
 
 impl ObjectReport {
-    fn fail(&mut self, what: String) {
-        self.failures += 1;
-        if self.errors.len() < MAX_ERRORS {
-            self.errors.push(what);
-        }
-    }
-
     fn add(&mut self, o: ObjectReport) {
         self.partitions_checked += o.partitions_checked;
         self.handoff_partitions += o.handoff_partitions;
@@ -74,9 +66,7 @@ impl ObjectReport {
         self.objects_pushed += o.objects_pushed;
         self.bytes_pushed += o.bytes_pushed;
         self.objects_removed += o.objects_removed;
-        self.failures += o.failures;
-        let room = MAX_ERRORS.saturating_sub(self.errors.len());
-        self.errors.extend(o.errors.into_iter().take(room));
+        self.failed.merge(o.failed);
     }
 }
 
@@ -120,7 +110,7 @@ impl ObjectReplicator {
         let device = match self.node.storage.objects.get(&name).await {
             Ok(d) => d,
             Err(e) => {
-                report.fail(format!("device {name}: {e}"));
+                report.failed.add(format!("device {name}: {e}"));
                 return report;
             }
         };
@@ -128,7 +118,7 @@ impl ObjectReplicator {
         let parts = match device.pool.run_io(move || manager.partitions()).await {
             Ok(p) => p,
             Err(e) => {
-                report.fail(format!("device {name}: listing partitions: {e}"));
+                report.failed.add(format!("device {name}: listing partitions: {e}"));
                 return report;
             }
         };
@@ -137,7 +127,7 @@ impl ObjectReplicator {
         let mut jobs: Vec<Job> = Vec::with_capacity(parts.len());
         for partition in parts {
             if partition >= ring.partition_count() {
-                report.fail(format!("device {name}: partition {partition} is outside the ring"));
+                report.failed.add(format!("device {name}: partition {partition} is outside the ring"));
                 continue;
             }
             let primaries = ring.get_part_nodes(partition);
@@ -224,12 +214,10 @@ mod tests {
         for i in 0..30 {
             let mut r =
                 ObjectReport { partitions_checked: 1, objects_pushed: 2, bytes_pushed: 3, ..Default::default() };
-            r.fail(format!("e{i}"));
+            r.failed.add(format!("e{i}"));
             total.add(r);
         }
         assert_eq!((total.partitions_checked, total.objects_pushed, total.bytes_pushed), (30, 60, 90));
-        assert_eq!(total.failures, 30);
-        assert_eq!(total.errors.len(), MAX_ERRORS);
-        assert_eq!(total.errors[0], "e0");
+        assert_eq!((total.failed.failures, total.failed.errors.len(), total.failed.errors[0].as_str()), (30, 20, "e0"));
     }
 }

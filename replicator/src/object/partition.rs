@@ -15,7 +15,7 @@ async fn account_push(job: &Job, report: &mut ObjectReport, target: &SsyncTarget
     report.objects_pushed += r.puts + r.deletes + r.posts;
     report.bytes_pushed += r.bytes;
     for why in &r.remote.failed {
-        report.fail(format!("{}/{} partition {}: {why}", target.addr, target.device, job.partition));
+        report.failed.add(format!("{}/{} partition {}: {why}", target.addr, target.device, job.partition));
     }
     job.throttle.consume(r.bytes, &job.cancel).await;
 }
@@ -45,7 +45,7 @@ pub(super) async fn sync(job: &Job, timeout: Duration) -> ObjectReport {
     let local = match hashed {
         Ok(h) => h,
         Err(e) => {
-            report.fail(format!("{} partition {part}: hashing: {e}", job.device.name));
+            report.failed.add(format!("{} partition {part}: hashing: {e}", job.device.name));
             return report;
         }
     };
@@ -62,7 +62,7 @@ pub(super) async fn sync(job: &Job, timeout: Duration) -> ObjectReport {
         let remote = match ssync::fetch_remote_hashes(client, target, part, &[], node_timeout).await {
             Ok(r) => r,
             Err(e) => {
-                report.fail(format!("{}/{} partition {part}: {e}", target.addr, target.device));
+                report.failed.add(format!("{}/{} partition {part}: {e}", target.addr, target.device));
                 continue;
             }
         };
@@ -73,7 +73,7 @@ pub(super) async fn sync(job: &Job, timeout: Duration) -> ObjectReport {
         match ssync::send(client, &job.device, part, Some(diff.clone()), target, timeout).await {
             Ok(r) => account_push(job, &mut report, target, &r).await,
             Err(e) => {
-                report.fail(format!("{}/{} partition {part}: ssync: {e}", target.addr, target.device));
+                report.failed.add(format!("{}/{} partition {part}: ssync: {e}", target.addr, target.device));
                 continue;
             }
         }
@@ -81,7 +81,7 @@ pub(super) async fn sync(job: &Job, timeout: Duration) -> ObjectReport {
         // (a suffix where the peer holds something newer stays different: its own pass pushes it).
         match ssync::fetch_remote_hashes(client, target, part, &diff, node_timeout).await {
             Ok(after) => report.suffixes_synced += diff.iter().filter(|s| after.get(*s) == local.get(*s)).count(),
-            Err(e) => report.fail(format!("{}/{} partition {part}: re-check: {e}", target.addr, target.device)),
+            Err(e) => report.failed.add(format!("{}/{} partition {part}: re-check: {e}", target.addr, target.device)),
         }
     }
     report
@@ -140,7 +140,7 @@ pub(super) async fn revert(job: &Job, timeout: Duration) -> ObjectReport {
     let snapshot = match job.device.pool.run_io(move || held(&manager, part)).await {
         Ok(h) => h,
         Err(e) => {
-            report.fail(format!("{} handoff partition {part}: listing: {e}", job.device.name));
+            report.failed.add(format!("{} handoff partition {part}: listing: {e}", job.device.name));
             return report;
         }
     };
@@ -157,7 +157,7 @@ pub(super) async fn revert(job: &Job, timeout: Duration) -> ObjectReport {
                     account_push(job, &mut report, target, &r).await;
                     if !accepted {
                         confirmed = false;
-                        report.fail(format!(
+                        report.failed.add(format!(
                             "{}/{} handoff partition {part}: not every object was accepted",
                             target.addr, target.device
                         ));
@@ -165,7 +165,9 @@ pub(super) async fn revert(job: &Job, timeout: Duration) -> ObjectReport {
                 }
                 Err(e) => {
                     confirmed = false;
-                    report.fail(format!("{}/{} handoff partition {part}: ssync: {e}", target.addr, target.device));
+                    report
+                        .failed
+                        .add(format!("{}/{} handoff partition {part}: ssync: {e}", target.addr, target.device));
                 }
             }
         }
@@ -179,7 +181,7 @@ pub(super) async fn revert(job: &Job, timeout: Duration) -> ObjectReport {
             report.objects_removed += removed;
             report.handoffs_removed += usize::from(part_gone);
         }
-        Err(e) => report.fail(format!("{} handoff partition {part}: removing: {e}", job.device.name)),
+        Err(e) => report.failed.add(format!("{} handoff partition {part}: removing: {e}", job.device.name)),
     }
     report
 }
