@@ -144,14 +144,7 @@ impl IdentityService {
         head: bool,
         q: &[(String, String)],
     ) -> Result<Response<Body>> {
-        let caller = self.validator.caller(h)?;
-        let subject = web::header(h, "x-subject-token")
-            .ok_or_else(|| ShimError::BadRequest("X-Subject-Token is required.".into()))?;
-        let claims =
-            self.validator.check(subject).map_err(|_| ShimError::NotFound("Failed to validate token".into()))?;
-        if !caller.is_admin() && caller.claims.uid != claims.uid {
-            return Err(ShimError::Forbidden("You are not authorized to perform the requested action.".into()));
-        }
+        let (subject, claims) = self.subject_token(h)?;
         let uid = claims.uid.clone();
         if !self.db.call(move |c| store::user(c, &uid)).await?.is_some_and(|u| u.enabled) {
             return Err(ShimError::NotFound("Failed to validate token".into()));
@@ -164,9 +157,9 @@ impl IdentityService {
         Ok(resp)
     }
 
-    /// `DELETE /v3/auth/tokens`: the subject token stops validating here, in the image and
-    /// compute services, in every poller of the revocation feed, and after a restart.
-    pub(super) async fn revoke_token(&self, h: &HeaderMap) -> Result<Response<Body>> {
+    /// The token `X-Subject-Token` names and its claims, for its own user or an admin; a bad
+    /// subject token is a 404, as in Keystone.
+    fn subject_token<'h>(&self, h: &'h HeaderMap) -> Result<(&'h str, TokenClaims)> {
         let caller = self.validator.caller(h)?;
         let subject = web::header(h, "x-subject-token")
             .ok_or_else(|| ShimError::BadRequest("X-Subject-Token is required.".into()))?;
@@ -175,6 +168,13 @@ impl IdentityService {
         if !caller.is_admin() && caller.claims.uid != claims.uid {
             return Err(ShimError::Forbidden("You are not authorized to perform the requested action.".into()));
         }
+        Ok((subject, claims))
+    }
+
+    /// `DELETE /v3/auth/tokens`: the subject token stops validating here, in the image and
+    /// compute services, in every poller of the revocation feed, and after a restart.
+    pub(super) async fn revoke_token(&self, h: &HeaderMap) -> Result<Response<Body>> {
+        let (_, claims) = self.subject_token(h)?;
         let event = RevocationEvent::token(&claims.id, &claims.uid, claims.exp, web::now_secs());
         self.change_and_revoke(move |_| Ok(((), vec![event]))).await?;
         Ok(web::status_only(StatusCode::NO_CONTENT))
