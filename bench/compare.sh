@@ -75,17 +75,10 @@ for k in 0 1 2; do
   for i in 1 2 3 4; do
     port=$((6310 + 10 * (i - 1) + k))
     "$SWIFT_VENV/bin/swift-ring-builder" "$SW/etc/$kind.builder" add "r1z$i-127.0.0.1:$port/sdb$i" 1 >/dev/null
-    cat >"$SW/etc/$kind-$i.conf" <<EOF
-[DEFAULT]
+    { swift_default_section "$port"; cat <<EOF
 devices = $SW/node$i
 mount_check = false
 disable_fallocate = true
-bind_ip = 127.0.0.1
-bind_port = $port
-workers = 1
-user = $(id -un)
-swift_dir = $SW/etc
-log_level = WARNING
 [pipeline:main]
 pipeline = $kind-server
 [app:$kind-server]
@@ -95,6 +88,7 @@ use = egg:swift#$kind
 [$kind-updater]
 [object-reconstructor]
 EOF
+    } >"$SW/etc/$kind-$i.conf"
   done
   "$SWIFT_VENV/bin/swift-ring-builder" "$SW/etc/$kind.builder" rebalance >/dev/null || true
 done
@@ -102,14 +96,7 @@ done
 # the same port, copy, both quotas, SLO, DLO, versioned writes; CORS is in Swift's proxy
 # app), in the order of Swift's SAIO sample: a request costs both systems the same checks.
 PIPELINE="catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl ratelimit s3api tempauth copy container-quotas account-quotas slo dlo versioned_writes proxy-logging"
-cat >"$SW/etc/proxy-server.conf" <<EOF
-[DEFAULT]
-bind_ip = 127.0.0.1
-bind_port = $SWIFT_PROXY_PORT
-workers = 1
-user = $(id -un)
-swift_dir = $SW/etc
-log_level = WARNING
+{ swift_default_section "$SWIFT_PROXY_PORT"; cat <<EOF
 [pipeline:main]
 pipeline = $PIPELINE proxy-server
 [app:proxy-server]
@@ -126,6 +113,7 @@ user_test2_tester2 = testing2 .admin
 use = egg:swift#memcache
 memcache_servers = 127.0.0.1:21211
 EOF
+} >"$SW/etc/proxy-server.conf"
 # Every other filter needs no settings: its egg entry point is its name with '_' for '-'.
 for f in $(tr ' ' '\n' <<<"$PIPELINE" | sort -u | grep -vx 'tempauth\|cache'); do
   printf '[filter:%s]\nuse = egg:swift#%s\n' "$f" "${f//-/_}" >>"$SW/etc/proxy-server.conf"

@@ -13,6 +13,31 @@ ensure_swift_venv() {
   fi
 }
 
+# swift_command <override> <name>: the Swift command a comparison runs: the override when
+# the caller set one, else <name> from the bench venv (made when missing).
+swift_command() {
+  if [ -n "$1" ]; then
+    echo "$1"
+  else
+    ensure_swift_venv >&2
+    echo "$SWIFT_VENV/bin/$2"
+  fi
+}
+
+# swift_default_section <port>: the [DEFAULT] section of every Swift server config the
+# comparisons write (one worker, this user, quiet logs, rings in $SW/etc).
+swift_default_section() {
+  cat <<EOF
+[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = $1
+workers = 1
+user = $(id -un)
+swift_dir = $SW/etc
+log_level = WARNING
+EOF
+}
+
 # start_saio <saio binary> <work dir> <proxy port> <first node port> [saio args...]: a fresh
 # saio (no cloud services) with its data in <work dir>/data; sets SAIO to its pid, removes
 # <work dir> on exit, and returns once it is ready (or prints its log and exits).

@@ -16,9 +16,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source bench/lib.sh
-SWIFT_BIN=${SWIFT_CONTAINER_SERVER:-$SWIFT_VENV/bin/swift-container-server}
-[ -n "${SWIFT_CONTAINER_SERVER:-}" ] || ensure_swift_venv
-
-cargo build --release -q -p container-server --bin container-server
-cargo build --release -q -p bench --bin listing_bench
+SWIFT_BIN=$(swift_command "${SWIFT_CONTAINER_SERVER:-}" swift-container-server)
+cargo build --release -q -p container-server --bin container-server -p bench --bin listing_bench
 exec $BENCH_BIN/listing_bench --container-server $BENCH_BIN/container-server --swift-server "$SWIFT_BIN" "$@"

@@ -11,9 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source bench/lib.sh
-SWIFT_BIN=${SWIFT_RING_BUILDER:-$SWIFT_VENV/bin/swift-ring-builder}
-[ -n "${SWIFT_RING_BUILDER:-}" ] || ensure_swift_venv
-
-cargo build --release -q -p swiftlet-ring --bin ring-builder
-cargo build --release -q -p bench --bin ring_bench
+SWIFT_BIN=$(swift_command "${SWIFT_RING_BUILDER:-}" swift-ring-builder)
+cargo build --release -q -p swiftlet-ring --bin ring-builder -p bench --bin ring_bench
 exec $BENCH_BIN/ring_bench --ring-builder $BENCH_BIN/ring-builder --swift "$SWIFT_BIN" "$@"
