@@ -106,17 +106,23 @@ async fn unreachable_or_failing_container_servers_queue_async_pendings() {
     assert!(pendings(&s).is_empty());
 }
 
-#[tokio::test]
-async fn slow_container_server_does_not_hold_the_client() {
+/// A server that waits 0.2 s for container updates and `node_timeout` s for the one
+/// container server, which answers 201 after `delay`; and a PUT timestamp.
+async fn slow_container_server(node_timeout: f64, delay: Duration) -> (Server, Recorder, String) {
     let s = Server::start_with(|c| {
         c.container_update_timeout = 0.2;
-        c.node_timeout = 1.0;
+        c.node_timeout = node_timeout;
     })
     .await;
-    let slow = Recorder::start(201, Duration::from_secs(5)).await;
+    let slow = Recorder::start(201, delay).await;
+    s.add_container_devices(&[(&slow.addr.to_string(), "cd")]);
+    (s, slow, Clock::new().at(1))
+}
+
+#[tokio::test]
+async fn slow_container_server_does_not_hold_the_client() {
+    let (s, slow, ts) = slow_container_server(1.0, Duration::from_secs(5)).await;
     let host = slow.addr.to_string();
-    s.add_container_devices(&[(&host, "cd")]);
-    let ts = Clock::new().at(1);
     let h = update_headers(&host, "cd", "5", &ts);
     let started = Instant::now();
     assert_eq!(s.req("PUT", OBJ, &h, "x").await.status, 201);
@@ -129,16 +135,9 @@ async fn slow_container_server_does_not_hold_the_client() {
 
 #[tokio::test]
 async fn an_acknowledged_write_has_its_update_delivered_or_queued() {
-    let s = Server::start_with(|c| {
-        c.container_update_timeout = 0.2;
-        c.node_timeout = 10.0;
-    })
-    .await;
     // Still working on the update when the PUT is answered; it will succeed later.
-    let slow = Recorder::start(201, Duration::from_secs(2)).await;
+    let (s, slow, ts) = slow_container_server(10.0, Duration::from_secs(2)).await;
     let host = slow.addr.to_string();
-    s.add_container_devices(&[(&host, "cd")]);
-    let ts = Clock::new().at(1);
     let h = update_headers(&host, "cd", "5", &ts);
     assert_eq!(s.req("PUT", OBJ, &h, "x").await.status, 201);
     // A crash now must not lose the listing row: the update is already in the queue.
