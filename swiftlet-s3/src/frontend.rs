@@ -11,7 +11,9 @@ use crate::paths::{bucket_and_key, host_bucket, is_s3_request};
 use crate::router::{Endpoint, Query};
 use crate::signature::{self, BodyFailure, Payload, S3User, SignedRequest};
 use crate::swift::Swift;
-use crate::{acl, bucket, cors, delete, get, lifecycle, list, multipart, multipart_list, object, policy, tagging};
+use crate::{
+    acl, bucket, cors, delete, get, lifecycle, list, multipart, multipart_list, object, policy, post_object, tagging,
+};
 use common::http::Body;
 use futures::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, Method, Response};
@@ -82,6 +84,15 @@ struct Seen {
 async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Response<Body>> {
     let ProxyRequest { head: parts, body, ctx, .. } = req;
     let host_bucket = host_bucket(&parts.headers);
+    let peer = parts.extensions.get::<common::http::PeerAddr>().map(|p| p.0.ip());
+    if let Some(upload) = browser_upload(&parts, host_bucket.clone())? {
+        // A browser upload's credentials are in its form, not its headers.
+        seen.bucket = Some(upload.clone());
+        let mut placed = post_object::Placed { account: None };
+        let result = post_object::serve(api, parts, body, ctx, upload, peer, &mut placed).await;
+        seen.account = placed.account;
+        return result;
+    }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let signed = SignedRequest {
         method: &parts.method,
@@ -99,7 +110,6 @@ async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Res
     let endpoint = Endpoint::parse(&parts.method, bucket.as_deref(), key.as_deref(), &query, copy_source)?;
     // The bucket's account, from the one namespace, and what its policy and ACLs grant
     // the caller (anonymous callers included) from its TCP peer address.
-    let peer = parts.extensions.get::<common::http::PeerAddr>().map(|p| p.0.ip());
     let caller = Caller { user: user.as_ref(), identity: identity.as_ref(), peer };
     let (account, grant) =
         access::place(api, &ctx.trans_id, &endpoint, bucket.as_deref(), key.as_deref(), caller).await?;
@@ -124,6 +134,15 @@ async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Res
         failure,
     };
     dispatch(&ctx, endpoint, body).await
+}
+
+/// The bucket of a browser upload (POST Object) without an Authorization header.
+fn browser_upload(parts: &http::request::Parts, host_bucket: Option<String>) -> Result<Option<String>> {
+    if parts.method != Method::POST || parts.headers.contains_key(http::header::AUTHORIZATION) {
+        return Ok(None);
+    }
+    let (bucket, key) = bucket_and_key(host_bucket, parts.uri.path())?;
+    Ok(bucket.filter(|b| post_object::is_form_upload(parts, Some(b), key.as_deref())))
 }
 
 async fn dispatch(ctx: &S3Ctx<'_>, endpoint: Endpoint, body: Body) -> Result<Response<Body>> {

@@ -32,6 +32,7 @@ pub(crate) mod object;
 pub(crate) mod objects;
 pub(crate) mod paths;
 pub(crate) mod policy;
+pub(crate) mod post_object;
 pub(crate) mod replaced;
 pub(crate) mod request_body;
 pub(crate) mod router;

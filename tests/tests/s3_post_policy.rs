@@ -31,3 +31,8 @@ async fn public_buckets_are_read_and_written_anonymously_and_private_ones_refuse
 async fn bucket_policies_allow_and_deny_with_deny_overriding() {
     run(&["policy"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_uploads_check_their_signed_policy_and_stream_the_file() {
+    run(&["post"]).await;
+}

@@ -174,8 +174,132 @@ def bucket_policies():
     print("ok bucket policies: prefixes, principals, deny over allow and ACLs, SourceIp, status, malformed")
 
 
+def presigned_post(bucket="posts", key="uploads/${filename}", expires=300, **fields):
+    base = {"acl": "private", "success_action_status": "201", "Content-Type": "text/plain", "x-amz-meta-color": "blue"}
+    base.update(fields)
+    conditions = [{"acl": base["acl"]}, {"success_action_status": base["success_action_status"]},
+                  ["starts-with", "$Content-Type", "text/"], {"x-amz-meta-color": "blue"},
+                  ["content-length-range", 1, 1024]]
+    return owner.generate_presigned_post(bucket, key, Fields=base, Conditions=conditions, ExpiresIn=expires)
+
+
+def send(post, file=b"hello from a browser", filename="hello.txt", url=None, **changes):
+    data = dict(post["fields"])
+    for k, v in changes.items():
+        k = k.replace("_", "-") if k.startswith("x_amz") else k
+        if v is None:
+            data.pop(k, None)
+        else:
+            data[k] = v
+    return requests.post(url or post["url"], data=data, files={"file": (filename, file)}, allow_redirects=False)
+
+
+def browser_uploads_v4():
+    owner.create_bucket(Bucket="posts")
+    owner.create_bucket(Bucket="posts-other")
+    post = presigned_post()
+    r = send(post)
+    assert r.status_code == 201, (r.status_code, r.text)
+    assert "<Key>uploads/hello.txt</Key>" in r.text and "<Bucket>posts</Bucket>" in r.text, r.text
+    got = owner.get_object(Bucket="posts", Key="uploads/hello.txt")
+    assert got["Body"].read() == b"hello from a browser"
+    assert got["ContentType"] == "text/plain" and got["Metadata"] == {"color": "blue"}, got
+    assert r.headers["etag"] == got["ETag"], (r.headers, got["ETag"])
+    for status, want in [("200", 200), ("204", 204)]:
+        r = send(presigned_post(success_action_status=status), filename=f"s{status}.txt")
+        assert r.status_code == want and r.content == b"", (status, r.status_code, r.text)
+    # A redirect answers 303 with bucket, key and etag in its query.
+    post = owner.generate_presigned_post("posts", "redirected", Fields={"success_action_redirect": "https://app.example/done"},
+                                         Conditions=[{"success_action_redirect": "https://app.example/done"}])
+    r = send(post)
+    assert r.status_code == 303, (r.status_code, r.text)
+    loc = r.headers["location"]
+    assert loc.startswith("https://app.example/done?bucket=posts&key=redirected&etag="), loc
+    # Virtual-hosted style: the bucket is the host's.
+    r = requests.post(EP + "/", headers={"Host": "posts.localhost"},
+                      data=presigned_post(success_action_status="204")["fields"], files={"file": ("vhost.txt", b"v")})
+    assert r.status_code == 204, (r.status_code, r.text)
+    assert owner.get_object(Bucket="posts", Key="uploads/vhost.txt")["Body"].read() == b"v"
+    print("ok POST Object (boto3 presigned POST, SigV4): 201 document, 200, 204, 303 redirect, virtual-hosted")
+
+
+def denied(r, fragment, code="AccessDenied", status=403):
+    assert r.status_code == status and code_of(r) == code, (fragment, r.status_code, r.text)
+    assert fragment in r.text, (fragment, r.text)
+
+
+def browser_upload_refusals():
+    post = presigned_post()
+    denied(send(post, key="elsewhere/x"), "Policy Condition failed")
+    denied(send(post, acl="public-read"), "$acl")
+    denied(send(post, **{"Content-Type": "image/png"}), "$content-type")
+    denied(send(post, **{"x-amz-meta-color": "red"}), "$x-amz-meta-color")
+    denied(send(post, success_action_status="200"), "$success_action_status")
+    denied(send(post, **{"x-amz-meta-extra": "1"}), "Extra input fields: x-amz-meta-extra")
+    denied(send(post, url=EP + "/posts-other"), "$bucket")
+    r = send(post, file=b"x" * 2048)
+    assert r.status_code == 400 and code_of(r) == "EntityTooLarge", (r.status_code, r.text)
+    r = send(post, file=b"")
+    assert r.status_code == 400 and code_of(r) == "EntityTooSmall", (r.status_code, r.text)
+    denied(send(presigned_post(expires=-60)), "Policy expired")
+    sig = post["fields"]["x-amz-signature"]
+    r = send(post, **{"x-amz-signature": ("0" if sig[0] != "0" else "1") + sig[1:]})
+    assert r.status_code == 403 and code_of(r) == "SignatureDoesNotMatch", (r.status_code, r.text)
+    other = presigned_post(acl="public-read")["fields"]["policy"]
+    r = send(post, policy=other, acl="public-read")
+    assert r.status_code == 403 and code_of(r) == "SignatureDoesNotMatch", (r.status_code, r.text)
+    r = send(post, key=None)
+    assert r.status_code == 400 and code_of(r) == "InvalidArgument" and "key" in r.text, (r.status_code, r.text)
+    r = send(post, policy="!!not base64!!")
+    assert r.status_code == 400 and code_of(r) == "InvalidPolicyDocument", (r.status_code, r.text)
+    r = requests.post(EP + "/posts", data=b"--nope\r\n", headers={"Content-Type": "multipart/form-data; boundary=XYZ"})
+    assert r.status_code == 400 and code_of(r) == "MalformedPOSTRequest", (r.status_code, r.text)
+    r = requests.post(EP + "/posts", data=post["fields"], files={"x-ignore-no-file": (None, "v")})  # no file part
+    assert r.status_code == 400 and code_of(r) == "IncorrectNumberOfFilesInPostRequest", (r.status_code, r.text)
+    big = dict(post["fields"], **{"x-ignore-pad": "p" * (40 * 1024)})
+    r = requests.post(post["url"], data=big, files={"file": ("a.txt", b"x")})
+    assert r.status_code == 400 and code_of(r) == "MaxPostPreDataLengthExceeded", (r.status_code, r.text)
+    keys = [o["Key"] for o in owner.list_objects_v2(Bucket="posts").get("Contents", [])]
+    assert keys == sorted(["redirected", "uploads/hello.txt", "uploads/s200.txt", "uploads/s204.txt",
+                           "uploads/vhost.txt"]), keys
+    # The refused uploads (too large, too small: same key) left the stored object alone.
+    assert owner.get_object(Bucket="posts", Key="uploads/hello.txt")["Body"].read() == b"hello from a browser"
+    print("ok POST Object refusals: each condition, extra fields, bucket, sizes, expiry, tampering, malformed forms")
+
+
+def browser_uploads_v2_and_anonymous():
+    import base64
+    import datetime
+    import hashlib
+    import hmac
+    expiration = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)).strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z")
+    doc = {"expiration": expiration, "conditions": [{"bucket": "posts"}, ["eq", "$key", "v2/file"],
+                                                    ["content-length-range", 0, 100]]}
+    policy = base64.b64encode(json.dumps(doc).encode()).decode()
+    signature = base64.b64encode(hmac.new(b"testing", policy.encode(), hashlib.sha1).digest()).decode()
+    fields = {"key": "v2/file", "AWSAccessKeyId": "test:tester", "policy": policy, "signature": signature}
+    r = requests.post(EP + "/posts", data=fields, files={"file": ("f", b"signed v2")})
+    assert r.status_code == 204, (r.status_code, r.text)
+    assert owner.get_object(Bucket="posts", Key="v2/file")["Body"].read() == b"signed v2"
+    r = requests.post(EP + "/posts", data=dict(fields, signature=signature[:-4] + "AAA="), files={"file": ("f", b"x")})
+    assert r.status_code == 403 and code_of(r) == "SignatureDoesNotMatch", (r.status_code, r.text)
+    r = requests.post(EP + "/posts", data=dict(fields, AWSAccessKeyId="test:nobody"), files={"file": ("f", b"x")})
+    assert r.status_code == 403 and code_of(r) == "InvalidAccessKeyId", (r.status_code, r.text)
+    # No policy: anonymous, allowed only where everyone may write.
+    owner.create_bucket(Bucket="posts-open", ACL="public-read-write")
+    r = requests.post(EP + "/posts-open", data={"key": "anon/${filename}"}, files={"file": ("a.bin", b"anonymous")})
+    assert r.status_code == 204, (r.status_code, r.text)
+    assert owner.get_object(Bucket="posts-open", Key="anon/a.bin")["Body"].read() == b"anonymous"
+    r = requests.post(EP + "/posts", data={"key": "anon"}, files={"file": ("a.bin", b"anonymous")})
+    assert r.status_code == 403 and code_of(r) == "AccessDenied", (r.status_code, r.text)
+    r = requests.post(EP + "/no-such-bucket-anywhere", data={"key": "anon"}, files={"file": ("a", b"a")})
+    assert r.status_code == 403, (r.status_code, r.text)
+    print("ok POST Object: SigV2 form by hand, anonymous to public-read-write only")
+
+
 failed = []
-checks = {"public": [public_buckets], "policy": [bucket_policies], "post": []}
+checks = {"public": [public_buckets], "policy": [bucket_policies], "post": [browser_uploads_v4, browser_upload_refusals, browser_uploads_v2_and_anonymous]}
 for section in SECTIONS:
     for check in checks[section]:
         try:
