@@ -165,8 +165,10 @@ fn describe(c: &FormCondition) -> String {
 
 /// `2024-01-01T12:00:00Z` or with fractional seconds (`.000Z`), to seconds.
 pub(crate) fn parse_iso8601(s: &str) -> Option<u64> {
+    // ASCII only: the slices below then always fall on character boundaries.
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    if !s.is_ascii() || b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':'
+    {
         return None;
     }
     let rest = &s[19..];
@@ -255,7 +257,14 @@ mod tests {
         }
         assert_eq!(parse_iso8601("2030-01-01T00:00:00Z"), Some(1_893_456_000));
         assert_eq!(parse_iso8601("2030-01-01T00:00:00.5Z"), Some(1_893_456_000));
-        for bad in ["2030-01-01", "2030-01-01T00:00:00", "2030-01-01T00:00:00.Z", "2030-13-01T00:00:00Z"] {
+        // The fuzz target's find: a multi-byte character across byte 19 panicked the slicing.
+        for bad in [
+            "2030-01-01",
+            "2030-01-01T00:00:00",
+            "2030-01-01T00:00:00.Z",
+            "2030-13-01T00:00:00Z",
+            "1015-01-81T00:+0:9\u{42e}",
+        ] {
             assert_eq!(parse_iso8601(bad), None, "{bad}");
         }
     }
