@@ -67,7 +67,7 @@ pub mod fuzzing {
     }
 }
 
-pub use auth::identity::Identity;
+pub use auth::identity::{Identity, TempUrlScope};
 pub use auth::tempauth::constant_time_eq;
 pub use config::{ProxyConfig, UserConfig};
 pub use error::ProxyError;

@@ -103,6 +103,24 @@ pub enum S3Error {
     ServiceUnavailable(String),
     #[error("We encountered an internal error: {0}")]
     InternalError(String),
+    // Bucket policies, the global bucket namespace and POST Object (browser uploads).
+    #[error("{0}")]
+    MalformedPolicy(String),
+    #[error("The bucket policy does not exist")]
+    NoSuchBucketPolicy,
+    #[error("The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")]
+    BucketAlreadyExists,
+    /// A refusal with its reason (a POST form against its policy: "Invalid according to Policy: ...").
+    #[error("{0}")]
+    AccessDeniedBecause(String),
+    #[error("{0}")]
+    InvalidPolicyDocument(String),
+    #[error("{0}")]
+    MalformedPOSTRequest(String),
+    #[error("Your POST request fields preceding the upload file were too large.")]
+    MaxPostPreDataLengthExceeded,
+    #[error("POST requires exactly one file upload per request.")]
+    IncorrectNumberOfFilesInPostRequest,
 }
 
 impl S3Error {
@@ -155,6 +173,14 @@ impl S3Error {
             SlowDown => "SlowDown",
             ServiceUnavailable(_) => "ServiceUnavailable",
             InternalError(_) => "InternalError",
+            MalformedPolicy(_) => "MalformedPolicy",
+            NoSuchBucketPolicy => "NoSuchBucketPolicy",
+            BucketAlreadyExists => "BucketAlreadyExists",
+            AccessDeniedBecause(_) => "AccessDenied",
+            InvalidPolicyDocument(_) => "InvalidPolicyDocument",
+            MalformedPOSTRequest(_) => "MalformedPOSTRequest",
+            MaxPostPreDataLengthExceeded => "MaxPostPreDataLengthExceeded",
+            IncorrectNumberOfFilesInPostRequest => "IncorrectNumberOfFilesInPostRequest",
         }
     }
 }
@@ -208,6 +234,14 @@ impl HttpError for S3Error {
             | InvalidTag(_)
             | CorsBadRequest(_)
             | RequestTimeout => StatusCode::BAD_REQUEST,
+            AccessDeniedBecause(_) => StatusCode::FORBIDDEN,
+            NoSuchBucketPolicy => StatusCode::NOT_FOUND,
+            BucketAlreadyExists => StatusCode::CONFLICT,
+            MalformedPolicy(_)
+            | InvalidPolicyDocument(_)
+            | MalformedPOSTRequest(_)
+            | MaxPostPreDataLengthExceeded
+            | IncorrectNumberOfFilesInPostRequest => StatusCode::BAD_REQUEST,
         }
     }
 }

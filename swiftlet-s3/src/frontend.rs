@@ -4,13 +4,16 @@
 //! requests through the proxy's pipeline as the S3 user ([`crate::swift`]). Every error is
 //! one [`crate::error::S3Error`], answered as S3's XML here.
 
+use crate::access::{self, Caller};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
 use crate::paths::{bucket_and_key, host_bucket, is_s3_request};
 use crate::router::{Endpoint, Query};
-use crate::signature::{self, BodyFailure, Payload, SignedRequest};
+use crate::signature::{self, BodyFailure, Payload, S3User, SignedRequest};
 use crate::swift::Swift;
-use crate::{acl, bucket, cors, delete, get, lifecycle, list, multipart, multipart_list, object, tagging};
+use crate::{
+    acl, bucket, cors, delete, get, lifecycle, list, multipart, multipart_list, object, policy, post_object, tagging,
+};
 use common::http::Body;
 use futures::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, Method, Response};
@@ -81,6 +84,15 @@ struct Seen {
 async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Response<Body>> {
     let ProxyRequest { head: parts, body, ctx, .. } = req;
     let host_bucket = host_bucket(&parts.headers);
+    let peer = parts.extensions.get::<common::http::PeerAddr>().map(|p| p.0.ip());
+    if let Some(upload) = browser_upload(&parts, host_bucket.clone())? {
+        // A browser upload's credentials are in its form, not its headers.
+        seen.bucket = Some(upload.clone());
+        let mut placed = post_object::Placed { account: None };
+        let result = post_object::serve(api, parts, body, ctx, upload, peer, &mut placed).await;
+        seen.account = placed.account;
+        return result;
+    }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let signed = SignedRequest {
         method: &parts.method,
@@ -90,22 +102,28 @@ async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Res
         now,
     };
     let verified = signature::verify(api.users(), &signed)?;
-    // Paths name no account, so anonymous requests have nothing to act on (as Swift's s3api).
-    let user = verified.user.ok_or(S3Error::AccessDenied)?;
-    // Known before the bucket is, so CORS headers come only from the user's own account's
-    // bucket, never from a lookup across accounts (which only anonymous preflights make).
-    let identity = api.identity(&user.account, &user.user, &user.groups);
-    seen.account = Some(identity.storage_account.clone());
+    let user = verified.user;
+    let identity = user.as_ref().map(|u| api.identity(&u.account, &u.user, &u.groups));
     let (bucket, key) = bucket_and_key(host_bucket, parts.uri.path())?;
-    seen.bucket = bucket.clone();
     let query = Query::parse(parts.uri.query());
     let copy_source = parts.headers.contains_key("x-amz-copy-source");
     let endpoint = Endpoint::parse(&parts.method, bucket.as_deref(), key.as_deref(), &query, copy_source)?;
+    // The bucket's account, from the one namespace, and what its policy and ACLs grant
+    // the caller (anonymous callers included) from its TCP peer address.
+    let caller = Caller { user: user.as_ref(), identity: identity.as_ref(), peer };
+    let (account, grant) =
+        access::place(api, &ctx.trans_id, &endpoint, bucket.as_deref(), key.as_deref(), caller).await?;
+    // Known only once the bucket is placed, so CORS headers come from the bucket this
+    // request acts on (a refusal before here has none).
+    seen.account = Some(account.clone());
+    seen.bucket = bucket.clone();
     let failure = BodyFailure::default();
     let (body, body_len) = verified_body(body, &parts.headers, verified.payload, &failure)?;
-    tracing::debug!(op = endpoint.name(), user = %user.access_key(), bucket = ?bucket, key = ?key, "S3 request");
+    let user = user.unwrap_or_else(S3User::anonymous);
+    tracing::debug!(op = endpoint.name(), user = %user.access_key(), bucket = ?bucket, key = ?key, ?grant, "S3 request");
+    let scope = bucket.as_deref().and_then(|b| grant.scope(&account, b));
     let ctx = S3Ctx {
-        swift: Swift::new(api, ctx, identity),
+        swift: Swift::acting(api, ctx, identity, account, scope),
         user,
         bucket,
         key,
@@ -116,6 +134,15 @@ async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Res
         failure,
     };
     dispatch(&ctx, endpoint, body).await
+}
+
+/// The bucket of a browser upload (POST Object) without an Authorization header.
+fn browser_upload(parts: &http::request::Parts, host_bucket: Option<String>) -> Result<Option<String>> {
+    if parts.method != Method::POST || parts.headers.contains_key(http::header::AUTHORIZATION) {
+        return Ok(None);
+    }
+    let (bucket, key) = bucket_and_key(host_bucket, parts.uri.path())?;
+    Ok(bucket.filter(|b| post_object::is_form_upload(parts, Some(b), key.as_deref())))
 }
 
 async fn dispatch(ctx: &S3Ctx<'_>, endpoint: Endpoint, body: Body) -> Result<Response<Body>> {
@@ -134,6 +161,10 @@ async fn dispatch(ctx: &S3Ctx<'_>, endpoint: Endpoint, body: Body) -> Result<Res
         GetBucketLifecycle => lifecycle::get_config(ctx).await,
         PutBucketLifecycle => lifecycle::put(ctx, body).await,
         DeleteBucketLifecycle => lifecycle::delete(ctx).await,
+        GetBucketPolicy => policy::get_policy(ctx).await,
+        PutBucketPolicy => policy::put(ctx, body).await,
+        DeleteBucketPolicy => policy::delete(ctx).await,
+        GetBucketPolicyStatus => policy::status(ctx).await,
         ListObjects => list::list_objects(ctx, false).await,
         ListObjectsV2 => list::list_objects(ctx, true).await,
         ListObjectVersions => list::list_versions(ctx).await,

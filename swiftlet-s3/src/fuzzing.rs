@@ -93,3 +93,38 @@ pub fn s3_xml(doc: &[u8]) {
     let _ = crate::tagging::parse_tagging(doc);
     let _ = crate::xml::parse(doc);
 }
+
+/// The bucket policy parser (then its evaluation for an anonymous and a signed caller,
+/// whole and for any key) and the POST policy document parser (then its check against
+/// a form made of the same bytes) over one document.
+pub fn s3_policy(doc: &[u8]) {
+    use crate::policy::{Action, PolicyRequest};
+    if let Ok(policy) = crate::policy::document::parse(doc, "bucket") {
+        assert!(doc.len() <= crate::policy::document::MAX_POLICY_BYTES);
+        let key = std::str::from_utf8(&doc[..doc.len().min(64)]).ok();
+        for principal in [None, Some(("test", "tester"))] {
+            for action in [Action::GetObject, Action::PutObject, Action::DeleteObject, Action::ListBucket] {
+                let source_ip = Some(std::net::IpAddr::from([127, 0, 0, 1]));
+                let req =
+                    PolicyRequest { principal, action, key: action.on_objects().then_some(key).flatten(), source_ip };
+                let _ = policy.evaluate(&req);
+                let _ = policy.evaluate_any_key(&req);
+            }
+        }
+        let _ = policy.is_public();
+    }
+    if let Ok(post) = crate::post_object::conditions::parse(doc) {
+        let text = String::from_utf8_lossy(doc).into_owned();
+        let fields = vec![("key".to_string(), text.clone()), ("content-type".to_string(), text)];
+        let _ = post.check(&fields, "bucket", NOW);
+        if let Some((min, max)) = post.length_range() {
+            // The range kept is the narrowest: inside every one the policy states.
+            use crate::post_object::conditions::FormCondition;
+            for c in &post.conditions {
+                if let FormCondition::LengthRange { min: lo, max: hi } = c {
+                    assert!(*lo <= min && max <= *hi);
+                }
+            }
+        }
+    }
+}

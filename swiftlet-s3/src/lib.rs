@@ -8,6 +8,7 @@
 
 #![warn(unreachable_pub)]
 
+pub(crate) mod access;
 pub(crate) mod acl;
 pub(crate) mod bucket;
 pub(crate) mod buckets;
@@ -30,6 +31,8 @@ pub(crate) mod multipart_list;
 pub(crate) mod object;
 pub(crate) mod objects;
 pub(crate) mod paths;
+pub(crate) mod policy;
+pub(crate) mod post_object;
 pub(crate) mod replaced;
 pub(crate) mod request_body;
 pub(crate) mod router;

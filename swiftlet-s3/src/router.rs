@@ -49,6 +49,10 @@ pub(crate) enum Endpoint {
     GetBucketLifecycle,
     PutBucketLifecycle,
     DeleteBucketLifecycle,
+    GetBucketPolicy,
+    PutBucketPolicy,
+    DeleteBucketPolicy,
+    GetBucketPolicyStatus,
     DeleteObjects,
     GetObject,
     HeadObject,
@@ -71,8 +75,6 @@ pub(crate) enum Endpoint {
 /// Subresources of S3 this server does not serve: a clear `NotImplemented`, never a
 /// misrouted listing or write.
 const UNSUPPORTED: &[&str] = &[
-    "policy",
-    "policyStatus",
     "website",
     "logging",
     "notification",
@@ -129,6 +131,8 @@ impl Endpoint {
             Method::GET if q.has("location") => GetBucketLocation,
             Method::GET if q.has("cors") => GetBucketCors,
             Method::GET if q.has("lifecycle") => GetBucketLifecycle,
+            Method::GET if q.has("policyStatus") => GetBucketPolicyStatus,
+            Method::GET if q.has("policy") => GetBucketPolicy,
             Method::GET if q.has("uploads") => ListMultipartUploads,
             Method::GET if q.has("versions") => ListObjectVersions,
             Method::GET if q.get("list-type") == Some("2") => ListObjectsV2,
@@ -141,9 +145,11 @@ impl Endpoint {
             Method::PUT if q.has("versioning") => PutBucketVersioning,
             Method::PUT if q.has("cors") => PutBucketCors,
             Method::PUT if q.has("lifecycle") => PutBucketLifecycle,
+            Method::PUT if q.has("policy") => PutBucketPolicy,
             Method::PUT => CreateBucket,
             Method::DELETE if q.has("cors") => DeleteBucketCors,
             Method::DELETE if q.has("lifecycle") => DeleteBucketLifecycle,
+            Method::DELETE if q.has("policy") => DeleteBucketPolicy,
             Method::DELETE => DeleteBucket,
             Method::POST if q.has("delete") => DeleteObjects,
             Method::POST => return Err(S3Error::NotImplemented("POST object uploads (browser forms)".into())),
@@ -206,6 +212,10 @@ impl Endpoint {
             GetBucketLifecycle => "GetBucketLifecycle",
             PutBucketLifecycle => "PutBucketLifecycle",
             DeleteBucketLifecycle => "DeleteBucketLifecycle",
+            GetBucketPolicy => "GetBucketPolicy",
+            PutBucketPolicy => "PutBucketPolicy",
+            DeleteBucketPolicy => "DeleteBucketPolicy",
+            GetBucketPolicyStatus => "GetBucketPolicyStatus",
             DeleteObjects => "DeleteObjects",
             GetObject => "GetObject",
             HeadObject => "HeadObject",
@@ -276,11 +286,15 @@ mod tests {
             AbortMultipartUpload { upload_id: "u".into() }
         );
         assert_eq!(ep(Method::GET, Some("b"), Some("k"), "tagging", false).unwrap(), GetObjectTagging);
+        assert_eq!(ep(Method::GET, Some("b"), None, "policy", false).unwrap(), GetBucketPolicy);
+        assert_eq!(ep(Method::GET, Some("b"), None, "policyStatus", false).unwrap(), GetBucketPolicyStatus);
+        assert_eq!(ep(Method::PUT, Some("b"), None, "policy", false).unwrap(), PutBucketPolicy);
+        assert_eq!(ep(Method::DELETE, Some("b"), None, "policy", false).unwrap(), DeleteBucketPolicy);
     }
 
     #[test]
     fn refuses_what_s3_refuses() {
-        assert!(matches!(ep(Method::GET, Some("b"), None, "policy", false), Err(S3Error::NotImplemented(_))));
+        assert!(matches!(ep(Method::GET, Some("b"), None, "website", false), Err(S3Error::NotImplemented(_))));
         for bad in ["0", "10001", "x", "-1", ""] {
             let q = format!("partNumber={bad}&uploadId=u");
             assert!(matches!(ep(Method::PUT, Some("b"), Some("k"), &q, false), Err(S3Error::InvalidArgument(_))));

@@ -31,10 +31,18 @@ pub(crate) struct Small {
 }
 
 impl<'a> Swift<'a> {
-    /// The Swift side of a request with context `ctx`, acting as `identity`.
-    pub(crate) fn new(api: &'a SwiftApi, mut ctx: Ctx, identity: Identity) -> Self {
-        let account = identity.storage_account.clone();
-        ctx.identity = Some(identity);
+    /// The Swift side of a request acting in `account` (the bucket's, which need not be
+    /// the caller's), as `identity` (`None`: anonymous), within `scope` when the policy or
+    /// an everyone-writes ACL granted what Swift's ACLs cannot express.
+    pub(crate) fn acting(
+        api: &'a SwiftApi,
+        mut ctx: Ctx,
+        identity: Option<Identity>,
+        account: String,
+        scope: Option<swiftlet_proxy::TempUrlScope>,
+    ) -> Self {
+        ctx.identity = identity;
+        ctx.temp_url = scope;
         Swift { api, ctx, account }
     }
 

@@ -12,7 +12,7 @@ mod trans_id;
 pub use body::{empty, full, stream_body, text, Body, BodyError};
 pub use client::{HttpClient, HttpClientError};
 pub use error::HttpError;
-pub use server::{serve, ServerOptions};
+pub use server::{serve, PeerAddr, ServerOptions};
 pub use trans_id::{new_trans_id, TRANS_ID_HEADER};
 
 /// The trailer field in which the proxy sends a streamed object's ETag (MD5 hex) after its

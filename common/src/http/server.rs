@@ -18,6 +18,11 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+/// The TCP peer of the connection a request came on, in the request's extensions (S3
+/// bucket policies match `aws:SourceIp` against it, never against a header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Connections served at once; further accepts wait (backpressure).
@@ -87,7 +92,8 @@ where
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
         let request_timeout = opts.request_timeout;
-        let svc = service_fn(move |req: Request<Incoming>| {
+        let svc = service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(PeerAddr(peer));
             let handler = handler.clone();
             let may_send_body_late = expects_continue(&req);
             async move {

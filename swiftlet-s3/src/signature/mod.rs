@@ -32,7 +32,19 @@ pub struct S3User {
 }
 
 impl S3User {
+    /// Who an unsigned request is: no account, no user.
+    pub fn anonymous() -> S3User {
+        S3User { account: String::new(), user: String::new(), groups: Vec::new() }
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.account.is_empty()
+    }
+
     pub fn access_key(&self) -> String {
+        if self.is_anonymous() {
+            return "anonymous".to_string();
+        }
         format!("{}:{}", self.account, self.user)
     }
 }
@@ -87,12 +99,12 @@ pub fn verify(users: &[UserConfig], req: &SignedRequest<'_>) -> Result<Verified>
 }
 
 /// The user and secret of an access key.
-fn lookup<'a>(users: &'a [UserConfig], access_key: &str) -> Result<&'a UserConfig> {
+pub(crate) fn lookup<'a>(users: &'a [UserConfig], access_key: &str) -> Result<&'a UserConfig> {
     let (account, user) = access_key.split_once(':').ok_or(S3Error::InvalidAccessKeyId)?;
     users.iter().find(|u| u.account == account && u.user == user).ok_or(S3Error::InvalidAccessKeyId)
 }
 
-fn s3_user(u: &UserConfig) -> S3User {
+pub(crate) fn s3_user(u: &UserConfig) -> S3User {
     S3User { account: u.account.clone(), user: u.user.clone(), groups: u.groups.clone() }
 }
 

@@ -27,7 +27,7 @@ pub struct V4Params {
 }
 
 /// Parses `Credential=AK/20130524/us-east-1/s3/aws4_request` into key and scope.
-fn parse_credential(cred: &str) -> Option<(String, String, String)> {
+pub(crate) fn parse_credential(cred: &str) -> Option<(String, String, String)> {
     let mut parts: Vec<&str> = cred.rsplitn(5, '/').collect();
     if parts.len() != 5 {
         return None;
