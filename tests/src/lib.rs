@@ -73,6 +73,26 @@ impl TestCluster {
         CliOutput { ok: out.status.success(), stdout, all }
     }
 
+    /// Runs the python checks `tests/s3_py/<script>` with the venv's clients against this
+    /// cluster (the proxy URL first, then `args`), with no AWS config of the user's; fails the
+    /// test with everything it printed unless it exits 0 having printed `done`.
+    pub fn python_checks(&self, script: &str, args: &[&str], done: &str) {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/s3_py").join(script);
+        let out = tokio::task::block_in_place(|| {
+            std::process::Command::new(venv_bin("python"))
+                .arg(path)
+                .arg(self.cluster.proxy_url())
+                .args(args)
+                .env("AWS_CONFIG_FILE", "/dev/null")
+                .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+                .output()
+                .expect("run python")
+        });
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{script} {args:?} failed:\n{text}");
+        assert!(text.contains(done), "{script} {args:?} did not finish:\n{text}");
+    }
+
     /// A request straight to a storage server (`url` names the node) carrying `headers`,
     /// signed with the cluster's backend key as the proxy and the daemons sign theirs.
     pub fn backend(&self, method: Method, url: &str, headers: &[(&str, &str)]) -> RequestBuilder {

@@ -15,12 +15,13 @@ import boto3
 import botocore
 import requests
 import swiftclient
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(__file__))
 import sigv4  # noqa: E402
+import s3check  # noqa: E402
+from s3check import expect_error  # noqa: E402
 
 EP, AUTH = sys.argv[1], sys.argv[2]
 HOSTPORT = urllib.parse.urlsplit(EP).netloc
@@ -28,9 +29,7 @@ MiB = 1 << 20
 
 
 def client(key="test:tester", secret="testing", sig="s3v4"):
-    cfg = Config(signature_version=sig, s3={"addressing_style": "path"}, retries={"max_attempts": 1})
-    return boto3.client("s3", endpoint_url=EP, aws_access_key_id=key, aws_secret_access_key=secret,
-                        region_name="us-east-1", config=cfg)
+    return s3check.client(EP, key, secret, sig)
 
 
 s3 = client()
@@ -40,17 +39,6 @@ CHECKS = []
 def check(fn):
     CHECKS.append(fn)
     return fn
-
-
-def expect_error(code, status, fn, *a, **kw):
-    try:
-        fn(*a, **kw)
-    except ClientError as e:
-        got = (e.response["Error"].get("Code"), e.response["ResponseMetadata"]["HTTPStatusCode"])
-        assert got == (code, status), f"expected {code}/{status}, got {got}: {e.response}"
-        assert e.response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-request-id"), "no x-amz-request-id"
-        return e
-    raise AssertionError(f"expected {code}, the call succeeded")
 
 
 def raw(method, path, query="", headers=None, body=b"", payload_hash=None, when=None, host=HOSTPORT,

@@ -7,40 +7,22 @@ import sys
 
 import boto3
 import requests
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 sys.dont_write_bytecode = True
+import s3check  # noqa: E402
+from s3check import code_of, expect_error, run_checks  # noqa: E402
 
 EP = sys.argv[1].rstrip("/")
 SECTIONS = sys.argv[2:] or ["public", "policy", "post"]
 
 
 def client(key="test:tester", secret="testing", sig="s3v4"):
-    cfg = Config(signature_version=sig, s3={"addressing_style": "path"}, retries={"max_attempts": 1})
-    return boto3.client("s3", endpoint_url=EP, aws_access_key_id=key, aws_secret_access_key=secret,
-                        region_name="us-east-1", config=cfg)
+    return s3check.client(EP, key, secret, sig)
 
 
 owner = client()
 stranger = client("test2:tester2", "testing2")  # another account
 member = client("test:tester3", "testing3")  # the owner's account, no rights of its own
-
-
-def code_of(resp):
-    text = resp.text
-    start = text.find("<Code>")
-    return text[start + 6:text.find("</Code>")] if start >= 0 else ""
-
-
-def expect_error(code, status, fn, *a, **kw):
-    try:
-        fn(*a, **kw)
-    except ClientError as e:
-        got = (e.response["Error"].get("Code"), e.response["ResponseMetadata"]["HTTPStatusCode"])
-        assert got == (code, status), f"expected {code}/{status}, got {got}: {e.response}"
-        return e
-    raise AssertionError(f"expected {code}, the call succeeded")
 
 
 def anon(method, path, **kw):
@@ -298,15 +280,5 @@ def browser_uploads_v2_and_anonymous():
     print("ok POST Object: SigV2 form by hand, anonymous to public-read-write only")
 
 
-failed = []
 checks = {"public": [public_buckets], "policy": [bucket_policies], "post": [browser_uploads_v4, browser_upload_refusals, browser_uploads_v2_and_anonymous]}
-for section in SECTIONS:
-    for check in checks[section]:
-        try:
-            check()
-        except Exception as e:  # noqa: BLE001 - report every failing check, then fail the run
-            print(f"FAILED {check.__name__}: {type(e).__name__}: {e}")
-            failed.append(check.__name__)
-if failed:
-    sys.exit(f"{len(failed)} checks failed: {', '.join(failed)}")
-print("all S3 POST and policy checks passed")
+run_checks([check for section in SECTIONS for check in checks[section]], "all S3 POST and policy checks passed")
