@@ -33,6 +33,23 @@ impl Frontend for S3 {
     fn serve<'a>(&'a self, req: ProxyRequest, swift: SwiftApi) -> BoxFuture<'a, Response<Body>> {
         handle(swift, req)
     }
+
+    /// Listed as Swift's s3api lists itself, with the keys Swift's functional tests read.
+    fn info(&self) -> Option<(&'static str, serde_json::Value)> {
+        Some((
+            "s3api",
+            serde_json::json!({
+                "max_bucket_listing": crate::list::DEFAULT_MAX_KEYS,
+                "max_parts_listing": crate::multipart_list::DEFAULT_MAX_PARTS,
+                "max_upload_part_num": crate::router::MAX_PART_NUMBER,
+                "max_multi_delete_objects": crate::delete::MAX_DELETE_KEYS,
+                "allow_multipart_uploads": true,
+                "min_segment_size": crate::multipart::MIN_PART_SIZE,
+                // Bucket ACLs are the container's Swift ACLs, not S3's own per-object ACLs.
+                "s3_acl": false,
+            }),
+        ))
+    }
 }
 
 /// Serves one S3 request; errors become S3's XML here. Boxed with an explicit `Send`
