@@ -4,6 +4,7 @@
 //! requests through the proxy's pipeline as the S3 user ([`crate::swift`]). Every error is
 //! one [`crate::error::S3Error`], answered as S3's XML here.
 
+use crate::conditional::KeyLocks;
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
 use crate::paths::{bucket_and_key, host_bucket, is_s3_request};
@@ -14,12 +15,17 @@ use crate::{acl, bucket, cors, delete, get, lifecycle, list, multipart, multipar
 use common::http::Body;
 use futures::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, Method, Response};
+use std::sync::Arc;
 use swiftlet_proxy::request::ProxyRequest;
 use swiftlet_proxy::{Frontend, SwiftApi};
 
 /// The S3 REST API on the proxy's port, over the same accounts, containers (buckets) and
 /// objects as the Swift API.
-pub struct S3;
+#[derive(Default)]
+pub struct S3 {
+    /// Keys with a conditional write in flight through this proxy.
+    write_locks: Arc<KeyLocks>,
+}
 
 impl Frontend for S3 {
     fn name(&self) -> &'static str {
@@ -31,7 +37,7 @@ impl Frontend for S3 {
     }
 
     fn serve<'a>(&'a self, req: ProxyRequest, swift: SwiftApi) -> BoxFuture<'a, Response<Body>> {
-        handle(swift, req)
+        handle(swift, req, self.write_locks.clone())
     }
 
     /// Listed as Swift's s3api lists itself, with the keys Swift's functional tests read.
@@ -56,7 +62,7 @@ impl Frontend for S3 {
 /// bound, so the proxy's accept loop need not prove it through every S3 handler.
 /// `OPTIONS` is a CORS preflight (no credentials); other requests with an `Origin` get
 /// the CORS headers their bucket's rules grant.
-fn handle(api: SwiftApi, req: ProxyRequest) -> BoxFuture<'static, Response<Body>> {
+fn handle(api: SwiftApi, req: ProxyRequest, write_locks: Arc<KeyLocks>) -> BoxFuture<'static, Response<Body>> {
     Box::pin(async move {
         let method = req.method().clone();
         let head = method == Method::HEAD;
@@ -68,7 +74,7 @@ fn handle(api: SwiftApi, req: ProxyRequest) -> BoxFuture<'static, Response<Body>
         let result = if method == Method::OPTIONS {
             cors::preflight(&api, trans_id, &req.head).await
         } else {
-            serve(&api, req, &mut seen).await
+            serve(&api, req, &mut seen, write_locks).await
         };
         let mut resp = match result {
             Ok(r) => r,
@@ -95,7 +101,12 @@ struct Seen {
     bucket: Option<String>,
 }
 
-async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Response<Body>> {
+async fn serve(
+    api: &SwiftApi,
+    req: ProxyRequest,
+    seen: &mut Seen,
+    write_locks: Arc<KeyLocks>,
+) -> Result<Response<Body>> {
     let ProxyRequest { head: parts, body, ctx, .. } = req;
     let host_bucket = host_bucket(&parts.headers);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
@@ -131,6 +142,7 @@ async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Res
         query,
         body_len,
         failure,
+        write_locks,
     };
     dispatch(&ctx, endpoint, body).await
 }
@@ -207,5 +219,5 @@ pub fn front_door(
     rings: swiftlet_proxy::Rings,
     secrets: &common::secrets::Secrets,
 ) -> swiftlet_proxy::FrontDoor {
-    swiftlet_proxy::FrontDoor::new(swiftlet_proxy::Cluster::new(config, rings, secrets), vec![Box::new(S3)])
+    swiftlet_proxy::FrontDoor::new(swiftlet_proxy::Cluster::new(config, rings, secrets), vec![Box::new(S3::default())])
 }
