@@ -21,6 +21,8 @@ pub(crate) struct S3Ctx<'a> {
     /// The body's length once decoded (Content-Length, or x-amz-decoded-content-length).
     pub body_len: Option<u64>,
     pub failure: BodyFailure,
+    /// This proxy's locks of keys with a conditional write in flight.
+    pub write_locks: std::sync::Arc<crate::conditional::KeyLocks>,
 }
 
 impl S3Ctx<'_> {

@@ -73,8 +73,12 @@ pub enum S3Error {
     MetadataTooLarge,
     #[error("The requested range is not satisfiable.")]
     InvalidRange,
+    #[error("The requested partnumber is not satisfiable")]
+    InvalidPartNumber,
     #[error("At least one of the preconditions you specified did not hold.")]
     PreconditionFailed,
+    #[error("The conditional request cannot succeed due to a conflicting operation against this resource.")]
+    ConditionalRequestConflict,
     #[error("The storage class you specified is not valid.")]
     InvalidStorageClass,
     #[error("The tag set you provided is not valid: {0}")]
@@ -159,7 +163,9 @@ impl S3Error {
             KeyTooLongError => "KeyTooLongError",
             MetadataTooLarge => "MetadataTooLarge",
             InvalidRange => "InvalidRange",
+            InvalidPartNumber => "InvalidPartNumber",
             PreconditionFailed => "PreconditionFailed",
+            ConditionalRequestConflict => "ConditionalRequestConflict",
             InvalidStorageClass => "InvalidStorageClass",
             InvalidTag(_) => "InvalidTag",
             NoSuchTagSet => "NoSuchTagSet",
@@ -203,9 +209,9 @@ impl HttpError for S3Error {
             | NoSuchTagSet
             | NoSuchCORSConfiguration
             | NoSuchLifecycleConfiguration => StatusCode::NOT_FOUND,
-            BucketNotEmpty | BucketAlreadyOwnedByYou => StatusCode::CONFLICT,
+            BucketNotEmpty | BucketAlreadyOwnedByYou | ConditionalRequestConflict => StatusCode::CONFLICT,
             MissingContentLength => StatusCode::LENGTH_REQUIRED,
-            InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
+            InvalidRange | InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,

@@ -5,6 +5,7 @@
 //! one [`crate::error::S3Error`], answered as S3's XML here.
 
 use crate::access::{self, Caller};
+use crate::conditional::KeyLocks;
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
 use crate::paths::{bucket_and_key, host_bucket, is_s3_request};
@@ -17,12 +18,17 @@ use crate::{
 use common::http::Body;
 use futures::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, Method, Response};
+use std::sync::Arc;
 use swiftlet_proxy::request::ProxyRequest;
 use swiftlet_proxy::{Frontend, SwiftApi};
 
 /// The S3 REST API on the proxy's port, over the same accounts, containers (buckets) and
 /// objects as the Swift API.
-pub struct S3;
+#[derive(Default)]
+pub struct S3 {
+    /// Keys with a conditional write in flight through this proxy.
+    write_locks: Arc<KeyLocks>,
+}
 
 impl Frontend for S3 {
     fn name(&self) -> &'static str {
@@ -34,7 +40,24 @@ impl Frontend for S3 {
     }
 
     fn serve<'a>(&'a self, req: ProxyRequest, swift: SwiftApi) -> BoxFuture<'a, Response<Body>> {
-        handle(swift, req)
+        handle(swift, req, self.write_locks.clone())
+    }
+
+    /// Listed as Swift's s3api lists itself, with the keys Swift's functional tests read.
+    fn info(&self) -> Option<(&'static str, serde_json::Value)> {
+        Some((
+            "s3api",
+            serde_json::json!({
+                "max_bucket_listing": crate::list::DEFAULT_MAX_KEYS,
+                "max_parts_listing": crate::multipart_list::DEFAULT_MAX_PARTS,
+                "max_upload_part_num": crate::router::MAX_PART_NUMBER,
+                "max_multi_delete_objects": crate::delete::MAX_DELETE_KEYS,
+                "allow_multipart_uploads": true,
+                "min_segment_size": crate::multipart::MIN_PART_SIZE,
+                // Bucket ACLs are the container's Swift ACLs, not S3's own per-object ACLs.
+                "s3_acl": false,
+            }),
+        ))
     }
 }
 
@@ -42,7 +65,7 @@ impl Frontend for S3 {
 /// bound, so the proxy's accept loop need not prove it through every S3 handler.
 /// `OPTIONS` is a CORS preflight (no credentials); other requests with an `Origin` get
 /// the CORS headers their bucket's rules grant.
-fn handle(api: SwiftApi, req: ProxyRequest) -> BoxFuture<'static, Response<Body>> {
+fn handle(api: SwiftApi, req: ProxyRequest, write_locks: Arc<KeyLocks>) -> BoxFuture<'static, Response<Body>> {
     Box::pin(async move {
         let method = req.method().clone();
         let head = method == Method::HEAD;
@@ -54,7 +77,7 @@ fn handle(api: SwiftApi, req: ProxyRequest) -> BoxFuture<'static, Response<Body>
         let result = if method == Method::OPTIONS {
             cors::preflight(&api, trans_id, &req.head).await
         } else {
-            serve(&api, req, &mut seen).await
+            serve(&api, req, &mut seen, write_locks).await
         };
         let mut resp = match result {
             Ok(r) => r,
@@ -81,7 +104,12 @@ struct Seen {
     bucket: Option<String>,
 }
 
-async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Response<Body>> {
+async fn serve(
+    api: &SwiftApi,
+    req: ProxyRequest,
+    seen: &mut Seen,
+    write_locks: Arc<KeyLocks>,
+) -> Result<Response<Body>> {
     let ProxyRequest { head: parts, body, ctx, .. } = req;
     let host_bucket = host_bucket(&parts.headers);
     let peer = parts.extensions.get::<common::http::PeerAddr>().map(|p| p.0.ip());
@@ -132,6 +160,7 @@ async fn serve(api: &SwiftApi, req: ProxyRequest, seen: &mut Seen) -> Result<Res
         query,
         body_len,
         failure,
+        write_locks,
     };
     dispatch(&ctx, endpoint, body).await
 }
@@ -221,5 +250,5 @@ pub fn front_door(
     rings: swiftlet_proxy::Rings,
     secrets: &common::secrets::Secrets,
 ) -> swiftlet_proxy::FrontDoor {
-    swiftlet_proxy::FrontDoor::new(swiftlet_proxy::Cluster::new(config, rings, secrets), vec![Box::new(S3)])
+    swiftlet_proxy::FrontDoor::new(swiftlet_proxy::Cluster::new(config, rings, secrets), vec![Box::new(S3::default())])
 }

@@ -222,6 +222,17 @@ pub(crate) async fn stored_parts(ctx: &S3Ctx<'_>, upload_id: &str) -> Result<Vec
     Ok(out)
 }
 
+/// The multipart ETag the listed parts make (`<md5 of their md5s>-<count>`).
+fn etag_of_parts(parts: &[(u32, String)]) -> Option<String> {
+    let mut md5s = Md5::new();
+    for (_, etag) in parts {
+        let mut raw = [0u8; 16];
+        hex::decode_to_slice(etag, &mut raw).ok()?;
+        md5s.update(raw);
+    }
+    Some(format!("{}-{}", hex::encode(md5s.finalize()), parts.len()))
+}
+
 fn complete_result(ctx: &S3Ctx<'_>, etag: &str) -> Response<Body> {
     let mut x = XmlWriter::new();
     x.root("CompleteMultipartUploadResult");
@@ -241,15 +252,20 @@ pub(crate) async fn complete(ctx: &S3Ctx<'_>, upload_id: &str, body: Body) -> Re
     let marker = match head_marker(ctx, upload_id).await {
         Ok(m) => m,
         Err(S3Error::NoSuchUpload) if is_upload_id(upload_id) => {
-            // A retried Complete: the object this upload made is already there.
+            // A retried Complete of the same parts: the object this upload made is there.
             let r = ctx.swift.small(Method::HEAD, Some(ctx.bucket()), Some(ctx.key()), &[], HeaderMap::new()).await?;
-            if r.status.is_success() && get(&r.headers, SYSMETA_UPLOAD_ID) == Some(upload_id) {
-                return Ok(complete_result(ctx, get(&r.headers, SYSMETA_ETAG).unwrap_or("")));
+            let etag = get(&r.headers, SYSMETA_ETAG).unwrap_or("");
+            if r.status.is_success()
+                && get(&r.headers, SYSMETA_UPLOAD_ID) == Some(upload_id)
+                && etag_of_parts(&wanted).is_some_and(|e| e == etag)
+            {
+                return Ok(complete_result(ctx, etag));
             }
             return Err(S3Error::NoSuchUpload);
         }
         Err(e) => return Err(e),
     };
+    let checked = crate::conditional::check(ctx).await?;
     let stored = stored_parts(ctx, upload_id).await?;
     let seg = segments_container(ctx.bucket());
     let mut manifest = Vec::with_capacity(wanted.len());
@@ -294,6 +310,10 @@ pub(crate) async fn complete(ctx: &S3Ctx<'_>, upload_id: &str, body: Body) -> Re
     }
     set(&mut headers, SYSMETA_ETAG, &s3_etag);
     set(&mut headers, SYSMETA_UPLOAD_ID, upload_id);
+    if checked.as_ref().is_some_and(|c| c.condition == crate::conditional::Condition::Absent) {
+        // Each object server refuses the manifest if it holds the key already.
+        set(&mut headers, "if-none-match", "*");
+    }
     let expiry = crate::lifecycle::apply(ctx, Some(&bucket_headers), &mut headers).await?;
     // Listings show the S3 ETag: SLO fills in the base value and keeps this parameter.
     set(&mut headers, "x-object-sysmeta-container-update-override-etag", &format!("; s3_etag={s3_etag}"));
@@ -302,9 +322,13 @@ pub(crate) async fn complete(ctx: &S3Ctx<'_>, upload_id: &str, body: Body) -> Re
     let q = [("multipart-manifest", "put")];
     let r = ctx.swift.small_with(Method::PUT, Some(ctx.bucket()), Some(ctx.key()), &q, headers, body).await?;
     if !r.status.is_success() {
-        return Err(match r.status {
+        let e = match r.status {
             StatusCode::BAD_REQUEST => S3Error::InvalidPart,
             s => error_for(s, &r.body, S3Error::NoSuchBucket),
+        };
+        return Err(match &checked {
+            Some(c) => c.refused(e),
+            None => e,
         });
     }
     // The marker and the parts left out of the object are garbage now, and so are the

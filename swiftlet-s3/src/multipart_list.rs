@@ -10,7 +10,7 @@ use crate::xml::XmlWriter;
 use common::http::Body;
 use http::{Response, StatusCode};
 
-const DEFAULT_MAX_PARTS: usize = 1000;
+pub(crate) const DEFAULT_MAX_PARTS: usize = 1000;
 const DEFAULT_MAX_UPLOADS: usize = 1000;
 /// Listing pages read at most per ListMultipartUploads (each up to 10000 rows).
 const MAX_PAGES: usize = 100;

@@ -23,6 +23,8 @@ pub(crate) async fn put_object(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<B
     let mut headers = object_put_headers(&ctx.headers)?;
     set(&mut headers, "content-length", &len.to_string());
     let expiry = crate::lifecycle::apply(ctx, None, &mut headers).await?;
+    // If-None-Match: * also goes down to the object servers (object_put_headers).
+    let checked = crate::conditional::check(ctx).await?;
     let replaced = crate::replaced::before_write(ctx, None).await;
     let resp = ctx.swift.call(Method::PUT, Some(ctx.bucket()), Some(ctx.key()), &[], headers, body).await;
     let status = resp.status();
@@ -31,7 +33,11 @@ pub(crate) async fn put_object(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<B
         if let Some(e) = ctx.failure.take() {
             return Err(e);
         }
-        return Err(error_for(status, &r.body, S3Error::NoSuchBucket));
+        let e = error_for(status, &r.body, S3Error::NoSuchBucket);
+        return Err(match &checked {
+            Some(c) => c.refused(e),
+            None => e,
+        });
     }
     crate::replaced::after_write(ctx, replaced).await;
     let mut out = empty_response(StatusCode::OK);
@@ -152,6 +158,10 @@ pub(crate) async fn copy_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     check_copy_conditions(ctx, &src_headers)?;
     let mut headers = if replace {
         let mut h = object_put_headers(&ctx.headers)?;
+        // The destination's conditions are checked here; the copy would apply them to
+        // the source.
+        h.remove("if-none-match");
+        h.remove("if-match");
         set(&mut h, "x-fresh-metadata", "true");
         h
     } else {
@@ -164,6 +174,7 @@ pub(crate) async fn copy_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     set(&mut headers, SYSMETA_ETAG, "");
     set(&mut headers, SYSMETA_UPLOAD_ID, "");
     let expiry = crate::lifecycle::apply(ctx, None, &mut headers).await?;
+    let _checked = crate::conditional::check(ctx).await?;
     let replaced = crate::replaced::before_write(ctx, None).await;
     let r = ctx
         .swift

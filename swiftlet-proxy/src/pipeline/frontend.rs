@@ -25,6 +25,12 @@ pub trait Frontend: Send + Sync {
 
     /// Answers a claimed request; every error is already a response here.
     fn serve<'a>(&'a self, req: ProxyRequest, swift: SwiftApi) -> BoxFuture<'a, Response<Body>>;
+
+    /// This API's entry in `/info`: the key Swift lists it under and its value; `None`
+    /// (the default) when it advertises nothing.
+    fn info(&self) -> Option<(&'static str, serde_json::Value)> {
+        None
+    }
 }
 
 /// What a frontend may ask of the Swift side.
@@ -99,6 +105,10 @@ impl Frontends {
 impl Step for Frontends {
     fn name(&self) -> &'static str {
         "frontends"
+    }
+
+    fn more_info(&self) -> Vec<(&'static str, serde_json::Value)> {
+        self.list.iter().filter_map(|f| f.info()).collect()
     }
 
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a> {

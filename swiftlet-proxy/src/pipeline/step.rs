@@ -30,6 +30,11 @@ pub(crate) trait Step: Send + Sync {
         None
     }
 
+    /// Entries of `/info` under other names than the step's (the frontends' APIs).
+    fn more_info(&self) -> Vec<(&'static str, Value)> {
+        Vec::new()
+    }
+
     fn call<'a>(&'a self, req: ProxyRequest, next: Next) -> Reply<'a>;
 }
 

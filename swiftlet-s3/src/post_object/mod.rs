@@ -107,6 +107,8 @@ pub(crate) async fn serve(
         query: Query::default(),
         body_len: None,
         failure,
+        // A form upload has no write conditions, so it never takes a key lock.
+        write_locks: Default::default(),
     };
     let mut swift_headers = object_put_headers(&headers)?;
     set(&mut swift_headers, "transfer-encoding", "chunked");

@@ -37,6 +37,9 @@ pub(crate) fn response(pipeline: &Pipeline) -> Response<Body> {
             if let Some(v) = m.info() {
                 map.insert(m.name().to_string(), v);
             }
+            for (name, v) in m.more_info() {
+                map.insert(name.to_string(), v);
+            }
         }
     }
     let body = info.to_string();

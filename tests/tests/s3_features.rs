@@ -1,0 +1,41 @@
+//! S3 features clients and the conformance suites rely on: conditional writes
+//! (If-None-Match: *, If-Match, racing writers) and reads by partNumber with the real
+//! boto3, and `/info` advertising the S3 API as Swift's does.
+
+use std::path::PathBuf;
+use std::process::Command;
+use swiftlet_tests::{venv_bin, TestCluster};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_writes_and_part_numbers() {
+    let t = TestCluster::start().await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/s3_py/conditional_parts.py");
+    let out = tokio::task::block_in_place(|| {
+        Command::new(venv_bin("python"))
+            .arg(script)
+            .arg(t.cluster.proxy_url())
+            .arg(t.auth_url())
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .expect("run python")
+    });
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "conditional and part checks failed:\n{text}");
+    assert!(text.contains("all conditional and part checks passed"), "{text}");
+}
+
+#[tokio::test]
+async fn info_advertises_s3api() {
+    let t = TestCluster::start().await;
+    let info: serde_json::Value = t.http.get(t.url("/info")).send().await.unwrap().json().await.unwrap();
+    let s3 = &info["s3api"];
+    // The keys Swift's functional tests read.
+    assert_eq!(s3["max_upload_part_num"], 10_000, "{info}");
+    assert_eq!(s3["max_multi_delete_objects"], 1000, "{info}");
+    assert_eq!(s3["max_bucket_listing"], 1000, "{info}");
+    assert_eq!(s3["max_parts_listing"], 1000, "{info}");
+    assert_eq!(s3["min_segment_size"], 5 << 20, "{info}");
+    assert_eq!(s3["allow_multipart_uploads"], true, "{info}");
+    assert_eq!(s3["s3_acl"], false, "{info}");
+}
