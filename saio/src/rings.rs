@@ -32,7 +32,7 @@ pub fn build(etc: &Path, host: &str, nodes: &[NodePorts], replicas: f64, part_po
             builder.add_dev(Device::new(
                 i as u32,
                 (1, i as u32 + 1),
-                (&host, port),
+                (host, port),
                 crate::layout::Layout::device_name(i),
                 1.0,
             ))?;

@@ -16,12 +16,12 @@
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
 use crate::headers::s3_etag;
+use crate::key_locks::KeyGuard;
+#[cfg(test)]
+use crate::key_locks::KeyLocks;
 use crate::objects::missing_object_error;
 use common::headers::get;
 use http::{HeaderMap, Method};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use tokio::sync::OwnedMutexGuard;
 
 /// What a conditional write asks of the key's current object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,42 +97,6 @@ pub(crate) async fn check(ctx: &S3Ctx<'_>) -> Result<Option<Checked>> {
         return Err(S3Error::PreconditionFailed);
     }
     Ok(Some(Checked { condition, _lock: lock }))
-}
-
-/// One lock per key with a conditional write in flight on this proxy.
-#[derive(Default)]
-pub(crate) struct KeyLocks {
-    held: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
-}
-
-impl KeyLocks {
-    /// Waits for the key's lock; the entry goes when its last holder or waiter does.
-    pub(crate) async fn lock(&self, key: String) -> KeyGuard {
-        let entry = {
-            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-            held.entry(key.clone()).or_default().clone()
-        };
-        let guard = entry.lock_owned().await;
-        KeyGuard { held: self.held.clone(), key, guard: Some(guard) }
-    }
-}
-
-/// A held key lock; dropping it lets the next writer of the key check.
-pub(crate) struct KeyGuard {
-    held: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
-    key: String,
-    guard: Option<OwnedMutexGuard<()>>,
-}
-
-impl Drop for KeyGuard {
-    fn drop(&mut self) {
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        // The map's Arc and the one in our guard: nobody else waits for this key.
-        if held.get(&self.key).is_some_and(|m| Arc::strong_count(m) <= 2) {
-            held.remove(&self.key);
-        }
-        self.guard.take();
-    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub(crate) struct S3Ctx<'a> {
     pub body_len: Option<u64>,
     pub failure: BodyFailure,
     /// This proxy's locks of keys with a conditional write in flight.
-    pub write_locks: std::sync::Arc<crate::conditional::KeyLocks>,
+    pub write_locks: std::sync::Arc<crate::key_locks::KeyLocks>,
 }
 
 impl S3Ctx<'_> {

@@ -27,9 +27,9 @@ pub enum S3Error {
     MissingSecurityHeader(String),
     #[error("The provided 'x-amz-content-sha256' header does not match what was computed.")]
     XAmzContentSHA256Mismatch,
-    #[error("The Content-MD5 you specified did not match what was received.")]
+    #[error("The Content-MD5 you specified did not match what we received.")]
     BadDigest,
-    #[error("The Content-MD5 you specified is not valid.")]
+    #[error("The Content-MD5 you specified was invalid.")]
     InvalidDigest,
     #[error("The request body ended before the announced length: {0}")]
     IncompleteBody(String),

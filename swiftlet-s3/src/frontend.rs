@@ -5,9 +5,9 @@
 //! one [`crate::error::S3Error`], answered as S3's XML here.
 
 use crate::access::{self, Caller};
-use crate::conditional::KeyLocks;
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
+use crate::key_locks::KeyLocks;
 use crate::paths::{bucket_and_key, host_bucket, is_s3_request};
 use crate::router::{Endpoint, Query};
 use crate::signature::{self, BodyFailure, Payload, S3User, SignedRequest};

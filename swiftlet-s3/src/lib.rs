@@ -24,6 +24,7 @@ pub(crate) mod frontend;
 pub mod fuzzing;
 pub(crate) mod get;
 pub(crate) mod headers;
+mod key_locks;
 pub(crate) mod lifecycle;
 pub(crate) mod lifecycle_rules;
 pub(crate) mod list;

@@ -20,7 +20,7 @@ pub fn format(secs: u64) -> String {
 /// `YYYY-MM-DDTHH:MM:SS[.fraction][Z]`, UTC, at or after 1970.
 pub fn parse(text: &str) -> Option<u64> {
     // humantime's weak form takes the fraction and the `Z` as optional, but also a space for the `T`.
-    if !text.as_bytes().get(10).is_some_and(|&b| b == b'T') {
+    if text.as_bytes().get(10) != Some(&b'T') {
         return None;
     }
     let at = humantime::parse_rfc3339_weak(text).ok()?;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs OpenStack Swift's S3 API tests (test/s3api from the `swift` sdist, with current
 # boto3 and awscrt, as its `tox -e s3api` does) against a fresh saio and prints their
-# pass/fail/skip counts. Not part of CI: a conformance measure, about 2.5 minutes (dev build).
+# pass/fail/skip counts. Not part of CI: a conformance measure, one to two minutes (dev build).
 #   tests/conformance/run-swift-s3api.sh [pytest args, e.g. test/s3api/test_mpu.py]
 # SWIFTLET_S3API_VENV names the venv (default: in ~/.cache/swiftlet).
 # Exit status: 0 when the suite ran (whatever it counted), 2 when it could not run.

@@ -163,7 +163,7 @@ fn print_tool(name: &str, r: &ToolResult) {
 fn library_numbers(a: &Args, pp: u8, layout: &Layout, dir: &Path) -> Result<()> {
     let mut b = RingBuilder::new(pp, a.replicas, 1)?;
     for (i, (zone, _, ip, dev, weight)) in layout.devs.iter().enumerate() {
-        b.add_dev(Device::new(i as u32, (1, *zone), (&ip, 6200), dev.clone(), *weight))?;
+        b.add_dev(Device::new(i as u32, (1, *zone), (ip, 6200), dev.clone(), *weight))?;
     }
     let t = Instant::now();
     let first = b.rebalance(Some(a.seed))?;

@@ -30,8 +30,6 @@ use swiftlet_object_store::Device;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-/// At most this many error messages are kept in a report.
-
 /// What one object replication pass did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ObjectReport {
