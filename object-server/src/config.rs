@@ -1,6 +1,7 @@
 //! The object server's TOML config: one serde struct, a default for every key.
 
 use common::backend_auth::BackendConfig;
+use common::server::StartError;
 use common::HashPathSecret;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -24,7 +25,7 @@ pub const DEFAULT_ALLOWED_HEADERS: &[&str] = &[
 #[serde(default, deny_unknown_fields)]
 pub struct ObjectServerConfig {
     /// Address to listen on, `IP:PORT` (the binary's `--bind` overrides it).
-    #[serde(deserialize_with = "ip_and_port")]
+    #[serde(deserialize_with = "common::server::deserialize_bind")]
     pub bind: String,
     /// Directory holding one directory (or mount point) per device.
     pub devices: PathBuf,
@@ -86,21 +87,6 @@ impl Default for ObjectServerConfig {
     }
 }
 
-/// `IP:PORT` split, the IP without brackets.
-fn split_bind(bind: &str) -> Option<(String, u16)> {
-    let (ip, port) = bind.rsplit_once(':')?;
-    Some((ip.trim_start_matches('[').trim_end_matches(']').to_string(), port.parse().ok()?))
-}
-
-/// `bind` is checked when the config is read, so a bad one never becomes a random port.
-fn ip_and_port<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let bind = String::deserialize(d)?;
-    match split_bind(&bind) {
-        Some(_) => Ok(bind),
-        None => Err(serde::de::Error::custom(format!("bind {bind:?} is not IP:PORT"))),
-    }
-}
-
 /// Seconds as a duration; negative is zero, and one too large for a `Duration` (`inf`) is
 /// about a century instead of a panic.
 fn secs(v: f64) -> Duration {
@@ -147,19 +133,26 @@ impl common::server::ServerConfig for ObjectServerConfig {
     fn bind_addr(&self) -> (String, u16) {
         // A config file's `bind` was checked when read; one set in code without a port
         // is taken as an address with port 0.
-        split_bind(&self.bind).unwrap_or_else(|| (self.bind.clone(), 0))
+        common::server::split_bind(&self.bind).unwrap_or_else(|| (self.bind.clone(), 0))
     }
 
     fn set_bind_addr(&mut self, ip: String, port: u16) {
-        self.bind = if ip.contains(':') { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") };
+        self.bind = common::server::join_bind(&ip, port);
     }
 
-    fn set_devices(&mut self, devices: PathBuf) {
+    fn set_devices(&mut self, devices: PathBuf) -> Result<(), StartError> {
         self.devices = devices;
+        Ok(())
     }
 
-    fn set_mount_check(&mut self, on: bool) {
+    fn set_mount_check(&mut self, on: bool) -> Result<(), StartError> {
         self.mount_check = on;
+        Ok(())
+    }
+
+    fn set_swift_dir(&mut self, dir: PathBuf) -> Result<(), StartError> {
+        self.swift_dir = dir;
+        Ok(())
     }
 
     fn hash_path(&self) -> &HashPathSecret {

@@ -1,81 +1,42 @@
 //! `proxy-server`: Swiftlet's proxy as a standalone process: the Swift API and the S3 API
-//! on one listener (assembled by `swiftlet_s3::front_door`).
+//! on one listener (assembled by `swiftlet_s3::front_door`). `--help` for flags; it refuses
+//! to start without the cluster's secrets and a token key of its own.
 
-use clap::Parser;
-use std::path::PathBuf;
+use common::secrets::Secrets;
 use std::process::ExitCode;
 use std::sync::Arc;
 use swiftlet_proxy::{ProxyConfig, Rings};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
-/// Serve the Swift API v1 and the S3 API, routing requests through the rings to the storage nodes.
-#[derive(Parser, Debug)]
-#[command(version, about)]
-struct Args {
-    /// TOML config file (every key has a default).
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Address to listen on (overrides the config's `bind`).
-    #[arg(long)]
-    bind: Option<String>,
-    /// Directory holding account.ring, container.ring and object.ring (overrides `swift_dir`).
-    #[arg(long)]
-    swift_dir: Option<PathBuf>,
+/// Why the proxy stopped or could not start, after the common start-up succeeded.
+#[derive(Debug, thiserror::Error)]
+enum ProxyError {
+    #[error("cannot open rings in {dir}: {source}")]
+    Rings { dir: String, source: swiftlet_ring::RingError },
+    #[error(transparent)]
+    TokenKey(#[from] swiftlet_token::TokenKeyError),
+    #[error(transparent)]
+    KnownCredential(#[from] swiftlet_proxy::KnownCredential),
+    #[error("serving: {0}")]
+    Serve(#[from] std::io::Error),
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    common::logging::init();
-    let args = Args::parse();
-    let mut config: ProxyConfig = match common::config::load(args.config.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("proxy-server: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Some(b) = args.bind {
-        config.bind = b;
-    }
-    if let Some(d) = args.swift_dir {
-        config.swift_dir = d;
-    }
-    let rings = match Rings::open(&config.swift_dir) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("proxy-server: cannot open rings in {}: {e}", config.swift_dir.display());
-            return ExitCode::from(2);
-        }
-    };
-    let secrets = match common::secrets::Secrets::load(&config.hash_path, &config.backend) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("proxy-server: {e}");
-            return ExitCode::from(1);
-        }
-    };
+fn main() -> ExitCode {
+    common::server::main("proxy-server", "Swiftlet proxy: the Swift API v1 and the S3 API", serve)
+}
+
+async fn serve(
+    config: ProxyConfig,
+    secrets: Secrets,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), ProxyError> {
+    let rings = Rings::open(&config.swift_dir)
+        .map_err(|source| ProxyError::Rings { dir: config.swift_dir.display().to_string(), source })?;
     // Tokens are signed with the cluster's token key, never with what storage nodes know.
-    if let Err(e) = config.token.load_key() {
-        eprintln!("proxy-server: {e}");
-        return ExitCode::from(1);
-    }
-    if let Err(e) = config.tempauth.known_credential() {
-        eprintln!("proxy-server: {e}");
-        return ExitCode::from(1);
-    }
-    let listener = match tokio::net::TcpListener::bind(&config.bind).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("proxy-server: cannot bind {}: {e}", config.bind);
-            return ExitCode::from(2);
-        }
-    };
+    config.token.load_key()?;
+    config.tempauth.known_credential()?;
     let door = Arc::new(swiftlet_s3::front_door(config, rings, &secrets));
-    let shutdown = common::signal::shutdown_on_signal();
-    match door.serve(listener, shutdown).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("proxy-server: {e}");
-            ExitCode::from(1)
-        }
-    }
+    Ok(door.serve(listener, shutdown).await?)
 }

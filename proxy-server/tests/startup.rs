@@ -82,3 +82,20 @@ fn refuses_to_start_without_a_token_key_or_with_known_test_credentials() {
     // With its own token key and its own users' keys, it serves.
     assert!(run(dir.path(), &format!("{base}{token}{}", user("a-long-random-key"))).is_none(), "it starts");
 }
+
+/// The proxy takes every server's command line, but flags for storage devices do nothing
+/// here, so it refuses them rather than ignore them.
+#[test]
+fn refuses_flags_that_do_not_apply_to_a_proxy() {
+    for flag in ["--devices=/srv/node", "--no-mount-check"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_proxy-server"))
+            .args([flag, "--bind", "127.0.0.1:0"])
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{flag}: {stderr}");
+        let name = flag.split('=').next().unwrap();
+        assert!(stderr.contains(&format!("proxy-server: {name} does not apply to this server")), "{flag}: {stderr}");
+    }
+}

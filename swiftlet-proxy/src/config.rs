@@ -7,6 +7,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProxyConfig {
+    /// Address to listen on, `IP:PORT` (the binary's `--bind` overrides it).
+    #[serde(deserialize_with = "common::server::deserialize_bind")]
     pub bind: String,
     /// Where `account.ring`, `container.ring` and `object.ring` live.
     pub swift_dir: PathBuf,
@@ -298,6 +300,29 @@ impl Default for ProxyConfig {
             hash_path: common::HashPathSecret::default(),
             backend: common::backend_auth::BackendConfig::default(),
         }
+    }
+}
+
+/// What the one server `main` needs: the proxy has no devices, so `--devices` and
+/// `--no-mount-check` are refused; `--swift-dir` names its rings.
+impl common::server::ServerConfig for ProxyConfig {
+    fn bind_addr(&self) -> (String, u16) {
+        // A config file's `bind` was checked when read; one set in code without a port
+        // is taken as an address with port 0.
+        common::server::split_bind(&self.bind).unwrap_or_else(|| (self.bind.clone(), 0))
+    }
+    fn set_bind_addr(&mut self, ip: String, port: u16) {
+        self.bind = common::server::join_bind(&ip, port);
+    }
+    fn set_swift_dir(&mut self, dir: PathBuf) -> Result<(), common::server::StartError> {
+        self.swift_dir = dir;
+        Ok(())
+    }
+    fn hash_path(&self) -> &common::HashPathSecret {
+        &self.hash_path
+    }
+    fn backend(&self) -> &common::backend_auth::BackendConfig {
+        &self.backend
     }
 }
 

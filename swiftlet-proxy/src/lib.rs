@@ -69,7 +69,7 @@ pub mod fuzzing {
 
 pub use auth::identity::{Identity, TempUrlScope};
 pub use auth::tempauth::constant_time_eq;
-pub use config::{ProxyConfig, UserConfig};
+pub use config::{KnownCredential, ProxyConfig, UserConfig};
 pub use error::ProxyError;
 pub use front_door::FrontDoor;
 pub use middleware::versioning::archive::DELETE_MARKER;

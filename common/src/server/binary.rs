@@ -35,6 +35,9 @@ pub struct ServerArgs {
     /// Turns off mount checks (devices are plain directories).
     #[arg(long)]
     pub no_mount_check: bool,
+    /// Directory holding the rings (overrides the config's `swift_dir`).
+    #[arg(long)]
+    pub swift_dir: Option<PathBuf>,
 }
 
 /// What the one `main` needs of a server's config.
@@ -42,8 +45,18 @@ pub trait ServerConfig: DeserializeOwned + Default {
     /// The address to listen on, as `(ip, port)`.
     fn bind_addr(&self) -> (String, u16);
     fn set_bind_addr(&mut self, ip: String, port: u16);
-    fn set_devices(&mut self, devices: PathBuf);
-    fn set_mount_check(&mut self, on: bool);
+    /// `--devices`; a server without devices (the proxy) refuses it rather than ignore it.
+    fn set_devices(&mut self, _devices: PathBuf) -> Result<(), StartError> {
+        Err(StartError::NotApplicable("--devices"))
+    }
+    /// `--no-mount-check`; refused, like `--devices`, by a server without devices.
+    fn set_mount_check(&mut self, _on: bool) -> Result<(), StartError> {
+        Err(StartError::NotApplicable("--no-mount-check"))
+    }
+    /// `--swift-dir`; refused by a server that reads no ring.
+    fn set_swift_dir(&mut self, _dir: PathBuf) -> Result<(), StartError> {
+        Err(StartError::NotApplicable("--swift-dir"))
+    }
     /// The placement secret from the config, before environment overrides.
     fn hash_path(&self) -> &HashPathSecret;
     /// Where the backend key is.
@@ -62,11 +75,13 @@ macro_rules! impl_server_config {
             fn set_bind_addr(&mut self, ip: String, port: u16) {
                 (self.bind_ip, self.bind_port) = (ip, port);
             }
-            fn set_devices(&mut self, devices: std::path::PathBuf) {
+            fn set_devices(&mut self, devices: std::path::PathBuf) -> Result<(), $crate::server::StartError> {
                 self.devices = devices;
+                Ok(())
             }
-            fn set_mount_check(&mut self, on: bool) {
+            fn set_mount_check(&mut self, on: bool) -> Result<(), $crate::server::StartError> {
                 self.mount_check = on;
+                Ok(())
             }
             fn hash_path(&self) -> &$crate::HashPathSecret {
                 &self.hash_path
@@ -83,6 +98,8 @@ macro_rules! impl_server_config {
 pub enum StartError {
     #[error("--bind {0:?} is not IP:PORT")]
     BadBind(String),
+    #[error("{0} does not apply to this server")]
+    NotApplicable(&'static str),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
@@ -97,20 +114,46 @@ impl ServerArgs {
         let mut cfg: C = crate::config::load(self.config.as_deref())?;
         let (mut ip, mut port) = cfg.bind_addr();
         if let Some(bind) = &self.bind {
-            let (i, p) = bind.rsplit_once(':').ok_or_else(|| StartError::BadBind(bind.clone()))?;
-            port = p.parse().map_err(|_| StartError::BadBind(bind.clone()))?;
-            ip = i.trim_start_matches('[').trim_end_matches(']').to_string();
+            (ip, port) = split_bind(bind).ok_or_else(|| StartError::BadBind(bind.clone()))?;
         }
         ip = self.bind_ip.clone().unwrap_or(ip);
         port = self.bind_port.unwrap_or(port);
         cfg.set_bind_addr(ip, port);
         if let Some(d) = &self.devices {
-            cfg.set_devices(d.clone());
+            cfg.set_devices(d.clone())?;
         }
         if self.no_mount_check {
-            cfg.set_mount_check(false);
+            cfg.set_mount_check(false)?;
+        }
+        if let Some(d) = &self.swift_dir {
+            cfg.set_swift_dir(d.clone())?;
         }
         Ok(cfg)
+    }
+}
+
+/// `IP:PORT` split, the IP without brackets (`[::1]:80` is `::1` and 80).
+pub fn split_bind(bind: &str) -> Option<(String, u16)> {
+    let (ip, port) = bind.rsplit_once(':')?;
+    Some((ip.trim_start_matches('[').trim_end_matches(']').to_string(), port.parse().ok()?))
+}
+
+/// `IP:PORT` with brackets around an IPv6 address, as `bind` keys hold it.
+pub fn join_bind(ip: &str, port: u16) -> String {
+    if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    }
+}
+
+/// Serde `deserialize_with` for a `bind = "IP:PORT"` key: checked when the config is read,
+/// so a bad one never becomes a random port.
+pub fn deserialize_bind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let bind = <String as serde::Deserialize>::deserialize(d)?;
+    match split_bind(&bind) {
+        Some(_) => Ok(bind),
+        None => Err(serde::de::Error::custom(format!("bind {bind:?} is not IP:PORT"))),
     }
 }
 
