@@ -307,9 +307,7 @@ impl Default for ProxyConfig {
 /// `--no-mount-check` are refused; `--swift-dir` names its rings.
 impl common::server::ServerConfig for ProxyConfig {
     fn bind_addr(&self) -> (String, u16) {
-        // A config file's `bind` was checked when read; one set in code without a port
-        // is taken as an address with port 0.
-        common::server::split_bind(&self.bind).unwrap_or_else(|| (self.bind.clone(), 0))
+        common::server::bind_pair(&self.bind)
     }
     fn set_bind_addr(&mut self, ip: String, port: u16) {
         self.bind = common::server::join_bind(&ip, port);

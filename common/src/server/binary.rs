@@ -138,6 +138,12 @@ pub fn split_bind(bind: &str) -> Option<(String, u16)> {
     Some((ip.trim_start_matches('[').trim_end_matches(']').to_string(), port.parse().ok()?))
 }
 
+/// A `bind` key as `(ip, port)`: a config file's was checked when read (by
+/// [`deserialize_bind`]); one set in code without a port is an address with port 0.
+pub fn bind_pair(bind: &str) -> (String, u16) {
+    split_bind(bind).unwrap_or_else(|| (bind.to_string(), 0))
+}
+
 /// `IP:PORT` with brackets around an IPv6 address, as `bind` keys hold it.
 pub fn join_bind(ip: &str, port: u16) -> String {
     if ip.contains(':') {

@@ -10,7 +10,9 @@ mod binary;
 mod observe;
 mod service;
 
-pub use binary::{deserialize_bind, join_bind, listen, main, split_bind, ServerArgs, ServerConfig, StartError};
+pub use binary::{
+    bind_pair, deserialize_bind, join_bind, listen, main, split_bind, ServerArgs, ServerConfig, StartError,
+};
 pub use observe::{EndpointCounts, EndpointStats, Observation, Observer};
 pub use service::{handle, Access, Endpoint, Service, UNAUTHENTICATED, UNPARSED};
 
