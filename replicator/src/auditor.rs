@@ -11,7 +11,6 @@ use crate::throttle::Throttle;
 use common::daemon::Daemon;
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::Instant;
 use swiftlet_broker::{BrokerError, Store};
 use swiftlet_object_store::AuditOutcome;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +23,6 @@ pub struct AuditReport {
     pub objects_quarantined: usize,
     pub dbs_checked: usize,
     pub dbs_quarantined: usize,
-    pub elapsed_secs: f64,
     #[serde(flatten)]
     pub failed: Failures,
 }
@@ -45,14 +43,9 @@ impl Auditor {
     }
 
     async fn audit_objects(&self, name: &str, report: &mut AuditReport, cancel: &CancellationToken) {
-        let device = match self.node.storage.objects.get(name).await {
-            Ok(d) => d,
-            Err(e) => return report.failed.add(format!("device {name}: {e}")),
-        };
-        let manager = device.manager.clone();
-        let parts = match device.pool.run_io(move || manager.partitions()).await {
-            Ok(p) => p,
-            Err(e) => return report.failed.add(format!("device {name}: {e}")),
+        let (device, parts) = match self.node.object_partitions(name).await {
+            Ok(found) => found,
+            Err(why) => return report.failed.add(why),
         };
         for part in parts {
             let manager = device.manager.clone();
@@ -130,10 +123,9 @@ impl Daemon for Auditor {
     }
 
     async fn run_once(&self, cancel: &CancellationToken) -> Result<AuditReport> {
-        let started = Instant::now();
         let node = &self.node;
         let mut report = AuditReport::default();
-        let objects = node.local_devices(&node.rings.object.current(), node.config.object_port);
+        let objects = node.local_object_devices();
         report.object_devices = objects.len();
         for name in &objects {
             self.audit_objects(name, &mut report, cancel).await;
@@ -147,7 +139,6 @@ impl Daemon for Auditor {
                 self.audit_dbs(store, &name, &mut report, cancel).await;
             }
         }
-        report.elapsed_secs = started.elapsed().as_secs_f64();
         Ok(report)
     }
 }

@@ -24,7 +24,6 @@ use http::StatusCode;
 use http_body_util::BodyExt;
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::Instant;
 use swiftlet_object_store::diskfile::metadata::MetadataExt;
 use swiftlet_object_store::{quote_path, ObjectState};
 use tokio_util::sync::CancellationToken;
@@ -36,7 +35,6 @@ pub struct ExpirerReport {
     pub expired_found: usize,
     /// Expired objects every primary answered for (deleted, or already gone or replaced).
     pub objects_deleted: usize,
-    pub elapsed_secs: f64,
     #[serde(flatten)]
     pub failed: Failures,
 }
@@ -116,14 +114,9 @@ impl Expirer {
     }
 
     async fn expire_device(&self, name: &str, report: &mut ExpirerReport, cancel: &CancellationToken) {
-        let device = match self.node.storage.objects.get(name).await {
-            Ok(d) => d,
-            Err(e) => return report.failed.add(format!("device {name}: {e}")),
-        };
-        let manager = device.manager.clone();
-        let parts = match device.pool.run_io(move || manager.partitions()).await {
-            Ok(p) => p,
-            Err(e) => return report.failed.add(format!("device {name}: {e}")),
+        let (device, parts) = match self.node.object_partitions(name).await {
+            Ok(found) => found,
+            Err(why) => return report.failed.add(why),
         };
         let ring = self.node.rings.object.current();
         let port = self.node.config.object_port;
@@ -195,13 +188,11 @@ impl Daemon for Expirer {
     }
 
     async fn run_once(&self, cancel: &CancellationToken) -> Result<ExpirerReport> {
-        let started = Instant::now();
-        let names = self.node.local_devices(&self.node.rings.object.current(), self.node.config.object_port);
+        let names = self.node.local_object_devices();
         let mut report = ExpirerReport { devices: names.len(), ..Default::default() };
         for name in &names {
             self.expire_device(name, &mut report, cancel).await;
         }
-        report.elapsed_secs = started.elapsed().as_secs_f64();
         Ok(report)
     }
 }

@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use swiftlet_broker::{DbKind, Store};
-use swiftlet_object_store::Devices;
+use swiftlet_object_store::{Device as ObjectDevice, Devices};
 use swiftlet_ring::{Device, Ring, SharedRing};
 
 /// The object, container and account rings, each reloaded when its file changes.
@@ -105,6 +105,24 @@ impl Node {
         dev.replication_port == port
             && swiftlet_ring::device::normalize_ip(&dev.replication_ip)
                 == swiftlet_ring::device::normalize_ip(&self.config.ip)
+    }
+
+    /// Object device `name` and its partitions, or why they could not be read (for a
+    /// pass's report).
+    pub async fn object_partitions(&self, name: &str) -> std::result::Result<(Arc<ObjectDevice>, Vec<u32>), String> {
+        let device = self.storage.objects.get(name).await.map_err(|e| format!("device {name}: {e}"))?;
+        let manager = device.manager.clone();
+        let parts = device
+            .pool
+            .run_io(move || manager.partitions())
+            .await
+            .map_err(|e| format!("device {name}: listing partitions: {e}"))?;
+        Ok((device, parts))
+    }
+
+    /// This node's object devices, by name, each once.
+    pub fn local_object_devices(&self) -> Vec<String> {
+        self.local_devices(&self.rings.object.current(), self.config.object_port)
     }
 
     /// This node's devices in `ring` (served on `port`), by name, each once.

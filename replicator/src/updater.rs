@@ -39,7 +39,6 @@ pub struct UpdaterReport {
     pub account_updates_attempted: usize,
     pub account_updates_succeeded: usize,
     pub account_updates_failed: usize,
-    pub elapsed_secs: f64,
     pub errors: Vec<String>,
 }
 
@@ -218,8 +217,7 @@ impl Daemon for Updater {
     }
 
     async fn run_once(&self, cancel: &CancellationToken) -> Result<UpdaterReport> {
-        let started = Instant::now();
-        let names = self.node.local_devices(&self.node.rings.object.current(), self.node.config.object_port);
+        let names = self.node.local_object_devices();
         let mut report = UpdaterReport { devices: names.len(), ..Default::default() };
         let mut seen = HashSet::new();
         for name in &names {
@@ -235,7 +233,6 @@ impl Daemon for Updater {
             }
             Err(e) => report.error(format!("account updates: {e}")),
         }
-        report.elapsed_secs = started.elapsed().as_secs_f64();
         Ok(report)
     }
 }

@@ -170,6 +170,8 @@ pub(crate) fn start_node(
 #[derive(Debug, Default)]
 pub struct ReplicationPass {
     pub objects: Vec<ObjectReport>,
+    /// How long the object replicators took, all nodes at once.
+    pub object_secs: f64,
     pub containers: Vec<DbReport>,
     pub accounts: Vec<DbReport>,
 }
@@ -202,15 +204,17 @@ impl Cluster {
     /// One pass of the object, container and account replicators on every running node.
     pub async fn run_replicators_once(&self) -> Result<ReplicationPass> {
         let recon = |set: &DaemonSet| set.node.config.recon_dir.clone();
+        let started = std::time::Instant::now();
         let objects =
             self.on_every_node(|set, c| async move { run_pass(&set.object, recon(&set).as_deref(), &c).await }).await?;
+        let object_secs = started.elapsed().as_secs_f64();
         let containers = self
             .on_every_node(|set, c| async move { run_pass(&set.container, recon(&set).as_deref(), &c).await })
             .await?;
         let accounts = self
             .on_every_node(|set, c| async move { run_pass(&set.account, recon(&set).as_deref(), &c).await })
             .await?;
-        Ok(ReplicationPass { objects, containers, accounts })
+        Ok(ReplicationPass { objects, object_secs, containers, accounts })
     }
 
     /// One auditor pass on every running node.

@@ -9,6 +9,7 @@ use super::error::{BrokerError, Result};
 use super::meta::{self, Metadata};
 use super::schema;
 use super::DbKind;
+use common::path::StoragePath;
 use common::Timestamp;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,28 @@ pub struct DbInit {
     pub storage_policy_index: u32,
     /// The device name, part of the new DB's replication id.
     pub device: String,
+}
+
+impl DbInit {
+    /// A new account DB for `sp`'s account, on `sp`'s device.
+    pub fn account(sp: &StoragePath, put_timestamp: Timestamp) -> DbInit {
+        DbInit::new(sp, None, put_timestamp, 0)
+    }
+
+    /// A new container DB for `sp`'s container, on `sp`'s device.
+    pub fn container(sp: &StoragePath, put_timestamp: Timestamp, storage_policy_index: u32) -> DbInit {
+        DbInit::new(sp, sp.container.clone(), put_timestamp, storage_policy_index)
+    }
+
+    fn new(sp: &StoragePath, container: Option<String>, put_timestamp: Timestamp, storage_policy_index: u32) -> DbInit {
+        DbInit {
+            account: sp.account.clone(),
+            container,
+            put_timestamp,
+            storage_policy_index,
+            device: sp.device.clone(),
+        }
+    }
 }
 
 /// The `info` row plus the stats: what HEAD, account updates and replication need.

@@ -96,6 +96,24 @@ pub fn list_params(q: &Query, max: usize) -> Result<ListParams, ListingError> {
     })
 }
 
+/// What a HEAD or GET of a listing asks for: the answer's format and, for a GET, the
+/// listing parameters (at most `max` rows).
+#[derive(Debug)]
+pub struct ListingRequest {
+    pub format: ListingFormat,
+    pub params: Option<ListParams>,
+}
+
+impl ListingRequest {
+    pub fn parse(uri: &http::Uri, headers: &http::HeaderMap, max: usize, get: bool) -> Result<Self, ListingError> {
+        let q = Query::parse(uri.query())?;
+        let accept = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok());
+        let format = negotiate(q.get("format"), accept)?;
+        let params = if get { Some(list_params(&q, max)?) } else { None };
+        Ok(ListingRequest { format, params })
+    }
+}
+
 const OFFERS: [&str; 4] = ["text/plain", "application/json", "application/xml", "text/xml"];
 
 /// Picks the listing format: `format=` wins over `Accept`; no `Accept` means plain.

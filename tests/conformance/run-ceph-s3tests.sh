@@ -80,13 +80,5 @@ CONF
 
 cd "$SRC"
 [ $# -eq 0 ] && set -- s3tests/functional/test_s3.py
-set +e
-S3TEST_CONF="$WORK/s3tests.conf" timeout "${SWIFTLET_CEPH_TIMEOUT:-2400}" \
-  "$VENV/bin/pytest" -q -p no:cacheprovider -rfEs "$@" >"$WORK/pytest.log" 2>&1
-status=$?
-set -e
-cp "$WORK/pytest.log" "$CACHE/ceph-s3tests-last.log"
-cp "$WORK/saio.log" "$CACHE/ceph-s3tests-saio-last.log"
-grep -E "^(FAILED|ERROR)" "$WORK/pytest.log" | head -"${SWIFTLET_SHOW_FAILURES:-60}" || true
-echo "ceph s3-tests ($COMMIT): $(tail -n 1 "$WORK/pytest.log")"
-if [ $status -gt 1 ]; then tail -n 30 "$WORK/pytest.log"; exit 2; fi
+run_suite "ceph s3-tests ($COMMIT)" ceph-s3tests "${SWIFTLET_CEPH_TIMEOUT:-2400}" \
+  env S3TEST_CONF="$WORK/s3tests.conf" "$VENV/bin/pytest" -q -p no:cacheprovider -rfEs "$@"

@@ -39,13 +39,5 @@ CONF
 
 cd "$SDIST"
 [ $# -eq 0 ] && set -- test/s3api
-set +e
-SWIFT_TEST_CONFIG_FILE="$WORK/test.conf" timeout "${SWIFTLET_S3API_TIMEOUT:-1200}" \
-  "$VENV/bin/pytest" -q -p no:cacheprovider -o addopts="" -rfEs "$@" >"$WORK/pytest.log" 2>&1
-status=$?
-set -e
-cp "$WORK/pytest.log" "$CACHE/s3api-last.log"
-cp "$WORK/saio.log" "$CACHE/s3api-saio-last.log"
-grep -E "^(FAILED|ERROR)" "$WORK/pytest.log" | head -"${SWIFTLET_SHOW_FAILURES:-60}" || true
-echo "swift s3api tests ($SWIFT_VERSION): $(tail -n 1 "$WORK/pytest.log")"
-if [ $status -gt 1 ]; then tail -n 30 "$WORK/pytest.log"; exit 2; fi
+run_suite "swift s3api tests ($SWIFT_VERSION)" s3api "${SWIFTLET_S3API_TIMEOUT:-1200}" \
+  env SWIFT_TEST_CONFIG_FILE="$WORK/test.conf" "$VENV/bin/pytest" -q -p no:cacheprovider -o addopts="" -rfEs "$@"

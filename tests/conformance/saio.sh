@@ -2,7 +2,7 @@
 # SWIFTLET_PROFILE=release; SWIFTLET_SAIO_BIN names one already built), starts a private
 # copy on free ports with its data in a fresh temp dir, and sets WORK (that dir, removed
 # on exit) and URL (the proxy's address).
-# Exits 2 when the cluster does not start.
+# Exits 2 when the cluster does not start. Then `run_suite` runs the suite.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 "$ROOT/scripts/bootstrap.sh"
 PROFILE="${SWIFTLET_PROFILE:-dev}"
@@ -29,3 +29,20 @@ done
 grep -q ready "$WORK/saio.log" || { echo "saio did not become ready" >&2; cat "$WORK/saio.log"; exit 2; }
 URL="$(grep -o 'ready: proxy http://[0-9.:]*' "$WORK/saio.log" | head -1 | sed 's/.*proxy //')"
 [ -n "$URL" ] || { echo "cannot find the proxy URL in the saio log" >&2; cat "$WORK/saio.log"; exit 2; }
+
+# run_suite LABEL LOGNAME LIMIT COMMAND...: runs a suite's pytest COMMAND for at most LIMIT
+# seconds with its output in $WORK/pytest.log; keeps that log and saio's in the cache
+# ($CACHE/LOGNAME-last.log, $CACHE/LOGNAME-saio-last.log); prints the failures and LABEL
+# with pytest's summary line. Exits 2 when the suite itself broke.
+run_suite() {
+  local label="$1" logname="$2" limit="$3"
+  shift 3
+  local status=0
+  timeout "$limit" "$@" >"$WORK/pytest.log" 2>&1 || status=$?
+  cp "$WORK/pytest.log" "$CACHE/$logname-last.log"
+  cp "$WORK/saio.log" "$CACHE/$logname-saio-last.log"
+  grep -E "^(FAILED|ERROR)" "$WORK/pytest.log" | head -"${SWIFTLET_SHOW_FAILURES:-60}" || true
+  echo "$label: $(tail -n 1 "$WORK/pytest.log")"
+  # pytest: 0 all passed, 1 some failed; anything else means the suite itself broke.
+  if [ "$status" -gt 1 ]; then tail -n 30 "$WORK/pytest.log"; exit 2; fi
+}

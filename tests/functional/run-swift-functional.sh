@@ -26,31 +26,7 @@ if [ ! -d "$SDIST/test/functional" ]; then
   tar xzf "$CACHE/swift-$SWIFT_VERSION.tar.gz" -C "$CACHE"
 fi
 
-scripts/bootstrap.sh
-PROFILE="${SWIFTLET_PROFILE:-dev}"
-if [ "$PROFILE" = release ]; then
-  cargo build --release -q --bin saio
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/saio"
-else
-  cargo build -q --bin saio
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/saio"
-fi
-WORK="$(mktemp -d)"
-# Run a private copy: another build in the shared target dir may relink the binary.
-cp "$BIN" "$WORK/saio"
-BIN="$WORK/saio"
-# Free ports (0): other clusters may be running on this machine.
-"$BIN" --data-dir "$WORK/data" --proxy-port 0 --node-base-port 0 --no-cloud >"$WORK/saio.log" 2>&1 &
-SAIO=$!
-trap 'kill $SAIO 2>/dev/null; wait $SAIO 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 300); do
-  grep -q ready "$WORK/saio.log" && break
-  kill -0 $SAIO 2>/dev/null || { cat "$WORK/saio.log"; exit 2; }
-  sleep 0.1
-done
-grep -q ready "$WORK/saio.log" || { echo "saio did not become ready" >&2; cat "$WORK/saio.log"; exit 2; }
-URL="$(grep -o 'ready: proxy http://[0-9.:]*' "$WORK/saio.log" | head -1 | sed 's/.*proxy //')"
-[ -n "$URL" ] || { echo "cannot find the proxy URL in the saio log" >&2; cat "$WORK/saio.log"; exit 2; }
+source "$ROOT/tests/conformance/saio.sh"
 
 # The users of the default tempauth config; account6 is the reseller admin, as in Swift's
 # own in-process functional setup (it unlocks the account quota admin tests).
@@ -81,17 +57,6 @@ CONF
 cd "$SDIST"
 # Swift runs its suite with stestr, which also collects tests.py; pytest needs telling.
 [ $# -eq 0 ] && set -- test/functional
-set +e
-SWIFT_TEST_CONFIG_FILE="$WORK/test.conf" SWIFT_TEST_IN_PROCESS=0 \
-  timeout "${SWIFTLET_FUNC_TIMEOUT:-1500}" "$VENV/bin/pytest" -q -p no:cacheprovider \
-  -o addopts="" -o python_files="test_*.py tests.py" -rfEs "$@" \
-  >"$WORK/pytest.log" 2>&1
-status=$?
-set -e
-cp "$WORK/pytest.log" "$CACHE/functional-last.log"
-cp "$WORK/saio.log" "$CACHE/functional-saio-last.log"
-grep -E "^(FAILED|ERROR)" "$WORK/pytest.log" | head -60 || true
-summary="$(tail -n 1 "$WORK/pytest.log")"
-echo "swift functional suite ($SWIFT_VERSION): $summary"
-# pytest: 0 all passed, 1 some failed; anything else means the suite itself broke.
-if [ $status -gt 1 ]; then tail -n 30 "$WORK/pytest.log"; exit 2; fi
+run_suite "swift functional suite ($SWIFT_VERSION)" functional "${SWIFTLET_FUNC_TIMEOUT:-1500}" \
+  env SWIFT_TEST_CONFIG_FILE="$WORK/test.conf" SWIFT_TEST_IN_PROCESS=0 "$VENV/bin/pytest" -q -p no:cacheprovider \
+  -o addopts="" -o python_files="test_*.py tests.py" -rfEs "$@"

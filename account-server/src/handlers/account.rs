@@ -6,12 +6,20 @@ use crate::error::{AccountError, Result};
 use crate::server::App;
 use common::http::Body;
 use common::path::StoragePath;
+use common::Timestamp;
 use http::{HeaderMap, Response, StatusCode};
 use swiftlet_broker::headers::{metadata_from_headers, x_timestamp};
 use swiftlet_broker::{meta, BrokerError, DbInit, DbKind, Metadata};
 
 fn bad(msg: String) -> AccountError {
     AccountError::BadRequest(msg)
+}
+
+/// The request's timestamp and the metadata its headers set.
+fn timestamp_and_metadata(headers: &HeaderMap) -> Result<(Timestamp, Metadata)> {
+    let t = x_timestamp(headers).map_err(bad)?;
+    let md = metadata_from_headers(headers, DbKind::Account, &[], t).map_err(bad)?;
+    Ok((t, md))
 }
 
 fn check_merged(current: Metadata, updates: &Metadata) -> swiftlet_broker::Result<()> {
@@ -28,17 +36,9 @@ enum PutResult {
 }
 
 pub async fn put(app: &App, sp: &StoragePath, headers: &HeaderMap) -> Result<Response<Body>> {
-    let t = x_timestamp(headers).map_err(bad)?;
-    let md = metadata_from_headers(headers, DbKind::Account, &[], t).map_err(bad)?;
+    let (t, md) = timestamp_and_metadata(headers)?;
     let loc = app.store.location(&sp.device, sp.partition, &sp.account, None);
-    let init = DbInit {
-        account: sp.account.clone(),
-        container: None,
-        put_timestamp: t,
-        storage_policy_index: 0,
-        device: sp.device.clone(),
-    };
-    let created = app.store.create(&loc, init).await?;
+    let created = app.store.create(&loc, DbInit::account(sp, t)).await?;
     let result = app
         .store
         .write(&loc, move |db| {
@@ -69,8 +69,7 @@ pub async fn put(app: &App, sp: &StoragePath, headers: &HeaderMap) -> Result<Res
 }
 
 pub async fn post(app: &App, sp: &StoragePath, headers: &HeaderMap) -> Result<Response<Body>> {
-    let t = x_timestamp(headers).map_err(bad)?;
-    let md = metadata_from_headers(headers, DbKind::Account, &[], t).map_err(bad)?;
+    let (_, md) = timestamp_and_metadata(headers)?;
     let loc = app.store.location(&sp.device, sp.partition, &sp.account, None);
     let outcome = app
         .store

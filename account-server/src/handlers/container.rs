@@ -37,14 +37,7 @@ pub async fn put(app: &App, sp: &StoragePath, headers: &HeaderMap) -> Result<Res
     let prefix = &app.cfg.auto_create_account_prefix;
     if !prefix.is_empty() && sp.account.starts_with(prefix.as_str()) {
         let t = if headers.contains_key("x-timestamp") { x_timestamp(headers).map_err(bad)? } else { Timestamp::now() };
-        let init = DbInit {
-            account: sp.account.clone(),
-            container: None,
-            put_timestamp: t,
-            storage_policy_index: 0,
-            device: sp.device.clone(),
-        };
-        app.store.create(&loc, init).await?;
+        app.store.create(&loc, DbInit::account(sp, t)).await?;
     }
     let info = match app.store.info(&loc).await {
         Err(BrokerError::NotFound(_)) => return Err(AccountError::NotFound),

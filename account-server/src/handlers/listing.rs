@@ -9,7 +9,7 @@ use common::http::Body;
 use common::path::StoragePath;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, Uri};
 use swiftlet_broker::headers::{account_headers, metadata_to_headers};
-use swiftlet_broker::listing::{list_params, negotiate, render_containers, ListingFormat, Query};
+use swiftlet_broker::listing::{render_containers, ListingRequest};
 use swiftlet_broker::{BrokerError, DbInfo, DbKind, Metadata};
 
 struct Snapshot {
@@ -25,10 +25,7 @@ pub async fn head_or_get(
     headers: &HeaderMap,
     get: bool,
 ) -> Result<Response<Body>> {
-    let q = Query::parse(uri.query())?;
-    let accept = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok());
-    let format: ListingFormat = negotiate(q.get("format"), accept)?;
-    let mut params = if get { Some(list_params(&q, ACCOUNT_LISTING_LIMIT)?) } else { None };
+    let ListingRequest { format, mut params } = ListingRequest::parse(uri, headers, ACCOUNT_LISTING_LIMIT, get)?;
     if let Some(p) = params.as_mut() {
         // Accounts have no `path` listing.
         p.path = None;

@@ -116,7 +116,7 @@ async fn heal_case(dir: &Path, label: &str, count: usize, size: usize, concurren
     let started = Instant::now();
     let pass = cluster.run_replicators_once().await?;
     let total_secs = started.elapsed().as_secs_f64();
-    let object_secs = pass.objects.iter().map(|r| r.elapsed_secs).fold(0.0, f64::max);
+    let object_secs = pass.object_secs;
     let (objects, bytes) = walk_data(&device);
     ensure!(objects == expected, "{label}: the wiped device got {objects} objects back, expected {expected}");
     let healed = Healed {

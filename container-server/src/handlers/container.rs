@@ -49,14 +49,7 @@ pub async fn put(app: &App, sp: &StoragePath, headers: &HeaderMap, trans_id: &st
     let targets = parse_targets(headers)?;
     let targets_json = serde_json::to_string(&targets).map_err(|e| bad(e.to_string()))?;
     let loc = app.store.location(&sp.device, sp.partition, &sp.account, sp.container.as_deref());
-    let init = DbInit {
-        account: sp.account.clone(),
-        container: sp.container.clone(),
-        put_timestamp: t,
-        storage_policy_index: new_policy,
-        device: sp.device.clone(),
-    };
-    let created = app.store.create(&loc, init).await?;
+    let created = app.store.create(&loc, DbInit::container(sp, t, new_policy)).await?;
     let has_targets = !targets.is_empty();
     let result = app
         .store

@@ -9,7 +9,7 @@ use common::http::Body;
 use common::path::StoragePath;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, Uri};
 use swiftlet_broker::headers::{container_headers, metadata_to_headers, policy_index};
-use swiftlet_broker::listing::{list_params, negotiate, render_objects, ListingFormat, Query};
+use swiftlet_broker::listing::{render_objects, ListingRequest};
 use swiftlet_broker::{BrokerError, DbInfo, DbKind, Metadata};
 
 struct Snapshot {
@@ -26,10 +26,7 @@ pub async fn head_or_get(
     headers: &HeaderMap,
     get: bool,
 ) -> Result<Response<Body>> {
-    let q = Query::parse(uri.query())?;
-    let accept = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok());
-    let format = negotiate(q.get("format"), accept)?;
-    let params = if get { Some(list_params(&q, CONTAINER_LISTING_LIMIT)?) } else { None };
+    let ListingRequest { format, params } = ListingRequest::parse(uri, headers, CONTAINER_LISTING_LIMIT, get)?;
     let requested = policy_index(headers, "x-backend-storage-policy-index", &app.cfg.storage_policies)
         .map_err(ContainerError::BadRequest)?;
     let loc = app.store.location(&sp.device, sp.partition, &sp.account, sp.container.as_deref());
@@ -67,7 +64,7 @@ pub async fn head_or_get(
         return Ok(respond(StatusCode::NOT_FOUND, h, Vec::new()));
     }
     metadata_to_headers(&snap.metadata, &mut h);
-    if let Ok(ct) = HeaderValue::from_str(&content_type(format)) {
+    if let Ok(ct) = HeaderValue::from_str(&format.content_type()) {
         h.insert(http::header::CONTENT_TYPE, ct);
     }
     if !get {
@@ -78,8 +75,4 @@ pub async fn head_or_get(
     h.insert("x-backend-record-storage-policy-index", HeaderValue::from(policy));
     let status = if snap.body.is_empty() { StatusCode::NO_CONTENT } else { StatusCode::OK };
     Ok(respond(status, h, snap.body))
-}
-
-fn content_type(f: ListingFormat) -> String {
-    f.content_type()
 }

@@ -65,14 +65,8 @@ async fn merge(app: &App, sp: &StoragePath, headers: &HeaderMap, row: ObjectRow,
     let outcome = match app.store.merge_rows(&loc, Rows::Objects(vec![row.clone()])).await {
         Err(BrokerError::NotFound(_)) if auto_create(app, &sp.account, headers) => {
             let policy = policy.ok_or_else(|| bad("X-Backend-Storage-Policy-Index header is required".into()))?;
-            let init = DbInit {
-                account: sp.account.clone(),
-                container: sp.container.clone(),
-                // An object timestamp may carry an offset; the container's does not.
-                put_timestamp: Timestamp::from_ticks(t.ticks()),
-                storage_policy_index: policy,
-                device: sp.device.clone(),
-            };
+            // An object timestamp may carry an offset; the container's does not.
+            let init = DbInit::container(sp, Timestamp::from_ticks(t.ticks()), policy);
             app.store.create(&loc, init).await?;
             app.store.merge_rows(&loc, Rows::Objects(vec![row])).await?
         }

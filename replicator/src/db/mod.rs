@@ -15,7 +15,6 @@ use futures::StreamExt;
 use rpc::{Peer, Synced};
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::Instant;
 use swiftlet_broker::{BrokerError, DbKind, DbLocation, Store};
 use tokio_util::sync::CancellationToken;
 
@@ -39,7 +38,6 @@ pub struct DbReport {
     /// Deleted DBs removed after `reclaim_age`, and tombstone rows reclaimed.
     pub dbs_reclaimed: usize,
     pub rows_reclaimed: usize,
-    pub elapsed_secs: f64,
     #[serde(flatten)]
     pub failed: Failures,
 }
@@ -195,7 +193,6 @@ impl Daemon for DbReplicator {
     }
 
     async fn run_once(&self, cancel: &CancellationToken) -> Result<DbReport> {
-        let started = Instant::now();
         let names = self.node.local_devices(&self.ring(), self.port());
         let mut report = DbReport { devices: names.len(), ..Default::default() };
         for name in names {
@@ -219,7 +216,6 @@ impl Daemon for DbReplicator {
                 report.add(r);
             }
         }
-        report.elapsed_secs = started.elapsed().as_secs_f64();
         Ok(report)
     }
 }

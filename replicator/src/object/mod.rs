@@ -24,7 +24,7 @@ use rand::seq::SliceRandom;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use swiftlet_object_store::ssync::SsyncTarget;
 use swiftlet_object_store::Device;
 use tokio::sync::Semaphore;
@@ -49,7 +49,6 @@ pub struct ObjectReport {
     pub objects_removed: usize,
     /// Whether this pass rehashed every suffix.
     pub full_rehash: bool,
-    pub elapsed_secs: f64,
     #[serde(flatten)]
     pub failed: Failures,
 }
@@ -105,18 +104,10 @@ impl ObjectReplicator {
         cancel: &CancellationToken,
     ) -> ObjectReport {
         let mut report = ObjectReport::default();
-        let device = match self.node.storage.objects.get(&name).await {
-            Ok(d) => d,
-            Err(e) => {
-                report.failed.add(format!("device {name}: {e}"));
-                return report;
-            }
-        };
-        let manager = device.manager.clone();
-        let parts = match device.pool.run_io(move || manager.partitions()).await {
-            Ok(p) => p,
-            Err(e) => {
-                report.failed.add(format!("device {name}: listing partitions: {e}"));
+        let (device, parts) = match self.node.object_partitions(&name).await {
+            Ok(found) => found,
+            Err(why) => {
+                report.failed.add(why);
                 return report;
             }
         };
@@ -185,7 +176,6 @@ impl Daemon for ObjectReplicator {
     }
 
     async fn run_once(&self, cancel: &CancellationToken) -> Result<ObjectReport> {
-        let started = Instant::now();
         let pass = self.passes.fetch_add(1, Ordering::Relaxed);
         let every = self.node.config.object_replicator.full_rehash_every.max(1);
         let full_rehash = pass.is_multiple_of(every);
@@ -197,7 +187,6 @@ impl Daemon for ObjectReplicator {
         for r in futures::future::join_all(devices).await {
             report.add(r);
         }
-        report.elapsed_secs = started.elapsed().as_secs_f64();
         Ok(report)
     }
 }

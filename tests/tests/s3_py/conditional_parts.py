@@ -84,16 +84,16 @@ def if_match_chain():
     assert s3.put_object(Bucket=BUCKET, Key="chain", Body=b"any", IfMatch="*")
 
 
-@check
-def racing_creators():
-    """Eight writers create one key with If-None-Match: * at once: exactly one wins."""
-    results, clients = [], [client() for _ in range(8)]
+def race(writers, key, body, **conditions):
+    """`writers` clients PUT `key` (with `body(i)`) at once under `conditions`; returns
+    each one's outcome, ("ok", i) or (HTTP status, i)."""
+    results, clients = [], [client() for _ in range(writers)]
     start = threading.Barrier(len(clients))
 
     def writer(i, c):
         start.wait()
         try:
-            c.put_object(Bucket=BUCKET, Key="raced", Body=f"writer {i}".encode(), IfNoneMatch="*")
+            c.put_object(Bucket=BUCKET, Key=key, Body=body(i), **conditions)
             results.append(("ok", i))
         except ClientError as e:
             results.append((e.response["ResponseMetadata"]["HTTPStatusCode"], i))
@@ -103,6 +103,13 @@ def racing_creators():
         t.start()
     for t in threads:
         t.join()
+    return results
+
+
+@check
+def racing_creators():
+    """Eight writers create one key with If-None-Match: * at once: exactly one wins."""
+    results = race(8, "raced", lambda i: f"writer {i}".encode(), IfNoneMatch="*")
     winners = [i for r, i in results if r == "ok"]
     assert len(winners) == 1, results
     assert all(r in (412, 409) for r, _ in results if r != "ok"), results
@@ -113,22 +120,7 @@ def racing_creators():
 def racing_if_match():
     """Writers that all read the same ETag update with If-Match: one update lands."""
     etag = s3.put_object(Bucket=BUCKET, Key="counter", Body=b"0")["ETag"]
-    results, clients = [], [client() for _ in range(6)]
-    start = threading.Barrier(len(clients))
-
-    def writer(i, c):
-        start.wait()
-        try:
-            c.put_object(Bucket=BUCKET, Key="counter", Body=f"{i + 1}".encode(), IfMatch=etag)
-            results.append(("ok", i))
-        except ClientError as e:
-            results.append((e.response["ResponseMetadata"]["HTTPStatusCode"], i))
-
-    threads = [threading.Thread(target=writer, args=(i, c)) for i, c in enumerate(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race(6, "counter", lambda i: f"{i + 1}".encode(), IfMatch=etag)
     winners = [i for r, i in results if r == "ok"]
     assert len(winners) == 1, results
     assert body_of("counter") == f"{winners[0] + 1}".encode()
