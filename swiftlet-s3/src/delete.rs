@@ -109,8 +109,8 @@ pub(crate) async fn delete_objects(ctx: &S3Ctx<'_>, body: Body) -> Result<Respon
     match crate::headers::content_md5_hex(&ctx.headers)? {
         Some(md5) if md5 == hex::encode(Md5::digest(&doc)) => {}
         Some(_) => return Err(S3Error::BadDigest),
-        None if ctx.headers.contains_key("x-amz-checksum-crc32")
-            || ctx.headers.contains_key("x-amz-checksum-sha256") => {}
+        // The body was held to it as it was read (frontend::verified_body).
+        None if crate::checksum::declared(&ctx.headers)?.is_some() => {}
         None => return Err(S3Error::InvalidRequest("Missing required header for this request: Content-MD5".into())),
     }
     let (quiet, targets) = parse_request(&doc)?;

@@ -29,6 +29,9 @@ pub enum S3Error {
     XAmzContentSHA256Mismatch,
     #[error("The Content-MD5 you specified did not match what we received.")]
     BadDigest,
+    /// An `x-amz-checksum-*` value (its algorithm's name) that the body does not match.
+    #[error("The {0} you specified did not match the calculated checksum.")]
+    BadChecksum(&'static str),
     #[error("The Content-MD5 you specified was invalid.")]
     InvalidDigest,
     #[error("The request body ended before the announced length: {0}")]
@@ -140,7 +143,7 @@ impl S3Error {
             AuthorizationQueryParametersError(_) => "AuthorizationQueryParametersError",
             MissingSecurityHeader(_) => "MissingSecurityHeader",
             XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
-            BadDigest => "BadDigest",
+            BadDigest | BadChecksum(_) => "BadDigest",
             InvalidDigest => "InvalidDigest",
             IncompleteBody(_) => "IncompleteBody",
             MissingContentLength => "MissingContentLength",
@@ -222,6 +225,7 @@ impl HttpError for S3Error {
             | MissingSecurityHeader(_)
             | XAmzContentSHA256Mismatch
             | BadDigest
+            | BadChecksum(_)
             | InvalidDigest
             | IncompleteBody(_)
             | InvalidBucketName(_)

@@ -5,6 +5,7 @@
 //! one [`crate::error::S3Error`], answered as S3's XML here.
 
 use crate::access::{self, Caller};
+use crate::checksum::{self, Algorithm, Declared};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
 use crate::key_locks::KeyLocks;
@@ -219,8 +220,32 @@ async fn dispatch(ctx: &S3Ctx<'_>, endpoint: Endpoint, body: Body) -> Result<Res
     }
 }
 
-/// Wraps the body in the check its signature asks for; returns it with its decoded length.
+/// Wraps the body in the checks its signature and its declared checksum ask for; returns
+/// it with its decoded length.
 fn verified_body(body: Body, h: &HeaderMap, payload: Payload, failure: &BodyFailure) -> Result<(Body, Option<u64>)> {
+    let declared = checksum::declared(h)?;
+    let trailer = match &declared {
+        Some(Declared::Trailer(alg)) => Some(*alg),
+        _ => None,
+    };
+    let (body, len) = signed_body(body, h, payload, trailer, failure)?;
+    Ok(match declared {
+        Some(Declared::Header(alg, expected)) => {
+            (signature::payload::checksum_checked(body, alg, expected, failure.clone()), len)
+        }
+        _ => (body, len),
+    })
+}
+
+/// Wraps the body in the check its signature asks for (and decodes aws-chunked, checking
+/// a `trailer` checksum).
+fn signed_body(
+    body: Body,
+    h: &HeaderMap,
+    payload: Payload,
+    trailer: Option<Algorithm>,
+    failure: &BodyFailure,
+) -> Result<(Body, Option<u64>)> {
     let get = |n: &str| common::headers::get(h, n);
     let len = |n: &str| -> Result<Option<u64>> {
         get(n)
@@ -229,12 +254,24 @@ fn verified_body(body: Body, h: &HeaderMap, payload: Payload, failure: &BodyFail
     };
     let chunked = get("content-encoding").is_some_and(|v| v.split(',').any(|e| e.trim() == "aws-chunked"));
     Ok(match payload {
-        Payload::Streaming(signer) => {
+        Payload::Chunked { trailer: expects, .. } if expects != trailer.is_some() => {
+            let why = if expects {
+                "a -TRAILER x-amz-content-sha256 needs an x-amz-trailer header naming its checksum"
+            } else {
+                "x-amz-trailer needs a -TRAILER x-amz-content-sha256"
+            };
+            return Err(S3Error::InvalidRequest(why.into()));
+        }
+        Payload::Chunked { signer, .. } => {
             let decoded = len("x-amz-decoded-content-length")?.ok_or(S3Error::MissingContentLength)?;
-            (signature::streaming::decode(body, Some(signer), decoded, failure.clone()), Some(decoded))
+            let framing = signature::streaming::Framing { signer, decoded_length: decoded, trailer };
+            (signature::streaming::decode(body, framing, failure.clone()), Some(decoded))
         }
         _ if chunked => {
             return Err(S3Error::InvalidRequest("aws-chunked bodies need a streaming x-amz-content-sha256".into()))
+        }
+        _ if trailer.is_some() => {
+            return Err(S3Error::InvalidRequest("x-amz-trailer needs an aws-chunked body".into()))
         }
         Payload::Sha256(hash) => {
             (signature::payload::sha256_checked(body, hash, failure.clone()), len("content-length")?)

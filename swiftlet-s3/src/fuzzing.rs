@@ -48,19 +48,21 @@ pub fn signatures(method: &str, path_and_query: &str, headers: &[(&[u8], &[u8])]
 }
 
 /// Decodes `data` as an aws-chunked body of `decoded_length` bytes, fed in frames of
-/// `frame` bytes, unverified and then with chunk signatures: what it released, each time.
-pub fn aws_chunked(data: &[u8], decoded_length: u64, frame: usize) -> [Result<Vec<u8>, String>; 2] {
+/// `frame` bytes: unverified, with chunk signatures, and both again expecting a CRC32
+/// trailer; what it released, each time.
+pub fn aws_chunked(data: &[u8], decoded_length: u64, frame: usize) -> [Result<Vec<u8>, String>; 4] {
     let signer = streaming::ChunkSigner::new(
         v4::signing_key("testing", SCOPE),
         "20130524T000000Z".into(),
         SCOPE.into(),
         "0".repeat(64),
     );
-    let run = |signer: Option<streaming::ChunkSigner>| {
+    let run = |signer: Option<streaming::ChunkSigner>, trailer: Option<crate::checksum::Algorithm>| {
         let frames: Vec<Result<Bytes, BodyError>> =
             data.chunks(frame.max(1)).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
         let body = common::http::stream_body(futures::stream::iter(frames));
-        let mut decoded = streaming::decode(body, signer, decoded_length, BodyFailure::default());
+        let framing = streaming::Framing { signer, decoded_length, trailer };
+        let mut decoded = streaming::decode(body, framing, BodyFailure::default());
         futures::executor::block_on(async {
             let mut out = Vec::new();
             while let Some(f) = decoded.frame().await {
@@ -74,7 +76,8 @@ pub fn aws_chunked(data: &[u8], decoded_length: u64, frame: usize) -> [Result<Ve
             Ok(out)
         })
     };
-    [run(None), run(Some(signer))]
+    let crc = Some(crate::checksum::Algorithm::Crc32);
+    [run(None, None), run(Some(signer.clone()), None), run(None, crc), run(Some(signer), crc)]
 }
 
 /// Every S3 XML body parser over one document: DeleteObjects, CompleteMultipartUpload,

@@ -84,6 +84,13 @@ pub(crate) async fn get_object(ctx: &S3Ctx<'_>) -> Result<Response<Body>> {
     if let Some(v) = ctx.query.get("versionId") {
         set(out.headers_mut(), "x-amz-version-id", v);
     }
+    // A whole object's checksum, for a whole-object answer only (a range has none).
+    let whole = parts.status == StatusCode::OK && part.is_none();
+    let asked = ctx.header("x-amz-checksum-mode").is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
+    if let Some((name, value)) = crate::checksum::stored(&parts.headers).filter(|_| whole && asked) {
+        set(out.headers_mut(), name, &value);
+        set(out.headers_mut(), "x-amz-checksum-type", "FULL_OBJECT");
+    }
     match (part, parts_count) {
         (Some(_), Some(count)) => set(out.headers_mut(), "x-amz-mp-parts-count", &count),
         (Some(1), None) => whole_as_part(&mut out),

@@ -12,6 +12,7 @@ pub(crate) mod access;
 pub(crate) mod acl;
 pub(crate) mod bucket;
 pub(crate) mod buckets;
+pub mod checksum;
 pub(crate) mod conditional;
 pub(crate) mod context;
 pub(crate) mod cors;

@@ -97,6 +97,7 @@ pub(crate) async fn upload_part(ctx: &S3Ctx<'_>, upload_id: &str, part: u32, bod
     if let Some(md5) = crate::headers::content_md5_hex(&ctx.headers)? {
         set(&mut headers, "etag", &md5);
     }
+    crate::checksum::keep(&ctx.headers, &mut headers)?;
     head_marker(ctx, upload_id).await?;
     set(&mut headers, "content-length", &len.to_string());
     let seg = segments_container(ctx.bucket());
@@ -110,6 +111,9 @@ pub(crate) async fn upload_part(ctx: &S3Ctx<'_>, upload_id: &str, part: u32, bod
     let mut out = empty_response(StatusCode::OK);
     if let Some(etag) = s3_etag(&r.headers) {
         set(out.headers_mut(), "etag", &etag);
+    }
+    if let Some((name, value)) = crate::checksum::declared_header(&ctx.headers)? {
+        set(out.headers_mut(), name, &value);
     }
     Ok(out)
 }

@@ -1,18 +1,19 @@
 //! S3 features clients and the conformance suites rely on: conditional writes
-//! (If-None-Match: *, If-Match, racing writers) and reads by partNumber with the real
-//! boto3, and `/info` advertising the S3 API as Swift's does.
+//! (If-None-Match: *, If-Match, racing writers), reads by partNumber and additional
+//! checksums (headers and aws-chunked trailers) with the real boto3, and `/info`
+//! advertising the S3 API as Swift's does.
 
 use std::path::PathBuf;
 use std::process::Command;
 use swiftlet_tests::{venv_bin, TestCluster};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conditional_writes_and_part_numbers() {
-    let t = TestCluster::start().await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/s3_py/conditional_parts.py");
+/// Runs `tests/s3_py/<script>` against `t` (endpoint, then the Swift auth URL) and
+/// checks it ended with `done`.
+fn run_script(t: &TestCluster, script: &str, done: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/s3_py").join(script);
     let out = tokio::task::block_in_place(|| {
         Command::new(venv_bin("python"))
-            .arg(script)
+            .arg(path)
             .arg(t.cluster.proxy_url())
             .arg(t.auth_url())
             .env("AWS_CONFIG_FILE", "/dev/null")
@@ -21,8 +22,20 @@ async fn conditional_writes_and_part_numbers() {
             .expect("run python")
     });
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "conditional and part checks failed:\n{text}");
-    assert!(text.contains("all conditional and part checks passed"), "{text}");
+    assert!(out.status.success(), "{script} failed:\n{text}");
+    assert!(text.contains(done), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_writes_and_part_numbers() {
+    let t = TestCluster::start().await;
+    run_script(&t, "conditional_parts.py", "all conditional and part checks passed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checksums_in_headers_and_trailers() {
+    let t = TestCluster::start().await;
+    run_script(&t, "checksums.py", "all checksum checks passed");
 }
 
 #[tokio::test]

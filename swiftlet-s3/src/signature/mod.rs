@@ -56,8 +56,9 @@ pub enum Payload {
     Unsigned,
     /// The body's SHA-256, checked before its last byte reaches storage.
     Sha256([u8; 32]),
-    /// An aws-chunked body whose chunks carry chained signatures.
-    Streaming(streaming::ChunkSigner),
+    /// An aws-chunked body: its chunks carry chained signatures (unless `signer` is
+    /// `None`, STREAMING-UNSIGNED-PAYLOAD-TRAILER); with `trailer`, a checksum follows them.
+    Chunked { signer: Option<streaming::ChunkSigner>, trailer: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -140,12 +141,11 @@ fn payload_of(h: &HeaderMap, key: &[u8; 32], amz_date: &str, p: &v4::V4Params) -
     })?;
     match v {
         v4::UNSIGNED_PAYLOAD => Ok(Payload::Unsigned),
-        v4::STREAMING_PAYLOAD => Ok(Payload::Streaming(streaming::ChunkSigner::new(
-            *key,
-            amz_date.to_string(),
-            p.scope.clone(),
-            p.signature.clone(),
-        ))),
+        v4::STREAMING_PAYLOAD | v4::STREAMING_PAYLOAD_TRAILER => {
+            let signer = streaming::ChunkSigner::new(*key, amz_date.to_string(), p.scope.clone(), p.signature.clone());
+            Ok(Payload::Chunked { signer: Some(signer), trailer: v == v4::STREAMING_PAYLOAD_TRAILER })
+        }
+        v4::STREAMING_UNSIGNED_TRAILER => Ok(Payload::Chunked { signer: None, trailer: true }),
         v if v.starts_with("STREAMING-") => Err(S3Error::NotImplemented(format!("x-amz-content-sha256: {v}"))),
         v => {
             let mut hash = [0u8; 32];

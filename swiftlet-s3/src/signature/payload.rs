@@ -1,29 +1,81 @@
-//! A body whose SHA-256 was signed: hashed as it streams, and its last frame held back
-//! until the hash is checked, so storage never receives a complete body that does not
+//! A body checked as it streams against a digest its request promised (the signed
+//! SHA-256, an `x-amz-checksum-*` value): every byte is hashed, and the last frame is held
+//! back until the digest matches, so storage never receives a complete body that does not
 //! match (a mismatch ends the body with an error instead, and nothing is committed).
 
 use super::{BodyFailure, S3Error};
+use crate::checksum::{Algorithm, Hasher};
 use bytes::Bytes;
 use common::http::{Body, BodyError};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 
-struct State {
-    body: Body,
+/// What a checked body is held to: it sees every byte, then gives its verdict.
+pub(crate) trait Expectation: Send + 'static {
+    fn update(&mut self, data: &[u8]);
+    /// `Ok` when the body matched, else the error to answer with.
+    fn verdict(&mut self) -> Result<(), S3Error>;
+}
+
+struct SignedSha256 {
     hasher: Sha256,
     expected: [u8; 32],
+}
+
+impl Expectation for SignedSha256 {
+    fn update(&mut self, data: &[u8]) {
+        self.hasher.update(data);
+    }
+    fn verdict(&mut self) -> Result<(), S3Error> {
+        let ok = self.hasher.finalize_reset().as_slice() == self.expected;
+        ok.then_some(()).ok_or(S3Error::XAmzContentSHA256Mismatch)
+    }
+}
+
+/// An `x-amz-checksum-*` value sent in a header.
+struct DeclaredChecksum {
+    algorithm: Algorithm,
+    hasher: Option<Hasher>,
+    expected: Vec<u8>,
+}
+
+impl Expectation for DeclaredChecksum {
+    fn update(&mut self, data: &[u8]) {
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(data);
+        }
+    }
+    fn verdict(&mut self) -> Result<(), S3Error> {
+        let got = self.hasher.take().map(Hasher::finish);
+        (got.as_deref() == Some(&self.expected[..])).then_some(()).ok_or(S3Error::BadChecksum(self.algorithm.name()))
+    }
+}
+
+struct State<E> {
+    body: Body,
+    expectation: E,
     held: Option<Bytes>,
     done: bool,
     failure: BodyFailure,
 }
 
+/// `body`, held to the signed SHA-256 `expected`.
 pub fn sha256_checked(body: Body, expected: [u8; 32], failure: BodyFailure) -> Body {
-    let state = State { body, hasher: Sha256::new(), expected, held: None, done: false, failure };
+    checked(body, SignedSha256 { hasher: Sha256::new(), expected }, failure)
+}
+
+/// `body`, held to the checksum `expected` (decoded) of `algorithm`.
+pub(crate) fn checksum_checked(body: Body, algorithm: Algorithm, expected: Vec<u8>, failure: BodyFailure) -> Body {
+    checked(body, DeclaredChecksum { algorithm, hasher: Some(Hasher::new(algorithm)), expected }, failure)
+}
+
+fn checked<E: Expectation>(body: Body, expectation: E, failure: BodyFailure) -> Body {
+    let state = State { body, expectation, held: None, done: false, failure };
     common::http::stream_body(futures::stream::unfold(state, step))
 }
 
 /// One step of the body: the next frame to release, or the end.
-async fn step(mut st: State) -> Option<(Result<Bytes, BodyError>, State)> {
+async fn step<E: Expectation>(mut st: State<E>) -> Option<(Result<Bytes, BodyError>, State<E>)> {
     if st.done {
         return None;
     }
@@ -34,7 +86,7 @@ async fn step(mut st: State) -> Option<(Result<Bytes, BodyError>, State)> {
                 if data.is_empty() {
                     continue;
                 }
-                st.hasher.update(&data);
+                st.expectation.update(&data);
                 if let Some(prev) = st.held.replace(data) {
                     return Some((Ok(prev), st));
                 }
@@ -45,12 +97,14 @@ async fn step(mut st: State) -> Option<(Result<Bytes, BodyError>, State)> {
             }
             None => {
                 st.done = true;
-                if st.hasher.finalize_reset().as_slice() == st.expected {
-                    return st.held.take().map(|last| (Ok(last), st));
+                match st.expectation.verdict() {
+                    Ok(()) => return st.held.take().map(|last| (Ok(last), st)),
+                    Err(why) => {
+                        let e: BodyError = why.to_string().into();
+                        st.failure.set(why);
+                        return Some((Err(e), st));
+                    }
                 }
-                st.failure.set(S3Error::XAmzContentSHA256Mismatch);
-                let e: BodyError = "x-amz-content-sha256 does not match the body".into();
-                return Some((Err(e), st));
             }
         }
     }
@@ -86,5 +140,17 @@ mod tests {
         assert!(failed);
         assert_eq!(seen, b"hello ", "the last frame is never released");
         assert!(matches!(f.take(), Some(S3Error::XAmzContentSHA256Mismatch)));
+    }
+
+    #[tokio::test]
+    async fn a_declared_checksum_is_held_to_the_body() {
+        let crc = vec![0x0d, 0x4a, 0x11, 0x85]; // CRC32 of "hello world"
+        let f = BodyFailure::default();
+        let good = checksum_checked(chunks(&[b"hello", b" world"]), Algorithm::Crc32, crc.clone(), f.clone());
+        assert_eq!(good.collect().await.unwrap().to_bytes(), "hello world");
+        assert!(f.take().is_none());
+        let bad = checksum_checked(chunks(&[b"hello", b" there"]), Algorithm::Crc32, crc, f.clone());
+        assert!(bad.collect().await.is_err(), "a body that does not match never ends well");
+        assert!(matches!(f.take(), Some(S3Error::BadChecksum("CRC32"))));
     }
 }

@@ -7,6 +7,9 @@ import hmac
 import urllib.parse
 
 EMPTY = hashlib.sha256(b"").hexdigest()
+UNSIGNED = "UNSIGNED-PAYLOAD"
+UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 
 
 def _h(key, msg):
@@ -49,6 +52,20 @@ def sign(method, host, path, query, headers, payload_hash, key_id, secret, when=
 
 def chunked_body(data, chunk, key, amz_date, scope, seed, tamper=False):
     """aws-chunked encoding of `data` with chained chunk signatures."""
+    return _chunks(data, chunk, key, amz_date, scope, seed, tamper)[0]
+
+
+def chunked_body_with_trailer(data, chunk, key, amz_date, scope, seed, trailer):
+    """aws-chunked `data` with chunk signatures, then the `trailer` line (`name:value`)
+    and its x-amz-trailer-signature, chained from the last chunk's."""
+    out, prev = _chunks(data, chunk, key, amz_date, scope, seed, False)
+    canonical = trailer + "\n"
+    sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, scope, prev, hashlib.sha256(canonical.encode()).hexdigest()])
+    sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
+    return out + f"{trailer}\r\nx-amz-trailer-signature:{sig}\r\n\r\n".encode()
+
+
+def _chunks(data, chunk, key, amz_date, scope, seed, tamper):
     out = b""
     prev = seed
     pieces = [data[i : i + chunk] for i in range(0, len(data), chunk)] + [b""]
@@ -61,4 +78,4 @@ def chunked_body(data, chunk, key, amz_date, scope, seed, tamper=False):
             piece = piece[:-1] + bytes([piece[-1] ^ 1])
         out += f"{len(piece):x};chunk-signature={sig}\r\n".encode() + piece + b"\r\n"
         prev = sig
-    return out
+    return out, prev
