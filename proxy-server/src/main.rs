@@ -18,6 +18,8 @@ enum ProxyError {
     TokenKey(#[from] swiftlet_token::TokenKeyError),
     #[error(transparent)]
     KnownCredential(#[from] swiftlet_proxy::KnownCredential),
+    #[error(transparent)]
+    Tls(#[from] common::http::TlsError),
     #[error("serving: {0}")]
     Serve(#[from] std::io::Error),
 }
@@ -37,6 +39,10 @@ async fn serve(
     // Tokens are signed with the cluster's token key, never with what storage nodes know.
     config.token.load_key()?;
     config.tempauth.known_credential()?;
-    let door = Arc::new(swiftlet_s3::front_door(config, rings, &secrets));
+    let tls = common::http::Tls::from_files(&config.tls)?;
+    if let Some(tls) = &tls {
+        common::http::reload_on_sighup(tls.clone(), shutdown.clone())?;
+    }
+    let door = Arc::new(swiftlet_s3::front_door(config, rings, &secrets).with_tls(tls));
     Ok(door.serve(listener, shutdown).await?)
 }

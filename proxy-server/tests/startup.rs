@@ -80,7 +80,20 @@ fn refuses_to_start_without_a_token_key_or_with_known_test_credentials() {
         refused(run(dir.path(), &format!("{base}{token}{}", user(known))), "known test credential");
     }
     // With its own token key and its own users' keys, it serves.
-    assert!(run(dir.path(), &format!("{base}{token}{}", user("a-long-random-key"))).is_none(), "it starts");
+    let good = format!("{base}{token}{}", user("a-long-random-key"));
+    assert!(run(dir.path(), &good).is_none(), "it starts");
+
+    // TLS: both files or neither, a key only its owner reads, and then it serves HTTPS.
+    let tls = common::http::write_self_signed(&dir.path().join("tls"), &["localhost"]).unwrap();
+    let (cert, key) = (tls.cert_file.unwrap(), tls.key_file.unwrap());
+    refused(run(dir.path(), &format!("{good}[tls]\ncert_file = {cert:?}\n")), "needs both cert_file and key_file");
+    let both = format!("{good}[tls]\ncert_file = {cert:?}\nkey_file = {key:?}\n");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).unwrap();
+    refused(run(dir.path(), &both), "readable by other users");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let missing = format!("{good}[tls]\ncert_file = \"/nonexistent.pem\"\nkey_file = {key:?}\n");
+    refused(run(dir.path(), &missing), "reading the TLS certificate /nonexistent.pem");
+    assert!(run(dir.path(), &both).is_none(), "it starts with TLS");
 }
 
 /// The proxy takes every server's command line, but flags for storage devices do nothing

@@ -37,6 +37,9 @@ pub struct ClusterOptions {
     pub run_daemons: bool,
     /// The identity, image and compute services (`cloud.rs`).
     pub cloud: crate::cloud::CloudOptions,
+    /// Serve the proxy over HTTPS with a self-signed certificate kept in
+    /// `<data>/tls` (made on first use; unless `proxy.tls` names files of its own).
+    pub tls: bool,
 }
 
 impl Default for ClusterOptions {
@@ -53,6 +56,7 @@ impl Default for ClusterOptions {
             daemons: replicator::DaemonConfig::default(),
             run_daemons: true,
             cloud: crate::cloud::CloudOptions::default(),
+            tls: false,
         }
     }
 }
@@ -65,6 +69,21 @@ pub fn saio_proxy_config() -> ProxyConfig {
         tempauth: TempAuthConfig { users: saio_test_users(), ..TempAuthConfig::default() },
         ..ProxyConfig::default()
     }
+}
+
+/// saio's own certificate, `<data>/tls/{cert,key}.pem`: made once, for `host`, localhost
+/// and 127.0.0.1, and kept so clients trust it across restarts.
+fn self_signed(layout: &Layout, host: &str) -> Result<common::http::TlsFiles> {
+    let dir = layout.data_dir.join("tls");
+    let files = common::http::TlsFiles { cert_file: Some(dir.join("cert.pem")), key_file: Some(dir.join("key.pem")) };
+    if dir.join("cert.pem").exists() && dir.join("key.pem").exists() {
+        return Ok(files);
+    }
+    let mut names = vec!["localhost", "127.0.0.1"];
+    if !names.contains(&host) {
+        names.push(host);
+    }
+    common::http::write_self_signed(&dir, &names).context("making saio's self-signed certificate")
 }
 
 impl ClusterOptions {
@@ -117,11 +136,16 @@ pub struct Cluster {
     proxy: Option<Running>,
     pub(crate) daemons: ClusterDaemons,
     pub(crate) cloud: Option<compute_shim::Cloud>,
+    /// The certificate clients must trust, when the proxy serves HTTPS.
+    pub tls_cert: Option<PathBuf>,
 }
 
 impl Cluster {
     /// Starts every server; builds the rings first if the data dir has none.
     pub async fn start(opts: ClusterOptions) -> Result<Cluster> {
+        if opts.tls && opts.cloud.enabled {
+            anyhow::bail!("TLS needs the cloud services off (--no-cloud): they do not reach the proxy over HTTPS yet");
+        }
         let layout = Layout::new(&opts.data_dir);
         layout.create(opts.nodes).with_context(|| format!("creating {}", opts.data_dir.display()))?;
         let secrets = layout.secrets().context("reading the cluster secrets")?;
@@ -175,9 +199,17 @@ impl Cluster {
                  ...): anyone who reaches its proxy can log in; never serve real data with it"
             );
         }
-        let door = Arc::new(swiftlet_s3::front_door(proxy_cfg, proxy_rings, &secrets));
-        let revocations = door.revocations();
+        if opts.tls && proxy_cfg.tls == common::http::TlsFiles::default() {
+            proxy_cfg.tls = self_signed(&layout, &opts.host)?;
+        }
+        let tls = common::http::Tls::from_files(&proxy_cfg.tls).context("loading the proxy's TLS certificate")?;
+        let tls_cert = tls.as_ref().and(proxy_cfg.tls.cert_file.clone());
         let cancel = CancellationToken::new();
+        if let Some(tls) = &tls {
+            common::http::reload_on_sighup(tls.clone(), cancel.clone()).context("watching SIGHUP")?;
+        }
+        let door = Arc::new(swiftlet_s3::front_door(proxy_cfg, proxy_rings, &secrets).with_tls(tls));
+        let revocations = door.revocations();
         let task = tokio::spawn({
             let cancel = cancel.clone();
             async move {
@@ -209,11 +241,13 @@ impl Cluster {
             nodes,
             proxy: Some(Running { cancel, tasks: proxy_tasks, node: None }),
             daemons,
+            tls_cert,
         })
     }
 
     pub fn proxy_url(&self) -> String {
-        format!("http://{}", self.proxy_addr)
+        let scheme = if self.tls_cert.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.proxy_addr)
     }
 
     pub fn node_count(&self) -> usize {

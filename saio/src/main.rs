@@ -48,6 +48,10 @@ struct Args {
     /// (benchmarks that compare request serving with servers-only clusters).
     #[arg(long)]
     no_daemons: bool,
+    /// Serve the proxy over HTTPS (HTTP/2 and HTTP/1.1) with a self-signed certificate
+    /// made in <data-dir>/tls; needs --no-cloud.
+    #[arg(long)]
+    tls: bool,
 }
 
 #[tokio::main]
@@ -67,6 +71,7 @@ async fn main() -> ExitCode {
         proxy_port: args.proxy_port,
         node_base_port: args.node_base_port,
         run_daemons: !args.no_daemons,
+        tls: args.tls,
         ..ClusterOptions::default()
     };
     let cluster = match Cluster::start(opts).await {
@@ -82,6 +87,14 @@ async fn main() -> ExitCode {
         cluster.node_count(),
         cluster.layout.data_dir.display()
     );
+    if let Some(cert) = &cluster.tls_cert {
+        let cert = cert.display();
+        println!(
+            "saio TLS: the certificate is self-signed; trust it with AWS_CA_BUNDLE={cert} (AWS SDKs, awscli), \
+             SSL_CERT_FILE={cert} or REQUESTS_CA_BUNDLE={cert} (Python), curl --cacert {cert}, \
+             NODE_EXTRA_CA_CERTS={cert} (node); kill -HUP reloads it"
+        );
+    }
     wait_for_signal().await;
     eprintln!("saio: shutting down");
     cluster.shutdown().await;

@@ -60,6 +60,9 @@ pub struct ProxyConfig {
     pub hash_path: common::HashPathSecret,
     /// The backend key the proxy signs its requests to storage nodes with.
     pub backend: common::backend_auth::BackendConfig,
+    /// `cert_file` and `key_file` to serve HTTPS (HTTP/2 and HTTP/1.1) instead of HTTP;
+    /// SIGHUP reads them again.
+    pub tls: common::http::TlsFiles,
 }
 
 /// The middlewares of the pipeline; all on by default, as in Swift's SAIO.
@@ -299,6 +302,7 @@ impl Default for ProxyConfig {
             features: FeaturesConfig::default(),
             hash_path: common::HashPathSecret::default(),
             backend: common::backend_auth::BackendConfig::default(),
+            tls: common::http::TlsFiles::default(),
         }
     }
 }

@@ -43,6 +43,12 @@ impl FrontDoor {
         FrontDoor { pipeline: Arc::new(middleware::pipeline(cluster, frontends)), options, revocation_poller }
     }
 
+    /// Serves HTTPS with `tls` (`None`: plain HTTP).
+    pub fn with_tls(mut self, tls: Option<Arc<common::http::Tls>>) -> FrontDoor {
+        self.options.tls = tls;
+        self
+    }
+
     /// The Keystone revocations every token is checked against; whoever knows the identity
     /// service (saio, which starts it after the proxy) may keep them current with a poller.
     pub fn revocations(&self) -> Revocations {

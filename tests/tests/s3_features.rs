@@ -10,12 +10,17 @@ use swiftlet_tests::{venv_bin, TestCluster};
 /// Runs `tests/s3_py/<script>` against `t` (endpoint, then the Swift auth URL) and
 /// checks it ended with `done`.
 fn run_script(t: &TestCluster, script: &str, done: &str) {
+    run_script_with(t, script, &t.auth_url(), done)
+}
+
+/// Runs `tests/s3_py/<script> <endpoint> <second>` and checks it ended with `done`.
+fn run_script_with(t: &TestCluster, script: &str, second: &str, done: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/s3_py").join(script);
     let out = tokio::task::block_in_place(|| {
         Command::new(venv_bin("python"))
             .arg(path)
             .arg(t.cluster.proxy_url())
-            .arg(t.auth_url())
+            .arg(second)
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .output()
@@ -36,6 +41,18 @@ async fn conditional_writes_and_part_numbers() {
 async fn checksums_in_headers_and_trailers() {
     let t = TestCluster::start().await;
     run_script(&t, "checksums.py", "all checksum checks passed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_over_tls_with_its_default_trailing_checksums() {
+    let t = TestCluster::start_with(|o| {
+        o.tls = true;
+        o.cloud.enabled = false;
+    })
+    .await;
+    let cert = t.cluster.tls_cert.clone().expect("saio made its certificate");
+    assert!(t.cluster.proxy_url().starts_with("https://"));
+    run_script_with(&t, "over_tls.py", &cert.display().to_string(), "all TLS checks passed");
 }
 
 #[tokio::test]

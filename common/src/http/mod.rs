@@ -7,12 +7,14 @@ mod error;
 mod idle;
 mod per_ip;
 mod server;
+mod tls;
 mod trans_id;
 
 pub use body::{empty, full, stream_body, text, Body, BodyError};
 pub use client::{HttpClient, HttpClientError};
 pub use error::HttpError;
 pub use server::{serve, PeerAddr, ServerOptions};
+pub use tls::{reload_on_sighup, write_self_signed, Tls, TlsError, TlsFiles};
 pub use trans_id::{new_trans_id, TRANS_ID_HEADER};
 
 /// The trailer field in which the proxy sends a streamed object's ETag (MD5 hex) after its

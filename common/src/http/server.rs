@@ -6,6 +6,7 @@
 use super::body::{text, Body};
 use super::idle::IdleTimeout;
 use super::per_ip::PerIp;
+use super::tls::Tls;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -39,6 +40,8 @@ pub struct ServerOptions {
     pub request_timeout: Duration,
     /// How long open connections may take to finish after shutdown is asked.
     pub drain_timeout: Duration,
+    /// Serve TLS (HTTP/2 or HTTP/1.1, by ALPN) instead of plain HTTP/1.1.
+    pub tls: Option<Arc<Tls>>,
 }
 
 impl Default for ServerOptions {
@@ -50,6 +53,7 @@ impl Default for ServerOptions {
             idle_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(3600),
             drain_timeout: Duration::from_secs(10),
+            tls: None,
         }
     }
 }
@@ -110,21 +114,28 @@ where
                 Ok::<_, Infallible>(resp)
             }
         });
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        // Room for Swift's 90 metadata headers plus the usual ones (hyper's default is 100).
-        // Names stay lowercase on the wire: S3 clients (botocore) keep the case of
-        // `x-amz-meta-*` names as sent, and S3 sends them lowercase.
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(opts.header_read_timeout)
-            .keep_alive(true)
-            .max_headers(crate::constraints::MAX_HEADER_COUNT)
-            .max_buf_size(crate::constraints::MAX_REQUEST_BUFFER);
         let io = IdleTimeout::new(stream, opts.idle_timeout);
-        let conn = builder.serve_connection(TokioIo::new(io), svc);
-        let conn = graceful.watch(conn);
+        let watcher = graceful.watcher();
+        let tls = opts.tls.as_ref().map(|t| t.acceptor());
+        let header_read_timeout = opts.header_read_timeout;
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            let served = match tls {
+                None => watcher.watch(http1(header_read_timeout).serve_connection(TokioIo::new(io), svc)).await,
+                Some(acceptor) => {
+                    // The handshake is bounded like the request headers that follow it.
+                    let tls = match tokio::time::timeout(header_read_timeout, acceptor.accept(io)).await {
+                        Ok(Ok(tls)) => tls,
+                        Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+                    };
+                    if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                        watcher.watch(http2().serve_connection(TokioIo::new(tls), svc)).await
+                    } else {
+                        watcher.watch(http1(header_read_timeout).serve_connection(TokioIo::new(tls), svc)).await
+                    }
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(error = %e, "connection ended with error");
             }
             drop((permit, slot));
@@ -137,6 +148,35 @@ where
     }
     Ok(())
 }
+
+/// How HTTP/1.1 connections are served.
+fn http1(header_read_timeout: Duration) -> hyper::server::conn::http1::Builder {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    // Room for Swift's 90 metadata headers plus the usual ones (hyper's default is 100).
+    // Names stay lowercase on the wire: S3 clients (botocore) keep the case of
+    // `x-amz-meta-*` names as sent, and S3 sends them lowercase.
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .keep_alive(true)
+        .max_headers(crate::constraints::MAX_HEADER_COUNT)
+        .max_buf_size(crate::constraints::MAX_REQUEST_BUFFER);
+    builder
+}
+
+/// How HTTP/2 connections (over TLS) are served: header lists bounded as HTTP/1.1's
+/// buffer is, and few streams at once per connection, each one a request.
+fn http2() -> hyper::server::conn::http2::Builder<hyper_util::rt::TokioExecutor> {
+    let mut builder = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_H2_STREAMS)
+        .max_header_list_size(crate::constraints::MAX_REQUEST_BUFFER as u32);
+    builder
+}
+
+/// Requests one HTTP/2 connection may have in flight at once.
+const MAX_H2_STREAMS: u32 = 128;
 
 /// The answer to a request that was not answered within `limit`.
 fn timed_out(limit: Duration) -> Response<Body> {
