@@ -194,12 +194,14 @@ pub(crate) fn declared(h: &HeaderMap) -> Result<Option<Declared>> {
     Ok(found)
 }
 
-/// Keeps a checksum sent in a header with the object written (`swift`, the Swift
-/// headers of its PUT). A trailer's is verified but not kept: it is known only after the
-/// headers went to storage.
+/// Keeps a write's checksum with the object (`swift`, the Swift headers of its PUT): one
+/// sent in a header goes as system metadata; a trailer's, known only once the body is
+/// read, is announced as a footer the body ends with (`signature::streaming`).
 pub(crate) fn keep(s3: &HeaderMap, swift: &mut HeaderMap) -> Result<()> {
-    if let Some(Declared::Header(alg, digest)) = declared(s3)? {
-        common::headers::set(swift, alg.sysmeta(), &encode(&digest));
+    match declared(s3)? {
+        Some(Declared::Header(alg, digest)) => common::headers::set(swift, alg.sysmeta(), &encode(&digest)),
+        Some(Declared::Trailer(alg)) => common::headers::set(swift, common::http::FOOTERS_HEADER, alg.sysmeta()),
+        None => {}
     }
     Ok(())
 }

@@ -28,6 +28,16 @@ where
     StreamBody::new(stream.map_ok(Frame::data).map_err(Into::into)).boxed_unsync()
 }
 
+/// A body from a stream of frames (data, then perhaps trailers).
+pub fn frame_body<S, E>(stream: S) -> Body
+where
+    S: Stream<Item = Result<Frame<Bytes>, E>> + Send + 'static,
+    E: Into<BodyError> + 'static,
+{
+    use futures::TryStreamExt;
+    StreamBody::new(stream.map_err(Into::into)).boxed_unsync()
+}
+
 /// A plain-text response, the form Swift uses for error bodies.
 pub fn text(status: StatusCode, msg: impl Into<String>) -> Response<Body> {
     let msg = msg.into();

@@ -10,7 +10,7 @@ mod server;
 mod tls;
 mod trans_id;
 
-pub use body::{empty, full, stream_body, text, Body, BodyError};
+pub use body::{empty, frame_body, full, stream_body, text, Body, BodyError};
 pub use client::{HttpClient, HttpClientError};
 pub use error::HttpError;
 pub use server::{serve, PeerAddr, ServerOptions};
@@ -21,3 +21,6 @@ pub use trans_id::{new_trans_id, TRANS_ID_HEADER};
 /// body, so only the proxy hashes the body with MD5, once, instead of every replica again.
 /// An object PUT announces it with `Trailer: x-backend-obj-etag`.
 pub const ETAG_TRAILER: &str = "x-backend-obj-etag";
+/// Names the system metadata an object PUT's body carries in its trailer (comma-separated),
+/// known only once the body is read: the S3 API's trailing checksum. Set in the proxy only.
+pub const FOOTERS_HEADER: &str = "x-backend-footers";

@@ -19,11 +19,11 @@ use common::constraints::MAX_FILE_SIZE;
 use common::headers::{get, set};
 use common::http::{empty, Body};
 use common::metadata::Metadata;
-use http::{Request, Response, StatusCode};
+use http::{HeaderMap, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use swiftlet_object_store::diskfile::metadata::{CONTENT_LENGTH, CONTENT_TYPE, ETAG, NAME, X_DELETE_AT};
+use swiftlet_object_store::diskfile::metadata::{title_case, CONTENT_LENGTH, CONTENT_TYPE, ETAG, NAME, X_DELETE_AT};
 use swiftlet_object_store::diskfile::{DiskFile, DiskFileWriter, FileKind, ObjectState, Superseded};
 use swiftlet_object_store::pool::{DevicePool, JobHandle};
 use swiftlet_object_store::ssync::ByteSource;
@@ -87,7 +87,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>, path: ObjectPa
                     let (w, orig) = prepare.run()?;
                     let mut w = w.defer_sync();
                     w.write(&buf)?;
-                    let (etag, size, superseded) = finish.seal(w, None)?;
+                    let (etag, size, superseded) = finish.seal(w, &HeaderMap::new())?;
                     Ok((etag, size, orig, superseded))
                 })
                 .await?;
@@ -158,6 +158,10 @@ impl Prepare {
     }
 }
 
+/// System metadata a body's trailer may carry at most (footers), and the longest value.
+const MAX_FOOTERS: usize = 8;
+const MAX_FOOTER_VALUE: usize = 256;
+
 /// What the last write job needs to seal the object.
 struct Finish {
     metadata: Metadata,
@@ -167,11 +171,20 @@ struct Finish {
 }
 
 impl Finish {
-    /// Checks the body, stores metadata, fsyncs and commits. Runs on the pool. `trailer_etag`
-    /// is the ETag the sender put in the body's trailer, for a writer that skipped MD5.
-    /// Returns the ETag, the size and what the commit superseded (for a deferred writer, to
-    /// remove after the group sync; nothing for one that fsynced).
-    fn seal(mut self, mut w: DiskFileWriter, trailer_etag: Option<String>) -> Result<(String, u64, Superseded)> {
+    /// Checks the body, stores metadata, fsyncs and commits. Runs on the pool. `trailers`
+    /// are the body's: the ETag the sender put there, for a writer that skipped MD5, and
+    /// footers, system metadata known only once the body was sent (an S3 trailing
+    /// checksum). Returns the ETag, the size and what the commit superseded (for a
+    /// deferred writer, to remove after the group sync; nothing for one that fsynced).
+    fn seal(mut self, mut w: DiskFileWriter, trailers: &HeaderMap) -> Result<(String, u64, Superseded)> {
+        let trailer_etag = get(trailers, common::http::ETAG_TRAILER).map(|v| v.trim().to_ascii_lowercase());
+        let footers: Vec<_> = trailers.iter().filter(|(k, _)| headers::is_sys_meta(k.as_str())).collect();
+        if footers.len() > MAX_FOOTERS || footers.iter().any(|(_, v)| v.len() > MAX_FOOTER_VALUE) {
+            return Err(Error::BadRequest("Too many or too long metadata footers".into()));
+        }
+        for (k, v) in footers {
+            self.metadata.insert(title_case(k.as_str()), headers::text_of(v));
+        }
         let size = w.bytes_written();
         if self.length.is_some_and(|l| l != size) {
             return Err(Error::ClientDisconnect);
@@ -228,16 +241,12 @@ async fn stream_to_disk(
             (None, None) => return Err(Error::Internal("writer lost".into())),
         };
         if !more {
-            let trailer_etag = reader
-                .trailers()
-                .and_then(|t| t.get(common::http::ETAG_TRAILER))
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.trim().to_ascii_lowercase());
+            let trailers = reader.trailers().cloned().unwrap_or_default();
             return pool
                 .run_io(move || {
                     w.write(&buf)?;
                     // This writer fsynced: its commit already removed what it superseded.
-                    let (etag, size, superseded) = finish.seal(w, trailer_etag)?;
+                    let (etag, size, superseded) = finish.seal(w, &trailers)?;
                     superseded.remove()?;
                     Ok((etag, size))
                 })

@@ -25,7 +25,7 @@ use common::headers::get;
 use common::http::Body;
 use common::Timestamp;
 use http::request::Parts;
-use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use md5::{Digest, Md5};
 
@@ -88,21 +88,44 @@ fn object_headers(ctx: &Ctx, obj: &ObjectRef<'_>, client: &HeaderMap) -> Result<
     Ok(headers)
 }
 
-async fn put(p: &Cluster, obj: &ObjectRef<'_>, headers: HeaderMap, upload: Upload) -> Result<Response<Body>> {
+/// The system metadata the body's trailer carries (`x-backend-footers`, set by the S3
+/// frontend for a trailing checksum; clients cannot send it past the gatekeeper).
+fn take_footer_names(headers: &mut HeaderMap) -> Vec<HeaderName> {
+    let Some(names) = headers.remove(common::http::FOOTERS_HEADER) else { return Vec::new() };
+    names
+        .to_str()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|n| n.starts_with("x-object-sysmeta-"))
+        .filter_map(|n| HeaderName::from_bytes(n.as_bytes()).ok())
+        .collect()
+}
+
+async fn put(p: &Cluster, obj: &ObjectRef<'_>, mut headers: HeaderMap, upload: Upload) -> Result<Response<Body>> {
+    let footers = take_footer_names(&mut headers);
     let ring = p.rings.object.current();
     let part = ring.get_part(&p.secret, obj.account, Some(obj.container), Some(obj.object));
     let targets = WriteTargets::new(&ring, part, p);
     drop(ring);
     let n = targets.replicas();
-    let slots = with_container_updates(&headers, &obj.info, n);
+    let mut slots = with_container_updates(&headers, &obj.info, n);
     let path = resource_path(obj.account, Some(obj.container), Some(obj.object));
     let (replies, md5) = match upload.length {
         Some(len) if len as usize <= p.config.retryable_body_limit => {
-            let body = read_all(upload.body, len, p.config.client_timeout()).await?;
+            let (body, trailers) = read_all(upload.body, len, p.config.client_timeout()).await?;
+            // The whole body is here before any replica is asked: footers go as headers.
+            for name in &footers {
+                if let Some(v) = trailers.get(name) {
+                    slots.iter_mut().for_each(|s| {
+                        s.insert(name.clone(), v.clone());
+                    });
+                }
+            }
             let md5 = hex::encode(Md5::digest(&body));
             (fan_out(p, targets, Method::PUT, (&path, None), slots, body).await, md5)
         }
-        _ => stream_put(p, targets, &path, slots, upload.body).await?,
+        _ => stream_put(p, targets, &path, slots, upload.body, &footers).await?,
     };
     settle(&replies, n, &md5, headers.get("x-timestamp"))
 }
@@ -148,9 +171,11 @@ fn httpdate_of(ts: &Timestamp) -> String {
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
-/// Reads a small body whole, refusing one that is shorter or longer than announced.
-async fn read_all(mut body: Body, len: u64, timeout: std::time::Duration) -> Result<Bytes> {
+/// Reads a small body whole, refusing one that is shorter or longer than announced; with
+/// its trailers (empty if none).
+async fn read_all(mut body: Body, len: u64, timeout: std::time::Duration) -> Result<(Bytes, HeaderMap)> {
     let mut buf = bytes::BytesMut::with_capacity(len as usize);
+    let mut trailers = HeaderMap::new();
     loop {
         let frame = match tokio::time::timeout(timeout, body.frame()).await {
             Ok(Some(Ok(frame))) => frame,
@@ -158,15 +183,18 @@ async fn read_all(mut body: Body, len: u64, timeout: std::time::Duration) -> Res
             Ok(Some(Err(e))) => return Err(ProxyError::ClientDisconnect(e.to_string())),
             Err(_) => return Err(ProxyError::ClientDisconnect("timed out reading the body".into())),
         };
-        if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > len as usize {
-                return Err(ProxyError::BadRequest("body longer than Content-Length".into()));
+        match frame.into_data() {
+            Ok(data) => {
+                if buf.len() + data.len() > len as usize {
+                    return Err(ProxyError::BadRequest("body longer than Content-Length".into()));
+                }
+                buf.extend_from_slice(&data);
             }
-            buf.extend_from_slice(&data);
+            Err(frame) => trailers.extend(frame.into_trailers().unwrap_or_default()),
         }
     }
     if buf.len() as u64 != len {
         return Err(ProxyError::ClientDisconnect(format!("body of {} bytes, Content-Length {len}", buf.len())));
     }
-    Ok(buf.freeze())
+    Ok((buf.freeze(), trailers))
 }

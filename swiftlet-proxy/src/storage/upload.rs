@@ -15,7 +15,7 @@ use crate::state::cluster::Cluster;
 use crate::state::node::Node;
 use bytes::Bytes;
 use common::http::{Body, BodyError};
-use http::{HeaderMap, HeaderValue, Method, Request};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use http_body_util::BodyExt;
 use hyper::body::Frame;
 use md5::{Digest, Md5};
@@ -28,13 +28,14 @@ struct Stream {
 }
 
 /// Streams `body` to every replica slot at once (see the module doc); the replies and the
-/// body's MD5.
+/// body's MD5. `footers` are the body's trailers passed on to the replicas.
 pub(crate) async fn stream_put(
     p: &Cluster,
     targets: WriteTargets,
     path: &str,
     slots: Vec<HeaderMap>,
     mut body: Body,
+    footers: &[HeaderName],
 ) -> Result<(Vec<Option<Reply>>, String)> {
     let WriteTargets { part, slots: first_nodes, queue } = targets;
     let n = first_nodes.len();
@@ -48,13 +49,17 @@ pub(crate) async fn stream_put(
         if let Some(len) = headers.remove("content-length") {
             headers.insert("x-backend-obj-content-length", len);
         }
-        set_static(&mut headers, "trailer", common::http::ETAG_TRAILER);
+        // Only trailers announced here reach the replicas.
+        let announced: Vec<&str> =
+            std::iter::once(common::http::ETAG_TRAILER).chain(footers.iter().map(HeaderName::as_str)).collect();
+        set_static(&mut headers, "trailer", &announced.join(", "));
         streams.push(conn.and_then(|(node, sender)| start_upload(p, node, sender, part, path, headers)));
     }
     if streams.iter().flatten().count() < quorum_size(n) {
         return Err(ProxyError::ServiceUnavailable("Not enough object servers to store the object".into()));
     }
     let mut md5 = Md5::new();
+    let mut trailers = HeaderMap::new();
     loop {
         let frame = match tokio::time::timeout(p.config.client_timeout(), body.frame()).await {
             Ok(Some(Ok(frame))) => frame,
@@ -62,7 +67,18 @@ pub(crate) async fn stream_put(
             Ok(Some(Err(e))) => return Err(abort(streams, &format!("client body failed: {e}")).await),
             Err(_) => return Err(abort(streams, "client timed out sending the body").await),
         };
-        let Ok(data) = frame.into_data() else { continue };
+        let data = match frame.into_data() {
+            Ok(data) => data,
+            Err(frame) => {
+                let sent = frame.into_trailers().unwrap_or_default();
+                for name in footers {
+                    if let Some(v) = sent.get(name) {
+                        trailers.insert(name.clone(), v.clone());
+                    }
+                }
+                continue;
+            }
+        };
         md5.update(&data);
         for stream in streams.iter_mut().flatten() {
             let Some(tx) = &stream.tx else { continue };
@@ -78,7 +94,6 @@ pub(crate) async fn stream_put(
     }
     // The trailer, then closing each channel, ends that replica's body; then wait for the commits.
     let md5 = hex::encode(md5.finalize());
-    let mut trailers = HeaderMap::new();
     trailers.insert(
         common::http::ETAG_TRAILER,
         HeaderValue::from_str(&md5).map_err(|e| ProxyError::Internal(e.to_string()))?,

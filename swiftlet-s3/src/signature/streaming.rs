@@ -14,7 +14,9 @@ use crate::checksum::{Algorithm, Hasher};
 use crate::error::S3Error;
 use bytes::{Buf, Bytes, BytesMut};
 use common::http::{Body, BodyError};
+use http::HeaderMap;
 use http_body_util::BodyExt;
+use hyper::body::Frame;
 use sha2::{Digest, Sha256};
 
 /// The largest chunk accepted (SDKs send 64 KiB to 8 MiB).
@@ -147,6 +149,8 @@ struct State {
     trailer: Option<(Algorithm, Hasher)>,
     /// Past the zero-sized chunk, reading the trailer.
     in_trailer: bool,
+    /// The checked trailer, as the stored object's system metadata, to end the body with.
+    footers: Option<HeaderMap>,
     held: Option<Bytes>,
     total: u64,
     expected: u64,
@@ -155,15 +159,16 @@ struct State {
 }
 
 impl State {
-    fn fail(mut self, e: S3Error) -> Option<(Result<Bytes, BodyError>, State)> {
+    fn fail(mut self, e: S3Error) -> Option<(Result<Frame<Bytes>, BodyError>, State)> {
         self.done = true;
         let msg: BodyError = e.to_string().into();
         self.failure.set(e);
         Some((Err(msg), self))
     }
 
-    /// Checks the trailer: its signature (for a signed body), then the checksum.
-    fn check_trailer(&mut self, lines: &[(String, String)]) -> Result<(), S3Error> {
+    /// Checks the trailer: its signature (for a signed body), then the checksum, which it
+    /// returns as the object's system metadata.
+    fn check_trailer(&mut self, lines: &[(String, String)]) -> Result<HeaderMap, S3Error> {
         if let Some(signer) = &self.signer {
             let given = lines.iter().find(|(n, _)| n == TRAILER_SIGNATURE).map(|(_, v)| v.to_ascii_lowercase());
             let canonical: String =
@@ -174,14 +179,19 @@ impl State {
                 return Err(S3Error::SignatureDoesNotMatch);
             }
         }
-        let Some((alg, hasher)) = self.trailer.take() else { return Ok(()) };
+        let mut footers = HeaderMap::new();
+        let Some((alg, hasher)) = self.trailer.take() else { return Ok(footers) };
         let value = lines.iter().find(|(n, _)| n == alg.header()).map(|(_, v)| v.as_str()).ok_or_else(|| {
             S3Error::InvalidRequest(format!("x-amz-trailer names {} but the body has no such trailer", alg.header()))
         })?;
-        if alg.decode(value)? != hasher.finish() {
+        let digest = hasher.finish();
+        if alg.decode(value)? != digest {
             return Err(S3Error::BadChecksum(alg.name()));
         }
-        Ok(())
+        let stored = http::HeaderValue::from_str(&crate::checksum::encode(&digest))
+            .map_err(|e| S3Error::InternalError(e.to_string()))?;
+        footers.insert(alg.sysmeta(), stored);
+        Ok(footers)
     }
 }
 
@@ -196,19 +206,21 @@ pub fn decode(body: Body, framing: Framing, failure: BodyFailure) -> Body {
         previous,
         trailer: trailer.map(|alg| (alg, Hasher::new(alg))),
         in_trailer: false,
+        footers: None,
         held: None,
         total: 0,
         expected: decoded_length,
         done: false,
         failure,
     };
-    common::http::stream_body(futures::stream::unfold(state, step))
+    common::http::frame_body(futures::stream::unfold(state, step))
 }
 
 /// One step of the body: the next frame to release, or the end.
-async fn step(mut st: State) -> Option<(Result<Bytes, BodyError>, State)> {
+async fn step(mut st: State) -> Option<(Result<Frame<Bytes>, BodyError>, State)> {
     if st.done {
-        return None;
+        // A checked trailer goes on, for storage to keep (the proxy's footers).
+        return st.footers.take().map(|f| (Ok(Frame::trailers(f)), st));
     }
     let mut at_end = false;
     loop {
@@ -216,11 +228,15 @@ async fn step(mut st: State) -> Option<(Result<Bytes, BodyError>, State)> {
             match next_trailers(&mut st.buf, at_end) {
                 Err(e) => return st.fail(e),
                 Ok(Some(lines)) => {
-                    if let Err(e) = st.check_trailer(&lines) {
-                        return st.fail(e);
+                    match st.check_trailer(&lines) {
+                        Ok(footers) => st.footers = Some(footers),
+                        Err(e) => return st.fail(e),
                     }
                     st.done = true;
-                    return st.held.take().map(|last| (Ok(last), st));
+                    return match st.held.take() {
+                        Some(last) => Some((Ok(Frame::data(last)), st)),
+                        None => st.footers.take().map(|f| (Ok(Frame::trailers(f)), st)),
+                    };
                 }
                 Ok(None) => {}
             }
@@ -232,7 +248,7 @@ async fn step(mut st: State) -> Option<(Result<Bytes, BodyError>, State)> {
             if let Some(chunk) = chunk {
                 match take_chunk(&mut st, chunk) {
                     Err(e) => return st.fail(e),
-                    Ok(Taken::Release(prev)) => return Some((Ok(prev), st)),
+                    Ok(Taken::Release(prev)) => return Some((Ok(Frame::data(prev)), st)),
                     Ok(Taken::More) => continue,
                     Ok(Taken::End) if st.trailer.is_some() => {
                         st.in_trailer = true;
@@ -240,7 +256,7 @@ async fn step(mut st: State) -> Option<(Result<Bytes, BodyError>, State)> {
                     }
                     Ok(Taken::End) => {
                         st.done = true;
-                        return st.held.take().map(|last| (Ok(last), st));
+                        return st.held.take().map(|last| (Ok(Frame::data(last)), st));
                     }
                 }
             }
@@ -337,7 +353,7 @@ mod tests {
         let mut out = Vec::new();
         while let Some(fr) = b.frame().await {
             match fr {
-                Ok(fr) => out.extend_from_slice(&fr.into_data().unwrap()),
+                Ok(fr) => out.extend_from_slice(&fr.into_data().unwrap_or_default()),
                 Err(_) => break,
             }
         }
@@ -397,9 +413,13 @@ mod tests {
     async fn an_unsigned_body_is_held_to_its_trailing_checksum() {
         // CRC32 of "hello world" is DUoRhQ==.
         let good = unsigned_with_trailer(&[b"hello ", b"world"], "x-amz-checksum-crc32:DUoRhQ==\r\n");
-        let (out, err) = run_framed(good, crc32_trailer(11, None)).await;
+        let (out, err) = run_framed(good.clone(), crc32_trailer(11, None)).await;
         assert!(err.is_none(), "{err:?}");
         assert_eq!(out, b"hello world");
+        // The checked value ends the body as a trailer, for storage to keep.
+        let whole = decode(body(good), crc32_trailer(11, None), BodyFailure::default()).collect().await.unwrap();
+        let kept = whole.trailers().and_then(|t| t.get("x-object-sysmeta-s3api-checksum-crc32")).cloned();
+        assert_eq!(kept.as_ref().map(|v| v.to_str().unwrap()), Some("DUoRhQ=="));
 
         let wrong = unsigned_with_trailer(&[b"hello ", b"world"], "x-amz-checksum-crc32:AAAAAA==\r\n");
         let (out, err) = run_framed(wrong, crc32_trailer(11, None)).await;

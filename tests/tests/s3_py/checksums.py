@@ -2,9 +2,10 @@
 every algorithm sent as a header is verified, kept and returned with ChecksumMode;
 a wrong one is BadDigest and stores nothing; aws-chunked bodies with a trailing
 checksum, unsigned and signed, are held to it; DeleteObjects is held to its checksum.
-Usage: checksums.py <endpoint>. Prints one line per check; any failure raises."""
+Usage: checksums.py <endpoint> <swift auth url>. Prints one line per check; any failure raises."""
 
 import base64
+import socket
 import sys
 import urllib.parse
 import zlib
@@ -16,7 +17,7 @@ from botocore.exceptions import ClientError
 
 import sigv4
 
-EP = sys.argv[1]
+EP, AUTH = sys.argv[1], sys.argv[2]
 HOST = urllib.parse.urlparse(EP).netloc
 BUCKET = "sums"
 ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
@@ -114,16 +115,23 @@ def unsigned_trailer_body(data, trailer):
     return build
 
 
+def kept_checksum(key):
+    return s3.head_object(Bucket=BUCKET, Key=key, ChecksumMode="ENABLED").get("ChecksumCRC32")
+
+
 @check
-def an_unsigned_trailer_is_held_to_its_checksum():
-    data = b"trailing checksum " * 100
-    extra = {"x-amz-decoded-content-length": str(len(data))}
-    ok = raw_put("trailed", unsigned_trailer_body(data, crc32_b64(data)), sigv4.UNSIGNED_TRAILER, extra)
-    assert ok.status_code == 200, (ok.status_code, ok.text)
-    assert s3.get_object(Bucket=BUCKET, Key="trailed")["Body"].read() == data
-    bad = raw_put("untrailed", unsigned_trailer_body(data, crc32_b64(b"else")), sigv4.UNSIGNED_TRAILER, extra)
-    assert bad.status_code == 400 and "<Code>BadDigest</Code>" in bad.text, (bad.status_code, bad.text)
-    assert absent("untrailed")
+def an_unsigned_trailer_is_held_to_its_checksum_and_kept():
+    # Small bodies are buffered by the proxy, large ones streamed to the replicas.
+    for size in (1800, 3 << 20):
+        data = (b"trailing checksum " * (size // 18 + 1))[:size]
+        extra = {"x-amz-decoded-content-length": str(len(data))}
+        ok = raw_put("trailed", unsigned_trailer_body(data, crc32_b64(data)), sigv4.UNSIGNED_TRAILER, extra)
+        assert ok.status_code == 200, (ok.status_code, ok.text)
+        assert s3.get_object(Bucket=BUCKET, Key="trailed")["Body"].read() == data
+        assert kept_checksum("trailed") == crc32_b64(data), (size, kept_checksum("trailed"))
+        bad = raw_put("untrailed", unsigned_trailer_body(data, crc32_b64(b"else")), sigv4.UNSIGNED_TRAILER, extra)
+        assert bad.status_code == 400 and "<Code>BadDigest</Code>" in bad.text, (bad.status_code, bad.text)
+        assert absent("untrailed")
 
 
 @check
@@ -140,9 +148,29 @@ def a_signed_trailer_is_checked():
     ok = raw_put("signed", body(crc32_b64(data)), sigv4.SIGNED_TRAILER, extra)
     assert ok.status_code == 200, (ok.status_code, ok.text)
     assert s3.get_object(Bucket=BUCKET, Key="signed")["Body"].read() == data
+    assert kept_checksum("signed") == crc32_b64(data)
     bad = raw_put("unsigned", body(crc32_b64(b"else")), sigv4.SIGNED_TRAILER, extra)
     assert bad.status_code == 400 and "<Code>BadDigest</Code>" in bad.text, (bad.status_code, bad.text)
     assert absent("unsigned")
+
+
+@check
+def swift_clients_cannot_send_footers():
+    """A Swift client's chunked trailer naming system metadata (and the header that
+    announces footers) is not stored: only the S3 API's own checked trailer is."""
+    r = requests.get(AUTH, headers={"X-Auth-User": "test:tester", "X-Auth-Key": "testing"}, timeout=30)
+    token, url = r.headers["X-Auth-Token"], urllib.parse.urlparse(r.headers["X-Storage-Url"])
+    name = "x-object-sysmeta-s3api-checksum-crc32"
+    head = (f"PUT {url.path}/{BUCKET}/forged HTTP/1.1\r\nHost: {url.netloc}\r\nX-Auth-Token: {token}\r\n"
+            f"Transfer-Encoding: chunked\r\nTrailer: {name}\r\nX-Backend-Footers: {name}\r\n"
+            "Connection: close\r\n\r\n")
+    body = f"5\r\nhello\r\n0\r\n{name}: AAAAAA==\r\n\r\n"
+    with socket.create_connection((url.hostname, url.port), timeout=30) as c:
+        c.sendall((head + body).encode())
+        answer = c.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 201"), answer
+    assert s3.get_object(Bucket=BUCKET, Key="forged")["Body"].read() == b"hello"
+    assert kept_checksum("forged") is None, "a client's trailer became system metadata"
 
 
 @check

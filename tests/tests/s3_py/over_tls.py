@@ -29,8 +29,11 @@ assert sent, "boto3 sent the PutObject"
 h = {k.lower(): (v.decode() if isinstance(v, bytes) else v) for k, v in sent[-1].items()}
 assert h.get("x-amz-content-sha256") == "STREAMING-UNSIGNED-PAYLOAD-TRAILER", h
 assert h.get("x-amz-trailer") == "x-amz-checksum-crc32", h
-assert s3.get_object(Bucket="tls", Key="small")["Body"].read() == small
-print("ok: small upload with a trailing checksum")
+got = s3.get_object(Bucket="tls", Key="small", ChecksumMode="ENABLED")
+assert got["Body"].read() == small
+# The trailer's checksum was kept: boto3 checks the body against it as it reads.
+assert got.get("ChecksumCRC32"), got["ResponseMetadata"]["HTTPHeaders"]
+print("ok: small upload with a trailing checksum, kept")
 
 big = os.urandom(12 << 20)
 transfer = TransferConfig(multipart_threshold=5 << 20, multipart_chunksize=5 << 20)
