@@ -10,12 +10,11 @@ import sys
 import urllib.parse
 import zlib
 
-import boto3
 import requests
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
+import s3check
 import sigv4
+from s3check import CHECKS, check, error_of
 
 EP, AUTH = sys.argv[1], sys.argv[2]
 HOST = urllib.parse.urlparse(EP).netloc
@@ -23,23 +22,7 @@ BUCKET = "sums"
 ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
 KEY_ID, SECRET = "test:tester", "testing"
 
-cfg = Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"total_max_attempts": 1, "mode": "standard"})
-s3 = boto3.client("s3", endpoint_url=EP, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
-                  region_name="us-east-1", config=cfg)
-CHECKS = []
-
-
-def check(fn):
-    CHECKS.append(fn)
-    return fn
-
-
-def error_of(fn, *a, **kw):
-    try:
-        fn(*a, **kw)
-    except ClientError as e:
-        return e.response["Error"].get("Code"), e.response["ResponseMetadata"]["HTTPStatusCode"]
-    return None
+s3 = s3check.client(EP, KEY_ID, SECRET)
 
 
 def absent(key):
@@ -188,7 +171,4 @@ def delete_objects_is_held_to_its_checksum():
 
 
 s3.create_bucket(Bucket=BUCKET)
-for fn in CHECKS:
-    fn()
-    print(f"ok: {fn.__name__}")
-print("all checksum checks passed")
+s3check.run_checks(CHECKS, "all checksum checks passed")

@@ -5,12 +5,12 @@ per check; any failure raises."""
 
 import sys
 import threading
-import time
 
-import boto3
 import requests
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+import s3check
+from s3check import CHECKS, check, error_of
 
 EP, AUTH = sys.argv[1], sys.argv[2]
 MiB = 1 << 20
@@ -18,27 +18,10 @@ BUCKET = "cond"
 
 
 def client():
-    cfg = Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1},
-                 max_pool_connections=20)
-    return boto3.client("s3", endpoint_url=EP, aws_access_key_id="test:tester", aws_secret_access_key="testing",
-                        region_name="us-east-1", config=cfg)
+    return s3check.client(EP, max_pool_connections=20)
 
 
 s3 = client()
-CHECKS = []
-
-
-def check(fn):
-    CHECKS.append(fn)
-    return fn
-
-
-def error_of(fn, *a, **kw):
-    try:
-        fn(*a, **kw)
-    except ClientError as e:
-        return e.response["Error"].get("Code"), e.response["ResponseMetadata"]["HTTPStatusCode"]
-    return None
 
 
 def expect_error(code, status, fn, *a, **kw):
@@ -198,8 +181,4 @@ def get_by_part_number():
     expect_error("InvalidPartNumber", 416, s3.get_object, Bucket=BUCKET, Key="plain", PartNumber=2)
 
 
-for fn in CHECKS:
-    t = time.time()
-    fn()
-    print(f"ok {fn.__name__} ({time.time() - t:.2f}s)", flush=True)
-print("all conditional and part checks passed")
+s3check.run_checks(CHECKS, "all conditional and part checks passed")

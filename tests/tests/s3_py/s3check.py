@@ -1,6 +1,6 @@
 """What the S3 check scripts share: a boto3 client for the cluster under test (path-style,
-one attempt: no retry hides a failure), S3 error codes, and a runner that tries every check
-and reports each failure."""
+one attempt: no retry hides a failure), S3 error codes, checks registered with @check, and
+a runner that tries every check and reports each failure."""
 import sys
 
 import boto3
@@ -11,9 +11,29 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 
 
 def client(endpoint, key="test:tester", secret="testing", sig="s3v4", **config):
-    cfg = Config(signature_version=sig, s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config)
+    # total_max_attempts counts the first try (legacy max_attempts=1 still retried once).
+    cfg = Config(signature_version=sig, s3={"addressing_style": "path"}, retries=NO_RETRIES, **config)
     return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
                         region_name="us-east-1", config=cfg)
+
+
+NO_RETRIES = {"total_max_attempts": 1, "mode": "standard"}
+CHECKS = []
+
+
+def check(fn):
+    """Registers a check for `run_checks(CHECKS, ...)`."""
+    CHECKS.append(fn)
+    return fn
+
+
+def error_of(fn, *a, **kw):
+    """The (S3 error code, HTTP status) fn fails with, or None if it succeeds."""
+    try:
+        fn(*a, **kw)
+    except ClientError as e:
+        return e.response["Error"].get("Code"), e.response["ResponseMetadata"]["HTTPStatusCode"]
+    return None
 
 
 def code_of(resp):
