@@ -98,6 +98,7 @@ where
         let request_timeout = opts.request_timeout;
         let svc = service_fn(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(PeerAddr(peer));
+            host_from_authority(&mut req);
             let handler = handler.clone();
             let may_send_body_late = expects_continue(&req);
             async move {
@@ -190,9 +191,43 @@ fn expects_continue<B>(req: &Request<B>) -> bool {
     req.headers().get(http::header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
+/// HTTP/2 carries the host in the `:authority` pseudo-header, which hyper keeps in the URI,
+/// not in a `Host` header as HTTP/1.1 does (Go's client, e.g. restic and rclone over TLS,
+/// sends no `Host` at all). The handlers read `Host` (an S3 signature signs it, virtual-host
+/// addressing names the bucket with it), so it is made from the authority, as RFC 9113
+/// section 8.3.1 asks of anything passing an HTTP/2 request on as HTTP/1.1.
+fn host_from_authority<B>(req: &mut Request<B>) {
+    if req.headers().contains_key(http::header::HOST) {
+        return;
+    }
+    let Some(host) = req.uri().authority().and_then(|a| http::HeaderValue::from_str(a.as_str()).ok()) else {
+        return;
+    };
+    req.headers_mut().insert(http::header::HOST, host);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_http2_authority_becomes_the_host_header() {
+        let mut req = Request::builder()
+            .version(http::Version::HTTP_2)
+            .uri("https://127.0.0.1:8443/bucket/key")
+            .body(())
+            .unwrap();
+        host_from_authority(&mut req);
+        assert_eq!(req.headers()[http::header::HOST], "127.0.0.1:8443");
+        // A Host header that came with the request is kept, and a request without either
+        // gets none.
+        let mut req = Request::builder().uri("https://a.example/").header("host", "b.example").body(()).unwrap();
+        host_from_authority(&mut req);
+        assert_eq!(req.headers()[http::header::HOST], "b.example");
+        let mut req = Request::builder().uri("/bucket").body(()).unwrap();
+        host_from_authority(&mut req);
+        assert!(!req.headers().contains_key(http::header::HOST));
+    }
     use crate::http::{empty, text, HttpClient};
     use http::StatusCode;
     use http_body_util::BodyExt;
