@@ -164,9 +164,8 @@ pub(crate) fn declared(h: &HeaderMap) -> Result<Option<Declared>> {
         }
     }
     if let Some(trailer) = get(h, "x-amz-trailer") {
-        let alg = Algorithm::from_header(trailer).ok_or_else(|| {
-            invalid(format!("The value specified in the x-amz-trailer header is not supported: {trailer}"))
-        })?;
+        let alg = Algorithm::from_header(trailer)
+            .ok_or_else(|| invalid("The value specified in the x-amz-trailer header is not supported".into()))?;
         if found.replace(Declared::Trailer(alg)).is_some() {
             return Err(invalid(
                 "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.".into(),

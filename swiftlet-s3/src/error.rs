@@ -34,8 +34,13 @@ pub enum S3Error {
     BadChecksum(&'static str),
     #[error("The Content-MD5 you specified was invalid.")]
     InvalidDigest,
-    #[error("The request body ended before the announced length: {0}")]
+    /// The detail is for the log; clients get S3's own words.
+    #[error("The request body terminated unexpectedly")]
     IncompleteBody(String),
+    #[error(
+        "The request contained trailing data that was not well-formed or did not conform to our published schema."
+    )]
+    MalformedTrailer,
     #[error("You must provide the Content-Length HTTP header.")]
     MissingContentLength,
     #[error("The specified bucket does not exist.")]
@@ -146,6 +151,7 @@ impl S3Error {
             BadDigest | BadChecksum(_) => "BadDigest",
             InvalidDigest => "InvalidDigest",
             IncompleteBody(_) => "IncompleteBody",
+            MalformedTrailer => "MalformedTrailerError",
             MissingContentLength => "MissingContentLength",
             NoSuchBucket => "NoSuchBucket",
             NoSuchKey => "NoSuchKey",
@@ -228,6 +234,7 @@ impl HttpError for S3Error {
             | BadChecksum(_)
             | InvalidDigest
             | IncompleteBody(_)
+            | MalformedTrailer
             | InvalidBucketName(_)
             | InvalidLocationConstraint
             | InvalidArgument(_)

@@ -254,13 +254,9 @@ fn signed_body(
     };
     let chunked = get("content-encoding").is_some_and(|v| v.split(',').any(|e| e.trim() == "aws-chunked"));
     Ok(match payload {
-        Payload::Chunked { trailer: expects, .. } if expects != trailer.is_some() => {
-            let why = if expects {
-                "a -TRAILER x-amz-content-sha256 needs an x-amz-trailer header naming its checksum"
-            } else {
-                "x-amz-trailer needs a -TRAILER x-amz-content-sha256"
-            };
-            return Err(S3Error::InvalidRequest(why.into()));
+        // A -TRAILER body may come without a trailer; a trailer needs a -TRAILER body.
+        Payload::Chunked { trailer: false, .. } if trailer.is_some() => {
+            return Err(S3Error::InvalidRequest("x-amz-trailer needs a -TRAILER x-amz-content-sha256".into()));
         }
         Payload::Chunked { signer, .. } => {
             let decoded = len("x-amz-decoded-content-length")?.ok_or(S3Error::MissingContentLength)?;

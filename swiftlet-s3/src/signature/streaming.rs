@@ -123,18 +123,20 @@ fn next_chunk(buf: &mut BytesMut) -> Result<Option<Chunk>, S3Error> {
 /// Takes the trailer lines off `buf` once the empty line that ends them is there (or, at
 /// the end of the body, whatever lines there are): `name:value` pairs, names lowercased.
 fn next_trailers(buf: &mut BytesMut, at_end: bool) -> Result<Option<Vec<(String, String)>>, S3Error> {
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+    // The trailer ends at an empty line (what follows is ignored), or with the body.
+    let end =
+        if buf.starts_with(b"\r\n") { Some(2) } else { buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4) };
     let end = match end {
         Some(e) => e,
-        None if buf.len() > MAX_TRAILER => return Err(malformed("trailer too long")),
+        None if buf.len() > MAX_TRAILER => return Err(S3Error::MalformedTrailer),
         None if at_end => buf.len(),
         None => return Ok(None),
     };
     let raw = buf.split_to(end);
-    let text = std::str::from_utf8(&raw).map_err(|_| malformed("trailer is not text"))?;
+    let text = std::str::from_utf8(&raw).map_err(|_| S3Error::MalformedTrailer)?;
     let mut lines = Vec::new();
     for line in text.split("\r\n").map(str::trim).filter(|l| !l.is_empty()) {
-        let (name, value) = line.split_once(':').ok_or_else(|| malformed("trailer line without a colon"))?;
+        let (name, value) = line.split_once(':').ok_or(S3Error::MalformedTrailer)?;
         lines.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
     }
     Ok(Some(lines))
@@ -181,9 +183,12 @@ impl State {
         }
         let mut footers = HeaderMap::new();
         let Some((alg, hasher)) = self.trailer.take() else { return Ok(footers) };
-        let value = lines.iter().find(|(n, _)| n == alg.header()).map(|(_, v)| v.as_str()).ok_or_else(|| {
-            S3Error::InvalidRequest(format!("x-amz-trailer names {} but the body has no such trailer", alg.header()))
-        })?;
+        // Only the declared checksum (its last value, as S3 takes it) and the signature.
+        if lines.iter().any(|(n, _)| n != alg.header() && n != TRAILER_SIGNATURE) {
+            return Err(S3Error::MalformedTrailer);
+        }
+        let value = lines.iter().rev().find(|(n, _)| n == alg.header()).map(|(_, v)| v.as_str());
+        let value = value.ok_or(S3Error::MalformedTrailer)?;
         let digest = hasher.finish();
         if alg.decode(value)? != digest {
             return Err(S3Error::BadChecksum(alg.name()));
@@ -428,17 +433,30 @@ mod tests {
 
         let missing = unsigned_with_trailer(&[b"hello ", b"world"], "");
         let (_, err) = run_framed(missing, crc32_trailer(11, None)).await;
-        assert!(matches!(err, Some(S3Error::InvalidRequest(_))), "{err:?}");
+        assert!(matches!(err, Some(S3Error::MalformedTrailer)), "{err:?}");
 
         let endless = unsigned_with_trailer(&[b"hi"], &"x".repeat(2 * MAX_TRAILER));
         let (_, err) = run_framed(endless, crc32_trailer(2, None)).await;
-        assert!(matches!(err, Some(S3Error::InvalidRequest(_))), "{err:?}");
+        assert!(matches!(err, Some(S3Error::MalformedTrailer)), "{err:?}");
+
+        // Another trailer is refused; of two values of the checksum the last counts.
+        let extra = unsigned_with_trailer(&[b"hello world"], "x-amz-checksum-crc32:DUoRhQ==\r\nbonus: 1\r\n");
+        let (_, err) = run_framed(extra, crc32_trailer(11, None)).await;
+        assert!(matches!(err, Some(S3Error::MalformedTrailer)), "{err:?}");
+        let twice = unsigned_with_trailer(
+            &[b"hello world"],
+            "x-amz-checksum-crc32:AAAAAA==\r\nx-amz-checksum-crc32:DUoRhQ==\r\n",
+        );
+        let (out, err) = run_framed(twice, crc32_trailer(11, None)).await;
+        assert!(err.is_none() && out == b"hello world", "{err:?}");
     }
 
     #[tokio::test]
     async fn a_signed_trailer_must_carry_its_signature() {
         let s = signer();
         let mut raw = encode(&s, &[b"hello ", b"world"]);
+        // The trailer follows the zero-sized chunk's header line directly.
+        raw.truncate(raw.len() - 2);
         // The zero-sized chunk's signature seeds the trailer's.
         let last = std::str::from_utf8(&raw).unwrap().rsplit("chunk-signature=").next().unwrap()[..64].to_string();
         let canonical = "x-amz-checksum-crc32:DUoRhQ==\n";

@@ -59,6 +59,7 @@ def chunked_body_with_trailer(data, chunk, key, amz_date, scope, seed, trailer):
     """aws-chunked `data` with chunk signatures, then the `trailer` line (`name:value`)
     and its x-amz-trailer-signature, chained from the last chunk's."""
     out, prev = _chunks(data, chunk, key, amz_date, scope, seed, False)
+    out = out[:-2]  # the trailer follows the zero-sized chunk's header line directly
     canonical = trailer + "\n"
     sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", amz_date, scope, prev, hashlib.sha256(canonical.encode()).hexdigest()])
     sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
