@@ -147,47 +147,50 @@ impl Declared {
 /// The checksum a write's headers declare, if any: at most one `x-amz-checksum-*` value or
 /// one checksum trailer, agreeing with `x-amz-sdk-checksum-algorithm` when that is sent.
 pub(crate) fn declared(h: &HeaderMap) -> Result<Option<Declared>> {
-    let invalid = |why: String| S3Error::InvalidRequest(why);
-    let mut found: Option<Declared> = None;
-    for (name, value) in h {
-        let Some(kind) = name.as_str().strip_prefix("x-amz-checksum-") else { continue };
-        if matches!(kind, "mode" | "type" | "algorithm") {
-            continue;
-        }
-        let alg = Algorithm::from_header(name.as_str())
-            .ok_or_else(|| invalid(format!("The algorithm type you specified in {name} header is invalid.")))?;
-        let value = value.to_str().map_err(|_| invalid(format!("Value for {name} header is invalid.")))?;
-        if found.replace(Declared::Header(alg, alg.decode(value)?)).is_some() {
-            return Err(invalid(
-                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.".into(),
-            ));
-        }
+    let invalid = |why: &str| S3Error::InvalidRequest(why.to_string());
+    const MULTIPLE: &str = "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.";
+    // In S3's order: how many are declared, then which algorithm, then the value.
+    let sent: Vec<_> = h
+        .iter()
+        .filter(|(n, _)| {
+            n.as_str().strip_prefix("x-amz-checksum-").is_some_and(|k| !matches!(k, "mode" | "type" | "algorithm"))
+        })
+        .collect();
+    let trailers: Vec<&str> = get(h, "x-amz-trailer")
+        .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect())
+        .unwrap_or_default();
+    if sent.len() > 1 || trailers.len() > 1 {
+        return Err(invalid(MULTIPLE));
     }
-    if let Some(trailer) = get(h, "x-amz-trailer") {
-        let alg = Algorithm::from_header(trailer)
-            .ok_or_else(|| invalid("The value specified in the x-amz-trailer header is not supported".into()))?;
-        if found.replace(Declared::Trailer(alg)).is_some() {
-            return Err(invalid(
-                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.".into(),
-            ));
-        }
+    if !sent.is_empty() && !trailers.is_empty() {
+        return Err(invalid("Expecting a single x-amz-checksum- header"));
     }
+    let found = match (sent.first(), trailers.first()) {
+        (Some((name, value)), _) => {
+            let alg = Algorithm::from_header(name.as_str())
+                .ok_or_else(|| invalid("The algorithm type you specified in x-amz-checksum- header is invalid."))?;
+            let value = value.to_str().map_err(|_| invalid(&format!("Value for {name} header is invalid.")))?;
+            Some(Declared::Header(alg, alg.decode(value)?))
+        }
+        (None, Some(trailer)) => Some(Declared::Trailer(
+            Algorithm::from_header(trailer)
+                .ok_or_else(|| invalid("The value specified in the x-amz-trailer header is not supported"))?,
+        )),
+        (None, None) => None,
+    };
     if let Some(sdk) = get(h, "x-amz-sdk-checksum-algorithm") {
-        let alg = Algorithm::from_name(sdk)
-            .ok_or_else(|| invalid("Value for x-amz-sdk-checksum-algorithm header is invalid.".into()))?;
-        match &found {
-            None => {
+        let alg = Algorithm::from_name(sdk);
+        match (&found, alg) {
+            (_, None) => return Err(invalid("Value for x-amz-sdk-checksum-algorithm header is invalid.")),
+            (None, Some(_)) => {
                 return Err(invalid(
-                    "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.".into(),
+                    "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.",
                 ))
             }
-            Some(d) if d.algorithm() != alg => {
-                return Err(invalid(format!(
-                    "Value for x-amz-sdk-checksum-algorithm header is invalid: the checksum sent is {}.",
-                    d.algorithm().name()
-                )))
+            (Some(d), Some(a)) if d.algorithm() != a => {
+                return Err(invalid("Value for x-amz-sdk-checksum-algorithm header is invalid."))
             }
-            Some(_) => {}
+            _ => {}
         }
     }
     Ok(found)

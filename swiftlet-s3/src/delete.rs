@@ -111,7 +111,11 @@ pub(crate) async fn delete_objects(ctx: &S3Ctx<'_>, body: Body) -> Result<Respon
         Some(_) => return Err(S3Error::BadDigest),
         // The body was held to it as it was read (frontend::verified_body).
         None if crate::checksum::declared(&ctx.headers)?.is_some() => {}
-        None => return Err(S3Error::InvalidRequest("Missing required header for this request: Content-MD5".into())),
+        None => {
+            return Err(S3Error::InvalidRequest(
+                "Missing required header for this request: Content-MD5 OR x-amz-checksum-*".into(),
+            ))
+        }
     }
     let (quiet, targets) = parse_request(&doc)?;
     let mut results: Vec<(Target, Result<()>)> = Vec::with_capacity(targets.len());

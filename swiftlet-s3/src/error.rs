@@ -26,7 +26,10 @@ pub enum S3Error {
     #[error("Your request was missing a required header: {0}")]
     MissingSecurityHeader(String),
     #[error("The provided 'x-amz-content-sha256' header does not match what was computed.")]
-    XAmzContentSHA256Mismatch,
+    XAmzContentSHA256Mismatch { client: String, computed: String },
+    /// A value of `x-amz-content-sha256` that is none of the known ones nor a SHA-256.
+    #[error("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.")]
+    InvalidContentSha256(String),
     #[error("The Content-MD5 you specified did not match what we received.")]
     BadDigest,
     /// An `x-amz-checksum-*` value (its algorithm's name) that the body does not match.
@@ -147,7 +150,8 @@ impl S3Error {
             AuthorizationHeaderMalformed(_) => "AuthorizationHeaderMalformed",
             AuthorizationQueryParametersError(_) => "AuthorizationQueryParametersError",
             MissingSecurityHeader(_) => "MissingSecurityHeader",
-            XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
+            XAmzContentSHA256Mismatch { .. } => "XAmzContentSHA256Mismatch",
+            InvalidContentSha256(_) => "InvalidArgument",
             BadDigest | BadChecksum(_) => "BadDigest",
             InvalidDigest => "InvalidDigest",
             IncompleteBody(_) => "IncompleteBody",
@@ -229,7 +233,8 @@ impl HttpError for S3Error {
             AuthorizationHeaderMalformed(_)
             | AuthorizationQueryParametersError(_)
             | MissingSecurityHeader(_)
-            | XAmzContentSHA256Mismatch
+            | XAmzContentSHA256Mismatch { .. }
+            | InvalidContentSha256(_)
             | BadDigest
             | BadChecksum(_)
             | InvalidDigest

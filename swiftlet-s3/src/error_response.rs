@@ -20,8 +20,17 @@ impl S3Error {
         xml.open("Error");
         xml.elem("Code", self.code());
         xml.elem("Message", &message);
-        if let S3Error::HeadersNotSigned(names) = self {
-            xml.elem("HeadersNotSigned", names);
+        match self {
+            S3Error::HeadersNotSigned(names) => xml.elem("HeadersNotSigned", names),
+            S3Error::XAmzContentSHA256Mismatch { client, computed } => {
+                xml.elem("ClientComputedContentSHA256", client);
+                xml.elem("S3ComputedContentSHA256", computed);
+            }
+            S3Error::InvalidContentSha256(value) => {
+                xml.elem("ArgumentName", "x-amz-content-sha256");
+                xml.elem("ArgumentValue", value);
+            }
+            _ => {}
         }
         xml.elem("Resource", resource);
         xml.elem("RequestId", request_id);

@@ -252,23 +252,24 @@ fn signed_body(
             .map(|v| v.trim().parse::<u64>().map_err(|_| S3Error::InvalidArgument(format!("invalid {n}"))))
             .transpose()
     };
-    let chunked = get("content-encoding").is_some_and(|v| v.split(',').any(|e| e.trim() == "aws-chunked"));
+    // An unsigned aws-chunked body is framed so whatever signed the request (SigV2 too).
+    let payload = match payload {
+        Payload::Unsigned if get("x-amz-content-sha256") == Some(signature::v4::STREAMING_UNSIGNED_TRAILER) => {
+            Payload::Chunked { signer: None, trailer: true }
+        }
+        p => p,
+    };
+    // `Content-Encoding: aws-chunked` on a body that is not (a plain SHA-256 or unsigned
+    // payload) is only a label, as in S3: the body is taken as it is.
     Ok(match payload {
         // A -TRAILER body may come without a trailer; a trailer needs a -TRAILER body.
-        Payload::Chunked { trailer: false, .. } if trailer.is_some() => {
-            return Err(S3Error::InvalidRequest("x-amz-trailer needs a -TRAILER x-amz-content-sha256".into()));
-        }
+        Payload::Chunked { trailer: false, .. } if trailer.is_some() => return Err(S3Error::MalformedTrailer),
         Payload::Chunked { signer, .. } => {
             let decoded = len("x-amz-decoded-content-length")?.ok_or(S3Error::MissingContentLength)?;
             let framing = signature::streaming::Framing { signer, decoded_length: decoded, trailer };
             (signature::streaming::decode(body, framing, failure.clone()), Some(decoded))
         }
-        _ if chunked => {
-            return Err(S3Error::InvalidRequest("aws-chunked bodies need a streaming x-amz-content-sha256".into()))
-        }
-        _ if trailer.is_some() => {
-            return Err(S3Error::InvalidRequest("x-amz-trailer needs an aws-chunked body".into()))
-        }
+        _ if trailer.is_some() => return Err(S3Error::MalformedTrailer),
         Payload::Sha256(hash) => {
             (signature::payload::sha256_checked(body, hash, failure.clone()), len("content-length")?)
         }

@@ -56,7 +56,8 @@ impl XmlWriter {
     }
 }
 
-/// Escapes text for element content and attribute values.
+/// Escapes text for element content (quotes stay as they are, as S3 writes them: clients
+/// match messages such as "The provided 'x-amz-content-sha256' header ..." literally).
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -64,8 +65,6 @@ pub(crate) fn escape(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
             // Control characters cannot appear in XML 1.0 text: write them as references
             // the way S3 does for keys, so listings of such keys stay well-formed.
             c if (c as u32) < 0x20 && c != '\t' && c != '\n' => out.push_str(&format!("&#x{:X};", c as u32)),
@@ -204,7 +203,7 @@ mod tests {
         w.elem("Key", "a<b>&\"c\u{1}");
         w.close("R");
         let s = w.finish();
-        assert!(s.contains("<Key>a&lt;b&gt;&amp;&quot;c&#x1;</Key>"), "{s}");
+        assert!(s.contains("<Key>a&lt;b&gt;&amp;\"c&#x1;</Key>"), "{s}");
         assert_eq!(parse(s.as_bytes()).unwrap().child_text("Key"), Some("a<b>&\"c\u{1}"));
     }
 }

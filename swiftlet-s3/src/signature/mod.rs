@@ -149,9 +149,7 @@ fn payload_of(h: &HeaderMap, key: &[u8; 32], amz_date: &str, p: &v4::V4Params) -
         v if v.starts_with("STREAMING-") => Err(S3Error::NotImplemented(format!("x-amz-content-sha256: {v}"))),
         v => {
             let mut hash = [0u8; 32];
-            hex::decode_to_slice(v, &mut hash).map_err(|_| {
-                S3Error::InvalidArgument("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD or a SHA-256 in hex".into())
-            })?;
+            hex::decode_to_slice(v, &mut hash).map_err(|_| S3Error::InvalidContentSha256(v.to_string()))?;
             Ok(Payload::Sha256(hash))
         }
     }

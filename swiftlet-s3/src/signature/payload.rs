@@ -27,8 +27,11 @@ impl Expectation for SignedSha256 {
         self.hasher.update(data);
     }
     fn verdict(&mut self) -> Result<(), S3Error> {
-        let ok = self.hasher.finalize_reset().as_slice() == self.expected;
-        ok.then_some(()).ok_or(S3Error::XAmzContentSHA256Mismatch)
+        let computed = self.hasher.finalize_reset();
+        if computed.as_slice() == self.expected {
+            return Ok(());
+        }
+        Err(S3Error::XAmzContentSHA256Mismatch { client: hex::encode(self.expected), computed: hex::encode(computed) })
     }
 }
 
@@ -139,7 +142,7 @@ mod tests {
         }
         assert!(failed);
         assert_eq!(seen, b"hello ", "the last frame is never released");
-        assert!(matches!(f.take(), Some(S3Error::XAmzContentSHA256Mismatch)));
+        assert!(matches!(f.take(), Some(S3Error::XAmzContentSHA256Mismatch { .. })));
     }
 
     #[tokio::test]

@@ -82,8 +82,9 @@ struct Chunk {
     last: bool,
 }
 
+/// Bad framing is, to S3, a body that ended where it should not have.
 fn malformed(why: &str) -> S3Error {
-    S3Error::InvalidRequest(format!("malformed aws-chunked body: {why}"))
+    S3Error::IncompleteBody(format!("malformed aws-chunked body: {why}"))
 }
 
 /// Takes one whole chunk off the front of `buf`, or `None` if more bytes are needed.
@@ -311,7 +312,7 @@ fn take_chunk(st: &mut State, chunk: Chunk) -> Result<Taken, S3Error> {
     }
     st.total += chunk.data.len() as u64;
     if st.total > st.expected {
-        return Err(S3Error::InvalidRequest("the body is longer than x-amz-decoded-content-length".into()));
+        return Err(S3Error::IncompleteBody("the body is longer than x-amz-decoded-content-length".into()));
     }
     if let Some((_, hasher)) = st.trailer.as_mut() {
         hasher.update(&chunk.data);
@@ -393,9 +394,9 @@ mod tests {
         let (_, err) = run(raw.clone(), 12).await;
         assert!(matches!(err, Some(S3Error::IncompleteBody(_))));
         let (_, err) = run(raw, 5).await;
-        assert!(matches!(err, Some(S3Error::InvalidRequest(_))));
+        assert!(matches!(err, Some(S3Error::IncompleteBody(_))));
         let (_, err) = run(b"zz;chunk-signature=00\r\n".to_vec(), 5).await;
-        assert!(matches!(err, Some(S3Error::InvalidRequest(_))));
+        assert!(matches!(err, Some(S3Error::IncompleteBody(_))));
     }
 
     /// `parts` unsigned, with the trailer `lines` after the zero-sized chunk.
