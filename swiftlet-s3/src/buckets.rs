@@ -58,7 +58,8 @@ pub(crate) fn check_name_loosely(name: &str) -> Result<()> {
 
 /// Reads a small request body whole (after its signature checks): a body announced or
 /// found larger than `limit` is refused before more than `limit` is buffered, and one
-/// whose client stalls is given up on ([`crate::request_body`]).
+/// whose client stalls is given up on ([`crate::request_body`]). A Content-MD5 sent
+/// with it must match (`BadDigest`).
 pub(crate) async fn read_body(ctx: &S3Ctx<'_>, body: Body, limit: usize) -> Result<bytes::Bytes> {
     use crate::request_body::{read_capped, ReadError, DEADLINES};
     let too_long = || S3Error::InvalidRequest(format!("the request body is larger than {limit} bytes"));
@@ -66,7 +67,7 @@ pub(crate) async fn read_body(ctx: &S3Ctx<'_>, body: Body, limit: usize) -> Resu
         return Err(too_long());
     }
     match read_capped(body, limit, DEADLINES).await {
-        Ok(b) => Ok(b),
+        Ok(b) => check_md5(ctx, &b).map(|()| b),
         Err(ReadError::TooLong(_)) => Err(too_long()),
         Err(ReadError::Stalled) => Err(S3Error::RequestTimeout),
         Err(ReadError::Body(e)) => Err(ctx.body_error_or(S3Error::IncompleteBody(e))),
@@ -119,8 +120,8 @@ pub(crate) fn versioning_status(h: &HeaderMap) -> Option<&'static str> {
     (set("x-history-location") || set("x-versions-location")).then_some("Enabled")
 }
 
-/// Checks a configuration body against its Content-MD5, when one was sent.
-pub(crate) fn check_md5(ctx: &S3Ctx<'_>, doc: &[u8]) -> Result<()> {
+/// Checks a document against its Content-MD5, when one was sent.
+fn check_md5(ctx: &S3Ctx<'_>, doc: &[u8]) -> Result<()> {
     match crate::headers::content_md5_hex(&ctx.headers)? {
         Some(md5) if md5 != hex::encode(Md5::digest(doc)) => Err(S3Error::BadDigest),
         _ => Ok(()),

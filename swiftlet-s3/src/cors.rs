@@ -7,7 +7,6 @@
 //! looked up in the accounts of the configured S3 (tempauth) users, in config order.
 
 use crate::buckets::ascii_json;
-use crate::buckets::check_md5;
 use crate::buckets::post_bucket_sysmeta;
 use crate::buckets::{empty_response, head_container, read_body, xml_response, MAX_CONFIG_BODY};
 use crate::context::S3Ctx;
@@ -175,7 +174,6 @@ pub(crate) fn rules_of(h: &HeaderMap) -> Option<Vec<CorsRule>> {
 
 pub(crate) async fn put(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     let doc = read_body(ctx, body, MAX_CONFIG_BODY).await?;
-    check_md5(ctx, &doc)?;
     let rules = parse_config(&doc)?;
     post_bucket_sysmeta(ctx, SYSMETA_CORS, &ascii_json(&rules)?).await?;
     Ok(empty_response(StatusCode::OK))

@@ -15,7 +15,7 @@ pub enum S3Error {
     ExpiredPresignedRequest,
     #[error("The AWS access key id you provided does not exist in our records.")]
     InvalidAccessKeyId,
-    #[error("The request signature we calculated does not match the signature you provided.")]
+    #[error("The request signature we calculated does not match the signature you provided. Check your key and signing method.")]
     SignatureDoesNotMatch,
     #[error("The difference between the request time and the server's time is too large.")]
     RequestTimeTooSkewed,

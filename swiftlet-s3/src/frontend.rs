@@ -252,12 +252,10 @@ fn signed_body(
             .map(|v| v.trim().parse::<u64>().map_err(|_| S3Error::InvalidArgument(format!("invalid {n}"))))
             .transpose()
     };
-    // An unsigned aws-chunked body is framed so whatever signed the request (SigV2 too).
-    let payload = match payload {
-        Payload::Unsigned if get("x-amz-content-sha256") == Some(signature::v4::STREAMING_UNSIGNED_TRAILER) => {
-            Payload::Chunked { signer: None, trailer: true }
-        }
-        p => p,
+    // Whatever signed the request (SigV2, or nothing), x-amz-content-sha256 holds.
+    let payload = match (payload, get("x-amz-content-sha256")) {
+        (Payload::Unsigned, Some(v)) => signature::unsigned_payload_of(v)?,
+        (p, _) => p,
     };
     // `Content-Encoding: aws-chunked` on a body that is not (a plain SHA-256 or unsigned
     // payload) is only a label, as in S3: the body is taken as it is.

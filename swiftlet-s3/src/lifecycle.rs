@@ -8,7 +8,7 @@
 //! or the older bare `<Prefix>`), `Status` Enabled or Disabled. Other actions and filters
 //! are refused with NotImplemented rather than stored and silently ignored.
 
-use crate::buckets::{ascii_json, check_md5, post_bucket_sysmeta};
+use crate::buckets::{ascii_json, post_bucket_sysmeta};
 use crate::buckets::{empty_response, head_container, read_body, segments_container, xml_response, MAX_CONFIG_BODY};
 use crate::context::S3Ctx;
 use crate::error::{Result, S3Error};
@@ -80,7 +80,6 @@ pub(crate) async fn expire_segments(ctx: &S3Ctx<'_>, names: &[String], delete_at
 
 pub(crate) async fn put(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
     let doc = read_body(ctx, body, MAX_CONFIG_BODY).await?;
-    check_md5(ctx, &doc)?;
     let rules = parse_config(&doc)?;
     post_bucket_sysmeta(ctx, SYSMETA_LIFECYCLE, &ascii_json(&rules)?).await?;
     Ok(empty_response(StatusCode::OK))

@@ -45,7 +45,6 @@ pub(crate) async fn put(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<Body>> {
         }
         e => e,
     })?;
-    crate::buckets::check_md5(ctx, &doc)?;
     document::parse(&doc, ctx.bucket()).map_err(|m| S3Error::MalformedPolicy(m.0))?;
     let value: serde_json::Value = serde_json::from_slice(&doc).map_err(|e| S3Error::MalformedPolicy(e.to_string()))?;
     head_container(ctx).await?;

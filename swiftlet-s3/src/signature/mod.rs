@@ -145,6 +145,15 @@ fn payload_of(h: &HeaderMap, key: &[u8; 32], amz_date: &str, p: &v4::V4Params) -
             let signer = streaming::ChunkSigner::new(*key, amz_date.to_string(), p.scope.clone(), p.signature.clone());
             Ok(Payload::Chunked { signer: Some(signer), trailer: v == v4::STREAMING_PAYLOAD_TRAILER })
         }
+        v => unsigned_payload_of(v),
+    }
+}
+
+/// What `x-amz-content-sha256` promises when no SigV4 key signs the body (SigV2,
+/// anonymous): a SHA-256 is still checked, an unsigned aws-chunked body still decoded.
+pub(crate) fn unsigned_payload_of(v: &str) -> Result<Payload> {
+    match v {
+        v4::UNSIGNED_PAYLOAD => Ok(Payload::Unsigned),
         v4::STREAMING_UNSIGNED_TRAILER => Ok(Payload::Chunked { signer: None, trailer: true }),
         v if v.starts_with("STREAMING-") => Err(S3Error::NotImplemented(format!("x-amz-content-sha256: {v}"))),
         v => {
