@@ -25,6 +25,29 @@ async fn cluster(tls: bool) -> TestCluster {
     t
 }
 
+/// `cmd`, told by `flag` to trust the cluster's certificate when it serves TLS.
+fn trusting(mut cmd: Command, t: &TestCluster, flag: &str) -> Command {
+    if let Some(cert) = ca(t) {
+        cmd.arg(flag).arg(cert);
+    }
+    cmd
+}
+
+/// One client's two tests: over plain HTTP and over TLS.
+macro_rules! over_http_and_tls {
+    ($client:ident, $http:ident, $tls:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $http() {
+            $client(&cluster(false).await);
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $tls() {
+            $client(&cluster(true).await);
+        }
+    };
+}
+
 /// The certificate to trust over TLS, None over plain HTTP.
 fn ca(t: &TestCluster) -> Option<PathBuf> {
     if t.cluster.proxy_url().starts_with("https://") {
@@ -114,15 +137,7 @@ fn js_sdk(t: &TestCluster) {
     assert!(out.contains("all JS SDK checks passed"), "{out}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn aws_sdk_js_v3_over_http() {
-    js_sdk(&cluster(false).await);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn aws_sdk_js_v3_over_tls() {
-    js_sdk(&cluster(true).await);
-}
+over_http_and_tls!(js_sdk, aws_sdk_js_v3_over_http, aws_sdk_js_v3_over_tls);
 
 // ---- rclone ----
 
@@ -141,10 +156,7 @@ fn rclone_cmd(t: &TestCluster, work: &Path) -> Command {
         .env("RCLONE_CONFIG_S3_SECRET_ACCESS_KEY", "testing")
         .env("RCLONE_CONFIG_S3_REGION", "us-east-1")
         .env("RCLONE_CONFIG_S3_FORCE_PATH_STYLE", "true");
-    if let Some(cert) = ca(t) {
-        cmd.arg("--ca-cert").arg(cert);
-    }
-    cmd
+    trusting(cmd, t, "--ca-cert")
 }
 
 fn rclone(t: &TestCluster) {
@@ -178,15 +190,7 @@ fn rclone(t: &TestCluster) {
     });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rclone_over_http() {
-    rclone(&cluster(false).await);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rclone_over_tls() {
-    rclone(&cluster(true).await);
-}
+over_http_and_tls!(rclone, rclone_over_http, rclone_over_tls);
 
 // ---- restic ----
 
@@ -202,10 +206,7 @@ fn restic_cmd(t: &TestCluster, work: &Path) -> Command {
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("RESTIC_REPOSITORY");
-    if let Some(cert) = ca(t) {
-        cmd.arg("--cacert").arg(cert);
-    }
-    cmd
+    trusting(cmd, t, "--cacert")
 }
 
 fn restic(t: &TestCluster) {
@@ -246,15 +247,7 @@ fn restic(t: &TestCluster) {
     });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restic_over_http() {
-    restic(&cluster(false).await);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restic_over_tls() {
-    restic(&cluster(true).await);
-}
+over_http_and_tls!(restic, restic_over_http, restic_over_tls);
 
 // ---- the MinIO Python client ----
 
@@ -264,12 +257,4 @@ fn minio(t: &TestCluster) {
     t.python_checks("minio_client.py", &args, "all MinIO client checks passed");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn minio_py_over_http() {
-    minio(&cluster(false).await);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn minio_py_over_tls() {
-    minio(&cluster(true).await);
-}
+over_http_and_tls!(minio, minio_py_over_http, minio_py_over_tls);
