@@ -196,24 +196,23 @@ pub(crate) fn declared(h: &HeaderMap) -> Result<Option<Declared>> {
     Ok(found)
 }
 
-/// Keeps a write's checksum with the object (`swift`, the Swift headers of its PUT): one
-/// sent in a header goes as system metadata; a trailer's, known only once the body is
-/// read, is announced as a footer the body ends with (`signature::streaming`).
-pub(crate) fn keep(s3: &HeaderMap, swift: &mut HeaderMap) -> Result<()> {
-    match declared(s3)? {
-        Some(Declared::Header(alg, digest)) => common::headers::set(swift, alg.sysmeta(), &encode(&digest)),
+/// Keeps a write's `declared` checksum with the object (`swift`, the Swift headers of its
+/// PUT): one sent in a header goes as system metadata; a trailer's, known only once the
+/// body is read, is announced as a footer the body ends with (`signature::streaming`).
+pub(crate) fn keep(declared: &Option<Declared>, swift: &mut HeaderMap) {
+    match declared {
+        Some(Declared::Header(alg, digest)) => common::headers::set(swift, alg.sysmeta(), &encode(digest)),
         Some(Declared::Trailer(alg)) => common::headers::set(swift, common::http::FOOTERS_HEADER, alg.sysmeta()),
         None => {}
     }
-    Ok(())
 }
 
-/// The checksum a write sent in a header, as the header its answer echoes.
-pub(crate) fn declared_header(s3: &HeaderMap) -> Result<Option<(&'static str, String)>> {
-    Ok(match declared(s3)? {
-        Some(Declared::Header(alg, digest)) => Some((alg.header(), encode(&digest))),
+/// A checksum sent in a header, as the header the write's answer echoes.
+pub(crate) fn echoed(declared: &Option<Declared>) -> Option<(&'static str, String)> {
+    match declared {
+        Some(Declared::Header(alg, digest)) => Some((alg.header(), encode(digest))),
         _ => None,
-    })
+    }
 }
 
 /// The stored checksum of an object, from its Swift headers: the header to answer with

@@ -21,6 +21,8 @@ pub(crate) struct S3Ctx<'a> {
     /// The body's length once decoded (Content-Length, or x-amz-decoded-content-length).
     pub body_len: Option<u64>,
     pub failure: BodyFailure,
+    /// The checksum the request declared, parsed once (`frontend::verified_body`).
+    pub checksum: Option<crate::checksum::Declared>,
     /// This proxy's locks of keys with a conditional write in flight.
     pub write_locks: std::sync::Arc<crate::key_locks::KeyLocks>,
 }

@@ -109,7 +109,7 @@ pub(crate) async fn delete_objects(ctx: &S3Ctx<'_>, body: Body) -> Result<Respon
         // read_body held the document to it.
         Some(_) => {}
         // The body was held to it as it was read (frontend::verified_body).
-        None if crate::checksum::declared(&ctx.headers)?.is_some() => {}
+        None if ctx.checksum.is_some() => {}
         None => {
             return Err(S3Error::InvalidRequest(
                 "Missing required header for this request: Content-MD5 OR x-amz-checksum-*".into(),

@@ -147,7 +147,7 @@ async fn serve(
     seen.account = Some(account.clone());
     seen.bucket = bucket.clone();
     let failure = BodyFailure::default();
-    let (body, body_len) = verified_body(body, &parts.headers, verified.payload, &failure)?;
+    let (body, body_len, checksum) = verified_body(body, &parts.headers, verified.payload, &failure)?;
     let user = user.unwrap_or_else(S3User::anonymous);
     tracing::debug!(op = endpoint.name(), user = %user.access_key(), bucket = ?bucket, key = ?key, ?grant, "S3 request");
     let scope = bucket.as_deref().and_then(|b| grant.scope(&account, b));
@@ -161,6 +161,7 @@ async fn serve(
         query,
         body_len,
         failure,
+        checksum,
         write_locks,
     };
     dispatch(&ctx, endpoint, body).await
@@ -221,20 +222,26 @@ async fn dispatch(ctx: &S3Ctx<'_>, endpoint: Endpoint, body: Body) -> Result<Res
 }
 
 /// Wraps the body in the checks its signature and its declared checksum ask for; returns
-/// it with its decoded length.
-fn verified_body(body: Body, h: &HeaderMap, payload: Payload, failure: &BodyFailure) -> Result<(Body, Option<u64>)> {
+/// it with its decoded length and that checksum.
+fn verified_body(
+    body: Body,
+    h: &HeaderMap,
+    payload: Payload,
+    failure: &BodyFailure,
+) -> Result<(Body, Option<u64>, Option<Declared>)> {
     let declared = checksum::declared(h)?;
     let trailer = match &declared {
         Some(Declared::Trailer(alg)) => Some(*alg),
         _ => None,
     };
     let (body, len) = signed_body(body, h, payload, trailer, failure)?;
-    Ok(match declared {
+    let body = match &declared {
         Some(Declared::Header(alg, expected)) => {
-            (signature::payload::checksum_checked(body, alg, expected, failure.clone()), len)
+            signature::payload::checksum_checked(body, *alg, expected.clone(), failure.clone())
         }
-        _ => (body, len),
-    })
+        _ => body,
+    };
+    Ok((body, len, declared))
 }
 
 /// Wraps the body in the check its signature asks for (and decodes aws-chunked, checking

@@ -97,7 +97,7 @@ pub(crate) async fn upload_part(ctx: &S3Ctx<'_>, upload_id: &str, part: u32, bod
     if let Some(md5) = crate::headers::content_md5_hex(&ctx.headers)? {
         set(&mut headers, "etag", &md5);
     }
-    crate::checksum::keep(&ctx.headers, &mut headers)?;
+    crate::checksum::keep(&ctx.checksum, &mut headers);
     head_marker(ctx, upload_id).await?;
     set(&mut headers, "content-length", &len.to_string());
     let seg = segments_container(ctx.bucket());
@@ -112,7 +112,7 @@ pub(crate) async fn upload_part(ctx: &S3Ctx<'_>, upload_id: &str, part: u32, bod
     if let Some(etag) = s3_etag(&r.headers) {
         set(out.headers_mut(), "etag", &etag);
     }
-    if let Some((name, value)) = crate::checksum::declared_header(&ctx.headers)? {
+    if let Some((name, value)) = crate::checksum::echoed(&ctx.checksum) {
         set(out.headers_mut(), name, &value);
     }
     Ok(out)

@@ -21,7 +21,7 @@ pub(crate) async fn put_object(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<B
         return Err(S3Error::EntityTooLarge);
     }
     let mut headers = object_put_headers(&ctx.headers)?;
-    crate::checksum::keep(&ctx.headers, &mut headers)?;
+    crate::checksum::keep(&ctx.checksum, &mut headers);
     set(&mut headers, "content-length", &len.to_string());
     let expiry = crate::lifecycle::apply(ctx, None, &mut headers).await?;
     // If-None-Match: * also goes down to the object servers (object_put_headers).
@@ -48,7 +48,7 @@ pub(crate) async fn put_object(ctx: &S3Ctx<'_>, body: Body) -> Result<Response<B
     if let Some(e) = expiry {
         set(out.headers_mut(), "x-amz-expiration", &e.header);
     }
-    if let Some((name, value)) = crate::checksum::declared_header(&ctx.headers)? {
+    if let Some((name, value)) = crate::checksum::echoed(&ctx.checksum) {
         set(out.headers_mut(), name, &value);
     }
     Ok(out)

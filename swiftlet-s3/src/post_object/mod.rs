@@ -107,6 +107,7 @@ pub(crate) async fn serve(
         query: Query::default(),
         body_len: None,
         failure,
+        checksum: None,
         // A form upload has no write conditions, so it never takes a key lock.
         write_locks: Default::default(),
     };
